@@ -1,0 +1,315 @@
+"""Composable force models for a spacecraft about a central body, compiled into one numba kernel.
+
+A :class:`ForceModel` is assembled from parts — central-body gravity (point mass or spherical
+harmonics of any degree/order), third bodies, solar radiation pressure with conical Moon/Earth
+shadow, and finite burns — and ``compile(et0, et1)`` turns it into a :class:`ForceData` tuple of
+plain arrays that the integrator passes to :func:`rhs`. Everything time-dependent that SPICE knows
+(body-fixed orientation, third-body positions) is tabulated as Chebyshev series over the span first,
+so no SPICE call happens inside the integration loop.
+
+State vector ``y`` = [x, y, z, vx, vy, vz, m]: position (m) and velocity (m/s) of the spacecraft
+relative to the central body in J2000 axes, and mass (kg). Time inside the kernel is ``tau``, seconds
+since ``ForceData.et_ref`` (an ET), which keeps stage times exact to the nanosecond.
+
+Assumptions and limitations
+    * Third bodies are point masses; their acceleration includes the indirect term (the central
+      body's own acceleration towards them), Battin's form.
+    * SRP is a cannonball model (area, Cr) with the conical shadow of the central body and of the
+      other bodies listed as occulters; the Sun's radiation pressure at 1 au is 1361 W/m² / c.
+    * Burns have constant thrust and Isp (mass flow ṁ = F / (Isp g0)); their direction is fixed in
+      J2000 or along ±velocity. Burn start/end are discontinuities: the propagator stops the
+      integrator at them.
+
+References
+    Montenbruck, O. and Gill, E., *Satellite Orbits* (2000): §3.2 (gravity field), eq. 3.37 (third
+    body with indirect term), §3.4 eq. 3.75 and §3.4.2 (SRP and the conical shadow model);
+    Battin, R. H., *An Introduction to the Mathematics and Methods of Astrodynamics* (1999), §8.4;
+    Kopp, G. and Lean, J. L. (2011), "A new, lower value of total solar irradiance", GRL 38 (1361 W/m²).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from guanghan.environment import frames, spice_kernels
+from guanghan.environment.chebyshev import ChebyshevTable, cheb_eval
+from guanghan.environment.gravity_field import GravityField
+from guanghan.environment.gravity_kernels import sh_acceleration
+
+G0 = 9.80665                     # m/s², standard gravity (Isp definition)
+AU = 149_597_870_700.0           # m, IAU 2012 exact
+SOLAR_PRESSURE_1AU = 1361.0 / 299_792_458.0   # N/m² (Kopp & Lean 2011 TSI / c)
+SUN_RADIUS = 695_700_000.0       # m, IAU 2015 nominal
+
+BURN_INERTIAL, BURN_PROGRADE, BURN_RETROGRADE = 0, 1, 2
+_BURN_MODES = {"inertial": BURN_INERTIAL, "prograde": BURN_PROGRADE, "retrograde": BURN_RETROGRADE}
+
+
+@dataclass(frozen=True)
+class CentralGravity:
+    """Gravity of the central body: a spherical-harmonic field, or a point mass if ``field`` is None."""
+
+    body: str
+    mu: float
+    field: GravityField | None = None
+
+
+@dataclass(frozen=True)
+class ThirdBody:
+    """A point-mass third body (SPICE name) with its GM (m³/s²)."""
+
+    body: str
+    mu: float
+
+
+@dataclass(frozen=True)
+class SolarRadiationPressure:
+    """Cannonball SRP: area (m²), reflectivity coefficient Cr, occulting bodies (SPICE names)."""
+
+    area_m2: float
+    cr: float = 1.3
+    occulters: tuple[str, ...] = ("MOON", "EARTH")
+
+
+@dataclass(frozen=True)
+class FiniteBurn:
+    """A constant-thrust burn: start (ET s), duration (s), thrust (N), Isp (s), direction."""
+
+    start_et: float
+    duration_s: float
+    thrust_n: float
+    isp_s: float
+    direction: str = "prograde"          # "prograde", "retrograde" or "inertial"
+    vector_j2000: tuple[float, float, float] = (1.0, 0.0, 0.0)
+
+    def __post_init__(self):
+        if self.thrust_n <= 0 or self.isp_s <= 0 or self.duration_s <= 0:
+            raise ValueError(f"burn thrust_n={self.thrust_n}, isp_s={self.isp_s}, "
+                             f"duration_s={self.duration_s}: all must be > 0")
+        if self.direction not in _BURN_MODES:
+            raise ValueError(f"burn direction {self.direction!r}: use one of {sorted(_BURN_MODES)}")
+
+    @property
+    def end_et(self) -> float:
+        return self.start_et + self.duration_s
+
+
+ForceData = namedtuple("ForceData", [
+    "et_ref",        # ET (s) of tau = 0
+    "mu",            # central body GM (m³/s²)
+    "use_sh",        # bool: spherical harmonics (needs the body-fixed rotation)
+    "sh",            # SHData of the central field
+    "cheb_t0", "cheb_seg", "cheb_coeffs",   # Chebyshev table (ET s); comps 0..8 dcm_bf_j2000
+    "tb_mu",         # (nb,) third-body GMs
+    "tb_comp",       # (nb,) first table component of each third body's position
+    "srp_coeff",     # P0·Cr·A (N at 1 au); 0 disables SRP
+    "sun_comp",      # table component of the Sun's position, -1 if none
+    "central_radius",  # m, occulting radius of the central body
+    "occ_comp", "occ_radius",  # (no,) table components / radii (m) of other occulters
+    "burns",         # (nburn, 8): t0_tau, t1_tau, thrust, mdot, mode, ux, uy, uz
+    "buf", "r_bf", "a_bf",  # workspaces
+])
+
+
+@dataclass
+class ForceModel:
+    """A composable force model about one central body (J2000 axes)."""
+
+    central: CentralGravity
+    third_bodies: list[ThirdBody] = field(default_factory=list)
+    srp: SolarRadiationPressure | None = None
+    burns: list[FiniteBurn] = field(default_factory=list)
+
+    @property
+    def body(self) -> str:
+        return self.central.body
+
+    def describe(self) -> str:
+        g = self.central.field
+        parts = [f"{self.body} " + (f"{g.name} {g.degree}×{g.order}" if g else "point mass")]
+        parts += [f"{tb.body} third body" for tb in self.third_bodies]
+        if self.srp:
+            parts.append(f"SRP (A={self.srp.area_m2} m², Cr={self.srp.cr})")
+        if self.burns:
+            parts.append(f"{len(self.burns)} finite burn(s)")
+        return ", ".join(parts)
+
+    def tabulated_bodies(self) -> list[str]:
+        """Bodies whose positions the table holds: third bodies, then the Sun and occulters."""
+        names = [tb.body for tb in self.third_bodies]
+        if self.srp is not None:
+            for extra in ("SUN", *self.srp.occulters):
+                if extra != self.body and extra not in names:
+                    names.append(extra)
+        return names
+
+    def compile(self, et0: float, et1: float, et_ref: float | None = None) -> ForceData:
+        """Tabulate the environment over [et0, et1] (ET s) and pack the kernel's inputs."""
+        et_ref = et0 if et_ref is None else et_ref
+        bodies = self.tabulated_bodies()
+        fit_frame = self.central.field.frame if self.central.field is not None else None
+        table = build_environment_table(self.body, fit_frame, bodies, et0, et1)
+        comp = {b: 9 + 3 * i for i, b in enumerate(bodies)}
+        g = self.central.field
+        sh = g.kernel_data() if g is not None else _point_mass_field(self.central).kernel_data()
+        srp = self.srp
+        occ = [b for b in (srp.occulters if srp else ()) if b != self.body]
+        burns = np.zeros((len(self.burns), 8))
+        for i, b in enumerate(self.burns):
+            u = np.asarray(b.vector_j2000, float)
+            u = u / np.linalg.norm(u)
+            burns[i] = (b.start_et - et_ref, b.end_et - et_ref, b.thrust_n, b.thrust_n / (b.isp_s * G0),
+                        _BURN_MODES[b.direction], *u)
+        return ForceData(
+            float(et_ref), float(self.central.mu), g is not None, sh,
+            table.t0, table.seg_len, table.coeffs,
+            np.array([tb.mu for tb in self.third_bodies], float),
+            np.array([comp[tb.body] for tb in self.third_bodies], np.int64),
+            SOLAR_PRESSURE_1AU * srp.cr * srp.area_m2 if srp else 0.0,
+            comp.get("SUN", -1),
+            float(spice_kernels.radii(self.body).mean()),
+            np.array([comp[b] for b in occ], np.int64),
+            np.array([spice_kernels.radii(b).mean() for b in occ], float),
+            burns, np.zeros(table.ncomp), np.zeros(3), np.zeros(3),
+        )
+
+
+def _point_mass_field(central: CentralGravity) -> GravityField:
+    radius = float(spice_kernels.radii(central.body).mean())
+    zeros = np.zeros((1, 1))
+    return GravityField(name="point mass", body=central.body, mu=central.mu, radius=radius, degree=0,
+                        order=0, c=np.ones((1, 1)), s=zeros, frame="J2000", source="GM only")
+
+
+def build_environment_table(center: str, body_frame: str | None, bodies: list[str], et0: float,
+                            et1: float) -> ChebyshevTable:
+    """Chebyshev table: components 0–8 the rotation J2000→``body_frame`` (row-major; identity if
+    None), then the J2000 position (m) of each body relative to ``center``."""
+
+    def sample(ets):
+        out = np.empty((ets.size, 9 + 3 * len(bodies)))
+        if body_frame is None:
+            out[:, :9] = np.eye(3).ravel()
+        else:
+            out[:, :9] = frames.rotation("J2000", body_frame, ets).reshape(-1, 9)
+        for i, b in enumerate(bodies):
+            out[:, 9 + 3 * i: 12 + 3 * i] = spice_kernels.body_positions(b, center, "J2000", ets)
+        return out
+
+    return ChebyshevTable.fit(sample, et0, et1)
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+@njit(cache=True)
+def shadow_fraction(r_sc, r_sun, r_occ, radius_occ):
+    """Fraction (0..1) of the solar disc visible from r_sc past a spherical occulter at r_occ.
+
+    Conical model, Montenbruck & Gill §3.4.2 (eqs. 3.79–3.83). Positions in m, any common origin.
+    """
+    sx, sy, sz = r_sun[0] - r_sc[0], r_sun[1] - r_sc[1], r_sun[2] - r_sc[2]
+    dx, dy, dz = r_occ[0] - r_sc[0], r_occ[1] - r_sc[1], r_occ[2] - r_sc[2]
+    ns = math.sqrt(sx * sx + sy * sy + sz * sz)
+    nd = math.sqrt(dx * dx + dy * dy + dz * dz)
+    if nd <= radius_occ:
+        return 0.0
+    a = math.asin(min(1.0, SUN_RADIUS / ns))                  # apparent radius of the Sun
+    b = math.asin(min(1.0, radius_occ / nd))                  # apparent radius of the occulter
+    cosc = (sx * dx + sy * dy + sz * dz) / (ns * nd)
+    c = math.acos(max(-1.0, min(1.0, cosc)))                  # apparent separation
+    if c >= a + b:
+        return 1.0
+    if c <= b - a:
+        return 0.0                                            # umbra
+    if c <= a - b:
+        return 1.0 - (b * b) / (a * a)                        # annular
+    x = (c * c + a * a - b * b) / (2.0 * c)
+    y = math.sqrt(max(0.0, a * a - x * x))
+    area = a * a * math.acos(max(-1.0, min(1.0, x / a))) + b * b * math.acos(
+        max(-1.0, min(1.0, (c - x) / b))) - c * y             # eq. 3.83
+    return 1.0 - area / (math.pi * a * a)
+
+
+@njit(cache=True)
+def _rotate(m, first, v, out):
+    for i in range(3):
+        out[i] = m[first + 3 * i] * v[0] + m[first + 3 * i + 1] * v[1] + m[first + 3 * i + 2] * v[2]
+
+
+@njit(cache=True)
+def _rotate_t(m, first, v, out):
+    for i in range(3):
+        out[i] = m[first + i] * v[0] + m[first + 3 + i] * v[1] + m[first + 6 + i] * v[2]
+
+
+@njit(cache=True)
+def rhs(tau, y, fd, dy):
+    """dy/dtau for y = [r (m), v (m/s), m (kg)] relative to the central body, J2000 axes."""
+    t = fd.et_ref + tau
+    buf = fd.buf
+    cheb_eval(t, fd.cheb_t0, fd.cheb_seg, fd.cheb_coeffs, buf, 0)
+    dy[0] = y[3]
+    dy[1] = y[4]
+    dy[2] = y[5]
+    r_bf, a_bf = fd.r_bf, fd.a_bf
+    if fd.use_sh:
+        _rotate(buf, 0, y, r_bf)
+        sh_acceleration(r_bf, fd.sh, a_bf)
+        _rotate_t(buf, 0, a_bf, r_bf)                         # back to J2000 (reuse r_bf)
+        ax, ay, az = r_bf[0], r_bf[1], r_bf[2]
+    else:
+        rn = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
+        k = -fd.mu / (rn * rn * rn)
+        ax, ay, az = k * y[0], k * y[1], k * y[2]
+    for i in range(fd.tb_mu.shape[0]):                        # M&G eq. 3.37
+        c = fd.tb_comp[i]
+        sx, sy, sz = buf[c], buf[c + 1], buf[c + 2]
+        dx, dy_, dz = sx - y[0], sy - y[1], sz - y[2]
+        nd = math.sqrt(dx * dx + dy_ * dy_ + dz * dz)
+        ns = math.sqrt(sx * sx + sy * sy + sz * sz)
+        kd = fd.tb_mu[i] / (nd * nd * nd)
+        ks = fd.tb_mu[i] / (ns * ns * ns)
+        ax += kd * dx - ks * sx
+        ay += kd * dy_ - ks * sy
+        az += kd * dz - ks * sz
+    m = y[6]
+    if fd.srp_coeff > 0.0 and fd.sun_comp >= 0:
+        c = fd.sun_comp
+        sun = buf[c:c + 3]
+        nu = shadow_fraction(y, sun, a_bf[:3] * 0.0, fd.central_radius)
+        for j in range(fd.occ_comp.shape[0]):
+            oc = fd.occ_comp[j]
+            nu = min(nu, shadow_fraction(y, sun, buf[oc:oc + 3], fd.occ_radius[j]))
+        if nu > 0.0:
+            dx, dy_, dz = y[0] - sun[0], y[1] - sun[1], y[2] - sun[2]
+            nd = math.sqrt(dx * dx + dy_ * dy_ + dz * dz)
+            k = nu * fd.srp_coeff * (AU / nd) ** 2 / (m * nd)   # M&G eq. 3.75
+            ax += k * dx
+            ay += k * dy_
+            az += k * dz
+    mdot = 0.0
+    for i in range(fd.burns.shape[0]):
+        b = fd.burns[i]
+        if b[0] <= tau < b[1]:
+            mode = int(b[4])
+            if mode == 0:
+                ux, uy, uz = b[5], b[6], b[7]
+            else:
+                vn = math.sqrt(y[3] * y[3] + y[4] * y[4] + y[5] * y[5])
+                sgn = 1.0 if mode == 1 else -1.0
+                ux, uy, uz = sgn * y[3] / vn, sgn * y[4] / vn, sgn * y[5] / vn
+            k = b[2] / m
+            ax += k * ux
+            ay += k * uy
+            az += k * uz
+            mdot -= b[3]
+    dy[3] = ax
+    dy[4] = ay
+    dy[5] = az
+    dy[6] = mdot

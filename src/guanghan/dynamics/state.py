@@ -1,0 +1,50 @@
+"""The spacecraft state: epoch, position, velocity and mass, with its frame and central body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from guanghan.environment import frames, time_scales
+
+
+@dataclass(frozen=True)
+class SpacecraftState:
+    """State at ``et`` (TDB s past J2000): position ``r`` (m), velocity ``v`` (m/s) relative to
+    ``body`` in ``frame`` axes, and mass (kg)."""
+
+    et: float
+    r: np.ndarray
+    v: np.ndarray
+    mass: float
+    frame: str = "J2000"
+    body: str = "MOON"
+
+    def __post_init__(self):
+        frames.check_frame(self.frame)
+        object.__setattr__(self, "r", np.asarray(self.r, dtype=float).reshape(3))
+        object.__setattr__(self, "v", np.asarray(self.v, dtype=float).reshape(3))
+
+    @property
+    def utc(self) -> str:
+        return time_scales.et_to_utc(self.et)
+
+    @property
+    def vector(self) -> np.ndarray:
+        """[r, v, m] as the propagator's 7-vector."""
+        return np.concatenate([self.r, self.v, [self.mass]])
+
+    @classmethod
+    def from_vector(cls, et: float, y: np.ndarray, frame: str = "J2000", body: str = "MOON"):
+        return cls(float(et), y[:3].copy(), y[3:6].copy(), float(y[6]), frame, body)
+
+    def to_frame(self, frame: str) -> "SpacecraftState":
+        """The same state expressed in ``frame`` (same origin; rotating-frame velocity if body-fixed)."""
+        if frame == self.frame:
+            return self
+        x = frames.transform_states(np.concatenate([self.r, self.v]), self.frame, frame, [self.et])[0]
+        return SpacecraftState(self.et, x[:3], x[3:], self.mass, frame, self.body)
+
+    def with_mass(self, mass: float) -> "SpacecraftState":
+        return SpacecraftState(self.et, self.r, self.v, mass, self.frame, self.body)

@@ -1,0 +1,130 @@
+"""A propagated trajectory that knows its frame, central body and time scale, with dense output.
+
+States are position (m), velocity (m/s) and mass (kg) of the spacecraft relative to ``body`` in
+``frame`` axes; epochs are ET (TDB seconds past J2000). Between integrator steps the DOP853
+7th-order interpolant gives the state at any epoch with the integration's own accuracy.
+
+Assumptions and limitations
+    Trajectories run forward in time. Evaluation outside [start_et, end_et] raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from guanghan.dynamics.dop853 import dense_eval
+
+TIME_SCALE = "TDB"
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Dense trajectory: steps (tau s since ``et_ref``), states (n+1, 7), dense polynomials (n, 7, 7)."""
+
+    et_ref: float
+    tau: np.ndarray
+    y: np.ndarray
+    dense: np.ndarray
+    frame: str = "J2000"
+    body: str = "MOON"
+    n_eval: int = 0
+    meta: dict = field(default_factory=dict)
+
+    time_scale = TIME_SCALE
+
+    @property
+    def start_et(self) -> float:
+        return self.et_ref + float(self.tau[0])
+
+    @property
+    def end_et(self) -> float:
+        return self.et_ref + float(self.tau[-1])
+
+    @property
+    def step_ets(self) -> np.ndarray:
+        """ET (s) of the integrator's step boundaries."""
+        return self.et_ref + self.tau
+
+    @property
+    def n_steps(self) -> int:
+        return self.tau.size - 1
+
+    @property
+    def final_state(self) -> np.ndarray:
+        """[r (m), v (m/s), m (kg)] at ``end_et``."""
+        return self.y[-1].copy()
+
+    def states(self, ets) -> np.ndarray:
+        """States (n, 7) at epochs ``ets`` (ET s) from the dense output."""
+        ets = np.atleast_1d(np.asarray(ets, dtype=float))
+        tol = 1e-6
+        if ets.min() < self.start_et - tol or ets.max() > self.end_et + tol:
+            raise ValueError(f"epochs outside the trajectory span [{self.start_et}, {self.end_et}] (ET s)")
+        out = np.empty((ets.size, self.y.shape[1]))
+        if self.n_steps == 0:
+            out[:] = self.y[0]
+            return out
+        dense_eval(ets - self.et_ref, self.tau, self.y, self.dense, out)
+        return out
+
+    def sample(self, step_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """(ets, states) on a regular grid of ``step_s`` (s), including both ends."""
+        n = max(2, int(np.ceil((self.end_et - self.start_et) / step_s)) + 1)
+        ets = np.linspace(self.start_et, self.end_et, n)
+        return ets, self.states(ets)
+
+    def truncated(self, end_et: float) -> "Trajectory":
+        """This trajectory cut at ``end_et`` (ET s), the last step shortened exactly."""
+        tau_end = end_et - self.et_ref
+        k = int(np.searchsorted(self.tau, tau_end, side="left"))
+        if k >= self.tau.size:
+            return self
+        if k == 0:
+            k = 1
+        y_end = self.states([end_et])[0]
+        # Keep full steps before k-1; the last kept step [tau[k-1], tau_end] keeps its polynomial
+        # with re-scaled argument: simplest exact approach is to keep the step and record the cut.
+        tau = np.append(self.tau[:k], tau_end)
+        y = np.vstack([self.y[:k], y_end])
+        dense = _rescale_last(self.dense[:k].copy(), self.tau[k - 1], self.tau[k], tau_end, self.y[k - 1], y_end)
+        return Trajectory(self.et_ref, tau, y, dense, self.frame, self.body, self.n_eval, dict(self.meta))
+
+
+def _rescale_last(dense, t0, t1, t_cut, y0, y_cut):
+    """Re-parametrise the last step's polynomial from [t0, t1] onto [t0, t_cut].
+
+    The DOP853 interpolant is a polynomial in x = (t - t0)/h; we resample it on the shorter step at
+    8 Chebyshev points and refit the same basis, which reproduces it exactly (degree 7).
+    """
+    from guanghan.dynamics.dop853 import N_DENSE
+
+    h_old, h_new = t1 - t0, t_cut - t0
+    if h_new <= 0:
+        return dense
+    old = dense[-1]
+    xs = 0.5 - 0.5 * np.cos(np.pi * (np.arange(N_DENSE + 1) + 0.5) / (N_DENSE + 1))
+    vals = np.array([_poly(old, y0, x * h_new / h_old) for x in xs])     # (8, n)
+    basis = np.array([_basis(x) for x in xs])                            # (8, 7) for F[0..6]
+    coef, *_ = np.linalg.lstsq(basis, vals - y0, rcond=None)
+    dense[-1] = coef
+    return dense
+
+
+def _basis(x):
+    """Values at x of the 7 basis functions of scipy's DOP853 dense output."""
+    out = np.empty(7)
+    for r in range(7):
+        e = np.zeros(7)
+        e[r] = 1.0
+        out[r] = _poly(e[:, None], np.zeros(1), x)[0]
+    return out
+
+
+def _poly(F, y0, x):
+    acc = np.zeros_like(y0, dtype=float)
+    for i, f in enumerate(F[::-1]):
+        acc = acc + f
+        acc = acc * (x if i % 2 == 0 else 1.0 - x)
+    return y0 + acc

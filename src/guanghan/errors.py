@@ -1,0 +1,58 @@
+"""Typed exceptions of Guanghan. Messages name the field, the value, the limit and the way out.
+
+Tests check the exception type and its attributes (``field``, ``value``), not the wording.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GuanghanError(Exception):
+    """Base class of every error Guanghan raises on purpose."""
+
+
+class ScenarioError(GuanghanError):
+    """A scenario file is malformed or physically impossible.
+
+    ``str(error)`` reads ``<file>: <field> = <value>: <reason>``; the CLI prints it and exits 2.
+    """
+
+    def __init__(self, reason: str, *, file: str | None = None, field: str | None = None,
+                 value: Any = None):
+        self.reason = reason
+        self.file = file
+        self.field = field
+        self.value = value
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        where = f"{self.file}: " if self.file else ""
+        if self.field is None:
+            return f"{where}{self.reason}"
+        shown = "" if self.value is None else f" = {self.value!r}"
+        return f"{where}{self.field}{shown}: {self.reason}"
+
+    def with_file(self, file: str) -> "ScenarioError":
+        """The same error, attributed to ``file``."""
+        return ScenarioError(self.reason, file=file, field=self.field, value=self.value)
+
+
+class EphemerisRangeError(GuanghanError):
+    """An epoch lies outside the span of a loaded ephemeris or orientation kernel."""
+
+    def __init__(self, what: str, utc: str, start_utc: str, end_utc: str):
+        self.what, self.utc, self.start_utc, self.end_utc = what, utc, start_utc, end_utc
+        super().__init__(f"{utc} is outside {what}, which covers {start_utc} to {end_utc}")
+
+
+class PropagationError(GuanghanError):
+    """The integrator could not continue (step size underflow, too many steps, surface impact)."""
+
+
+class GuidanceFailure(GuanghanError):
+    """A guidance law found no solution; the runner logs it as a ``guidance_failure`` event."""
+
+    def __init__(self, phase: str, reason: str):
+        self.phase, self.reason = phase, reason
+        super().__init__(f"{phase}: {reason}")
