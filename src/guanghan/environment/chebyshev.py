@@ -4,7 +4,7 @@ A table covers [t0, t0 + n_seg * seg_len] with equal segments; on each, every co
 Chebyshev series of fixed degree fitted by interpolation at the Chebyshev–Gauss nodes (a discrete
 cosine transform of the samples). Third-body positions and the lunar orientation matrix are smooth
 on a one-day scale (monthly periods), so degree 13 on one-day segments reproduces SPICE to well below
-a millimetre and 1e-14 rad (checked in ``tests/test_chebyshev.py``).
+a millimetre and 1e-12 rad (checked in ``tests/test_chebyshev.py``).
 
 Assumptions and limitations
     Components are fitted independently: a fitted rotation matrix is orthonormal only to the fit
