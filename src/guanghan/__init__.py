@@ -20,7 +20,13 @@ def load_scenario(path):
 
 
 def run(scenario, out_dir=None, progress=None):
-    """Run a scenario's phases in order; see :func:`guanghan.mission.runner.run`."""
+    """Run a scenario's phases in order (:func:`guanghan.mission.runner.run`); with ``out_dir``,
+    also write events.json, summary.json, trajectory.parquet and report.html there atomically."""
     from guanghan.mission.runner import run as _run
 
-    return _run(scenario, out_dir=out_dir, progress=progress)
+    result = _run(scenario, progress=progress)
+    if out_dir is not None:
+        from guanghan.analysis.outputs import write_run
+
+        write_run(result, scenario, out_dir)
+    return result

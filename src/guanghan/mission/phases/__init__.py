@@ -1,1 +1,10 @@
+"""Mission phases: functions ``(phase_config, scenario, start_state) -> PhaseResult``.
 
+``PHASE_RUNNERS`` maps a scenario phase ``type`` to the function that flies it.
+"""
+
+from guanghan.mission.phases.lunar_orbit_coast import run_lunar_orbit_coast
+
+PHASE_RUNNERS = {
+    "lunar_orbit_coast": run_lunar_orbit_coast,
+}

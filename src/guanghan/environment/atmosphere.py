@@ -1,0 +1,145 @@
+"""Earth's neutral atmosphere: NRLMSIS 2.1 (through ``pymsis``) and a fast tabulated profile.
+
+:func:`msis` evaluates NRLMSIS 2.1 at geodetic points, driven by the CelesTrak indices of
+:mod:`guanghan.environment.space_weather` (or indices the caller gives). Every driver is passed
+explicitly, so ``pymsis`` never looks for (or downloads) its own space-weather file.
+
+:func:`build_profile` samples NRLMSIS on a uniform altitude grid at a few ground points (the
+expected ground track of an entry) at one epoch, averages log-density and sound speed over the
+points, and returns an :class:`AtmosphereProfile`. :func:`profile_state` is the compiled lookup the
+entry integrator and its guidance predictor call: log-linear (exponential) interpolation of density
+and linear interpolation of sound speed, times a density multiplier for dispersions.
+
+Assumptions and limitations
+    * The profile is one-dimensional: density depends on geodetic altitude only. Horizontal
+      (latitude, local time) and temporal variation over the ~30 min of an entry are replaced by the
+      mean over the sampled ground points. ``tests/test_atmosphere.py`` measures the resulting error
+      against direct NRLMSIS along an entry trajectory (a few tens of % at most above 60 km, where
+      the day/night and latitude differences of the thermosphere matter; smaller below).
+    * Between grid nodes, density is exponential in altitude (exact for an isothermal layer); outside
+      the grid it is extrapolated with the scale height of the end segments.
+    * Speed of sound a = sqrt(γ k T / m̄) with γ = 1.4 (diatomic air) and m̄ = ρ / n from the NRLMSIS
+      species densities: right below ~90 km, where Mach matters for aerodynamics; γ is not corrected
+      for atomic oxygen above.
+    * No winds: the atmosphere co-rotates with the Earth.
+
+References
+    * Emmert, J. T., et al. (2021), "NRLMSIS 2.0: A whole-atmosphere empirical model of temperature
+      and neutral species densities", Earth and Space Science 8, e2020EA001321.
+    * Emmert, J. T., et al. (2022), NRLMSIS 2.1 (nitric oxide added), Earth and Space Science 9.
+    * pymsis documentation, ``pymsis.calculate`` (dates, lons, lats, alts, f107s, f107as, aps).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from guanghan.environment.space_weather import _as_datetime, msis_indices
+
+BOLTZMANN = 1.380649e-23        # J/K (exact, SI 2019)
+GAMMA_AIR = 1.4                 # ratio of specific heats of diatomic air (assumption, see above)
+_SPECIES = (1, 2, 3, 4, 5, 6, 7, 9)   # pymsis columns N2 O2 O He H Ar N NO (anomalous O excluded)
+
+
+@dataclass(frozen=True)
+class MsisDrivers:
+    """Solar and geomagnetic drivers of NRLMSIS: F10.7 (sfu) of the previous day, its 81-day
+    centred mean (sfu) and the seven-element ap vector (Picone et al. 2002)."""
+
+    f107_prev_day_sfu: float
+    f107a_sfu: float
+    ap: tuple[float, ...]
+
+    @classmethod
+    def for_epoch(cls, utc: str | dt.datetime, allow_predicted: bool = False) -> "MsisDrivers":
+        """Drivers read from the CelesTrak table for ``utc``."""
+        f107, f107a, aps = msis_indices(utc, allow_predicted)
+        return cls(f107, f107a, tuple(float(a) for a in aps))
+
+
+def msis(utc: str | dt.datetime, lat_deg, lon_deg, altitude_km,
+         drivers: MsisDrivers | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NRLMSIS 2.1 along points at one epoch: (density (kg/m³), temperature (K), sound speed (m/s)).
+
+    ``lat_deg``, ``lon_deg``, ``altitude_km`` broadcast together (geodetic, WGS-84).
+    """
+    import pymsis  # imported here: a compiled extension not needed by the table lookups
+
+    when = _as_datetime(utc)
+    drivers = drivers or MsisDrivers.for_epoch(when)
+    lat, lon, alt = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, float))
+                                          for a in (lat_deg, lon_deg, altitude_km)))
+    n = lat.size
+    dates = np.full(n, np.datetime64(when.replace(tzinfo=None), "ms"))
+    out = pymsis.calculate(dates, lon.ravel(), lat.ravel(), alt.ravel(),
+                           np.full(n, drivers.f107_prev_day_sfu), np.full(n, drivers.f107a_sfu),
+                           np.tile(np.asarray(drivers.ap, float), (n, 1)), version=2.1)
+    out = np.asarray(out).reshape(n, -1)
+    rho = out[:, 0]
+    temp = out[:, 10]
+    number = np.nansum(out[:, _SPECIES], axis=1)
+    sound = np.sqrt(GAMMA_AIR * BOLTZMANN * temp * number / rho)
+    shape = lat.shape
+    return rho.reshape(shape), temp.reshape(shape), sound.reshape(shape)
+
+
+@dataclass(frozen=True)
+class AtmosphereProfile:
+    """Log-density and sound speed on a uniform geodetic-altitude grid (m, from ``altitude0``)."""
+
+    altitude0: float
+    step: float
+    log_density: np.ndarray      # ln(kg/m³)
+    sound_speed: np.ndarray      # m/s
+
+    @classmethod
+    def exponential(cls, rho0: float, scale_height: float, top: float = 200e3, step: float = 1e3,
+                    sound_speed: float = 300.0) -> "AtmosphereProfile":
+        """Isothermal profile ρ0·exp(−h/H) (kg/m³, m), for analytic checks."""
+        h = np.arange(0.0, top + step, step)
+        return cls(0.0, step, np.log(rho0) - h / scale_height, np.full(h.size, sound_speed))
+
+    def state(self, altitude, density_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(density (kg/m³), sound speed (m/s)) at geodetic altitudes (m)."""
+        h = np.atleast_1d(np.asarray(altitude, float))
+        rho, a = np.empty_like(h), np.empty_like(h)
+        for i, hi in enumerate(h):
+            rho[i], a[i] = profile_state(hi, self.altitude0, self.step, self.log_density,
+                                         self.sound_speed, density_scale)
+        return rho, a
+
+
+def build_profile(utc: str | dt.datetime, lat_deg, lon_deg, drivers: MsisDrivers | None = None,
+                  top_km: float = 200.0, step_km: float = 1.0) -> AtmosphereProfile:
+    """Profile averaged (in log-density) over ground points ``lat_deg``, ``lon_deg`` at ``utc``."""
+    if not 0.0 < step_km <= 10.0 or top_km <= 10.0 * step_km:
+        raise ValueError(f"step_km = {step_km}, top_km = {top_km}: need 0 < step_km <= 10 and "
+                         "top_km > 10 steps")
+    lat = np.atleast_1d(np.asarray(lat_deg, float))
+    lon = np.atleast_1d(np.asarray(lon_deg, float))
+    if lat.shape != lon.shape or np.any(np.abs(lat) > 90.0):
+        raise ValueError(f"lat_deg {lat} and lon_deg {lon} must have one shape, |lat| <= 90")
+    alt_km = np.arange(0.0, top_km + 0.5 * step_km, step_km)
+    rho, _, sound = msis(utc, lat[:, None], lon[:, None], alt_km[None, :], drivers)
+    return AtmosphereProfile(0.0, step_km * 1e3, np.log(rho).mean(axis=0), sound.mean(axis=0))
+
+
+@njit(cache=True)
+def profile_state(altitude, altitude0, step, log_density, sound_speed, density_scale):
+    """Density (kg/m³) and sound speed (m/s) at ``altitude`` (m) from a uniform table."""
+    n = log_density.size
+    x = (altitude - altitude0) / step
+    i = int(np.floor(x))
+    if i < 0:
+        i = 0
+    elif i > n - 2:
+        i = n - 2
+    w = x - i                                  # may leave [0, 1]: extrapolation at the ends
+    log_rho = log_density[i] + w * (log_density[i + 1] - log_density[i])
+    wa = min(max(w, 0.0), 1.0)                 # sound speed is held at the end values
+    a = sound_speed[i] + wa * (sound_speed[i + 1] - sound_speed[i])
+    return density_scale * np.exp(log_rho), a

@@ -1,0 +1,450 @@
+"""Earth entry phase: closed-loop guided (skip) entry from the entry interface to touchdown.
+
+:func:`simulate_entry` flies the 3-DOF capsule (:mod:`guanghan.dynamics.entry_kernels`) under the
+predictor–corrector bank guidance (:mod:`guanghan.gnc.entry_guidance`) down to drogue deployment,
+then the canopy descent (:mod:`guanghan.gnc.parachute`) to the ground, and returns an
+:class:`EntryResult`: time history, events and summary figures.
+
+Assumptions and limitations
+    * Perfect navigation: the guidance sees the true state. The guidance's vehicle and atmosphere
+      models are the nominal ones; the truth may differ (``density_scale``, ``truth_capsule``).
+    * One atmosphere profile (NRLMSIS 2.1 at the interface epoch, averaged over points on the
+      great circle from the interface to the target) serves both truth and guidance; the truth is
+      dispersed by a constant density multiplier.
+    * Earth rotation vector from SPICE at the interface epoch, constant during the entry; the
+      J2000 history is converted back with SPICE's full ITRF93 transformation at every epoch.
+    * The aim point is the target shifted against the wind drift under canopy (zero-wind aim
+      otherwise); touchdown is where the geodetic height reaches the target's altitude.
+    * Flight-path angle and azimuth are measured from the local horizontal plane normal to the
+      geocentric radius; azimuth clockwise from north. Miss and downrange are great-circle
+      distances on the mean sphere (R = 6371 km).
+    * Bank-angle changes are rate-limited in the simulation (capsule ``max_bank_rate_deg_s``),
+      through lift-up on a reversal (the signed bank angle passes through 0).
+
+References: see the modules above; phases follow Lu (2014) §IV and the Apollo skip-entry scheme.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from guanghan.dynamics import aerothermal
+from guanghan.dynamics.entry_kernels import (geodetic_from_itrf, height, integrate, aero_history,
+                                             itrf_from_geodetic, planet_array)
+from guanghan.environment import spice_kernels
+from guanghan.environment.atmosphere import AtmosphereProfile, MsisDrivers, build_profile
+from guanghan.errors import GuidanceFailure, PropagationError, ScenarioError
+from guanghan.gnc.entry_guidance import (R_MEAN, EntryGuidance, GuidanceModel, GuidanceSettings)
+from guanghan.gnc.parachute import ParachuteSystem, descend, expected_drift
+
+
+@dataclass(frozen=True)
+class Capsule:
+    """Return capsule: mass (kg), reference area (m²), trim L/D, nose radius (m), Cd vs Mach."""
+
+    mass_kg: float
+    reference_area_m2: float
+    lift_to_drag: float
+    nose_radius_m: float
+    cd_mach: tuple[tuple[float, float], ...]          # ((Mach, Cd), ...), Mach increasing
+    parachutes: ParachuteSystem
+    max_bank_rate_deg_s: float = 20.0
+
+    def validate(self) -> None:
+        """Raise ScenarioError naming the field if a value is impossible."""
+        for name in ("mass_kg", "reference_area_m2", "lift_to_drag", "nose_radius_m",
+                     "max_bank_rate_deg_s"):
+            value = getattr(self, name)
+            if not value > 0.0:
+                raise ScenarioError("must be > 0 (a lifting capsule needs L/D > 0)"
+                                    if name == "lift_to_drag" else "must be > 0",
+                                    field=f"capsule.{name}", value=value)
+        table = np.asarray(self.cd_mach, float)
+        if table.ndim != 2 or table.shape[1] != 2 or np.any(np.diff(table[:, 0]) <= 0) \
+                or np.any(table[:, 1] <= 0):
+            raise ScenarioError("needs (Mach, Cd) pairs, Mach increasing, Cd > 0",
+                                field="capsule.cd_mach", value=self.cd_mach)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(vehicle [mass, area, L/D], Mach nodes, Cd nodes) for the kernels."""
+        table = np.asarray(self.cd_mach, float)
+        return (np.array([self.mass_kg, self.reference_area_m2, self.lift_to_drag]),
+                np.ascontiguousarray(table[:, 0]), np.ascontiguousarray(table[:, 1]))
+
+
+@dataclass(frozen=True)
+class LandingTarget:
+    """Aim point: geodetic latitude/longitude (deg) and ground height (m) above the ellipsoid."""
+
+    lat_deg: float
+    lon_deg: float
+    altitude_m: float = 0.0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class EntrySettings:
+    """Simulation settings: truth RK4 steps (s), atmosphere drivers, limits."""
+
+    guidance: GuidanceSettings = field(default_factory=GuidanceSettings)
+    step_s: float = 0.5
+    coast_step_s: float = 2.0
+    msis_drivers: MsisDrivers | None = None     # None: CelesTrak indices of the interface day
+    profile_points: int = 7
+    max_flight_s: float = 5400.0
+    strict: bool = False                        # True: raise GuidanceFailure instead of logging
+
+
+@dataclass(frozen=True)
+class EntryInterfaceState:
+    """Entry-interface state: epoch ET (s past J2000 TDB), J2000 Earth-centred r (m), v (m/s)."""
+
+    et: float
+    r_j2000: tuple[float, float, float]
+    v_j2000: tuple[float, float, float]
+
+    @classmethod
+    def from_j2000(cls, r_j2000, v_j2000, et: float) -> "EntryInterfaceState":
+        """From a J2000 Earth-centred state (m, m/s) at ``et``."""
+        return cls(float(et), tuple(map(float, r_j2000)), tuple(map(float, v_j2000)))
+
+    @classmethod
+    def from_geodetic(cls, altitude_km: float, lat_deg: float, lon_deg: float, speed_m_s: float,
+                      fpa_deg: float, azimuth_deg: float, utc: str,
+                      inertial: bool = True) -> "EntryInterfaceState":
+        """From geodetic position and speed, flight-path angle, azimuth (inertial or relative)."""
+        if not -90.0 <= lat_deg <= 90.0:
+            raise ScenarioError("must be within [-90, 90] deg", field="entry.lat_deg", value=lat_deg)
+        if not speed_m_s > 0.0:
+            raise ScenarioError("must be > 0", field="entry.speed_m_s", value=speed_m_s)
+        if not -90.0 < fpa_deg < 90.0:
+            raise ScenarioError("must be within (-90, 90) deg", field="entry.fpa_deg", value=fpa_deg)
+        et = spice_kernels.utc_to_et(utc)
+        a, _, b = spice_kernels.radii("EARTH")
+        r = itrf_from_geodetic(np.radians(lat_deg), np.radians(lon_deg), altitude_km * 1e3, a, b)
+        up = r / np.linalg.norm(r)
+        east = np.cross([0.0, 0.0, 1.0], up)
+        east /= np.linalg.norm(east)
+        north = np.cross(up, east)
+        g, z = np.radians(fpa_deg), np.radians(azimuth_deg)
+        v = speed_m_s * (np.cos(g) * (np.sin(z) * east + np.cos(z) * north) + np.sin(g) * up)
+        if inertial:                          # inertial velocity in ITRF93 axes -> relative
+            omega = planet_array(et)[3:6]
+            v = v - np.cross(omega, r)
+        xf = spice_kernels.state_transforms("ITRF93", "J2000", np.array([et]))[0]
+        s = xf @ np.concatenate([r, v])
+        return cls.from_j2000(s[:3], s[3:], et)
+
+
+@dataclass
+class EntryResult:
+    """Time history (arrays, SI), events (list of dicts) and summary figures (dict)."""
+
+    et: np.ndarray
+    state_j2000: np.ndarray          # (n, 6) m, m/s
+    state_itrf93: np.ndarray         # (n, 6) m, m/s (Earth-relative velocity)
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    altitude_km: np.ndarray
+    bank_deg: np.ndarray
+    g_load: np.ndarray
+    heat_flux_w_m2: np.ndarray
+    mach: np.ndarray
+    phase: np.ndarray                # str labels
+    events: list[dict]
+    summary: dict
+    guidance_calls: int = 0          # predictor runs, for cost accounting
+
+
+def _rotate_bank(current: float, command: float, rate: float, dt: float, n: int) -> np.ndarray:
+    """Signed bank per step moving from ``current`` to ``command`` at most ``rate`` (rad/s)."""
+    out = np.empty(n)
+    for k in range(n):
+        current += np.clip(command - current, -rate * dt, rate * dt)
+        out[k] = current
+    return out
+
+
+def _great_circle(lat1, lon1, lat2, lon2) -> float:
+    """Great-circle distance (m) on the mean sphere between geodetic points (rad)."""
+    s = np.sin(0.5 * (lat2 - lat1)) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(0.5 * (lon2 - lon1)) ** 2
+    return float(2.0 * R_MEAN * np.arcsin(np.sqrt(min(1.0, s))))
+
+
+def _enu(r: np.ndarray, a: float, b: float) -> np.ndarray:
+    """Rows east, north, up (geodetic) at Earth-fixed ``r`` (m)."""
+    lat, lon, _ = geodetic_from_itrf(r, a, b)[0]
+    return np.array([[-np.sin(lon), np.cos(lon), 0.0],
+                     [-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)],
+                     [np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]])
+
+
+def _validate(entry, capsule, target, settings, ab, r0) -> None:
+    capsule.validate()
+    if not -90.0 <= target.lat_deg <= 90.0:
+        raise ScenarioError("must be within [-90, 90] deg", field="target.lat_deg", value=target.lat_deg)
+    h0 = height(r0, *ab)
+    if h0 <= max(0.0, target.altitude_m):
+        raise ScenarioError(f"entry state is {h0 / 1e3:.1f} km above the ellipsoid: below the "
+                            "surface", field="entry.r_j2000", value=entry.r_j2000)
+    capsule.parachutes.validate(h0 / 1e3, target.altitude_m / 1e3)
+    if settings.guidance.terminal_altitude_km != capsule.parachutes.drogue_altitude_km:
+        raise ScenarioError("must equal capsule.parachutes.drogue_altitude_km "
+                            f"({capsule.parachutes.drogue_altitude_km} km)",
+                            field="settings.guidance.terminal_altitude_km",
+                            value=settings.guidance.terminal_altitude_km)
+    for name in ("step_s", "coast_step_s"):
+        if not 0.0 < getattr(settings, name) <= settings.guidance.period_s * 5:
+            raise ScenarioError("must be > 0 and at most 5 guidance periods",
+                                field=f"settings.{name}", value=getattr(settings, name))
+
+
+def _profile(entry_et, r0, target, settings, ab) -> AtmosphereProfile:
+    lat0, lon0, _ = geodetic_from_itrf(r0, *ab)[0]
+    p0 = r0 / np.linalg.norm(r0)
+    pt = itrf_from_geodetic(np.radians(target.lat_deg), np.radians(target.lon_deg), 0.0, *ab)
+    pt /= np.linalg.norm(pt)
+    angle = np.arccos(np.clip(p0 @ pt, -1.0, 1.0))
+    fr = np.linspace(0.0, 1.0, settings.profile_points)
+    pts = (np.sin((1 - fr[:, None]) * angle) * p0 + np.sin(fr[:, None] * angle) * pt) / np.sin(angle)
+    geo = geodetic_from_itrf(pts * ab[0], *ab)
+    return build_profile(spice_kernels.et_to_utc(entry_et), np.degrees(geo[:, 0]),
+                         np.degrees(geo[:, 1]), settings.msis_drivers)
+
+
+def _aim_unit(target, capsule, profile, ab) -> np.ndarray:
+    east, north = expected_drift(capsule.parachutes, capsule.mass_kg, profile, target.altitude_m)
+    a, b = ab
+    lat = np.radians(target.lat_deg)
+    e2 = 1.0 - (b / a) ** 2
+    n_rad = a / np.sqrt(1.0 - e2 * np.sin(lat) ** 2)
+    m_rad = n_rad * (1.0 - e2) / (1.0 - e2 * np.sin(lat) ** 2)
+    lat_aim = lat - north / m_rad
+    lon_aim = np.radians(target.lon_deg) - east / (n_rad * np.cos(lat))
+    r = itrf_from_geodetic(lat_aim, lon_aim, target.altitude_m, a, b)
+    return r / np.linalg.norm(r)
+
+
+class _Log:
+    def __init__(self, strict: bool):
+        self.events, self.strict, self.failed_phases = [], strict, set()
+
+    def add(self, et: float, event: str, **details) -> None:
+        self.events.append({"et": float(et), "event": event, "details": details})
+
+    def failure(self, et: float, exc: GuidanceFailure) -> None:
+        if self.strict:
+            raise exc
+        if exc.phase not in self.failed_phases:           # one event per phase
+            self.failed_phases.add(exc.phase)
+            self.add(et, "guidance_failure", phase=exc.phase, reason=exc.reason)
+
+
+@dataclass
+class _Flight:
+    """Mutable state of the guided flight loop."""
+
+    x: np.ndarray
+    t: float = 0.0
+    bank: float = 0.0
+    phase: str = "first_entry"
+    times: list = field(default_factory=list)
+    states: list = field(default_factory=list)
+    banks: list = field(default_factory=list)
+    phases: list = field(default_factory=list)
+
+    def append(self, hist: np.ndarray, banks: np.ndarray, dt: float) -> None:
+        self.times.extend(self.t + dt * np.arange(1, len(hist)))
+        self.states.extend(hist[1:])
+        self.banks.extend(banks[: len(hist) - 1])
+        self.phases.extend([self.phase] * (len(hist) - 1))
+
+
+def _crossing(hist: np.ndarray, ab, level: float, downward: bool) -> int | None:
+    """Index of the first state of ``hist`` past the altitude ``level`` (m), or None."""
+    h = np.array([height(s, *ab) for s in hist])
+    past = (h <= level) if downward else (h > level)
+    idx = np.flatnonzero(past[1:]) + 1
+    return int(idx[0]) if idx.size else None
+
+
+def _next_phase(fl: _Flight, gs: GuidanceSettings, ab, log: _Log, et0: float) -> None:
+    h = height(fl.x, *ab)
+    climbing = fl.x[:3] @ fl.x[3:] > 0.0
+    speed = np.linalg.norm(fl.x[3:])
+    h_atm = gs.sensible_atmosphere_km * 1e3
+    if fl.phase in ("first_entry", "second_entry") and climbing and h > h_atm:
+        fl.phase = "skip"
+        log.add(et0 + fl.t, "skip_exit", altitude_km=h / 1e3, speed_m_s=speed)
+    elif fl.phase == "skip" and not climbing and h <= h_atm:
+        fl.phase = "second_entry"
+        log.add(et0 + fl.t, "second_entry", altitude_km=h / 1e3, speed_m_s=speed)
+    elif fl.phase in ("first_entry", "second_entry") and speed < gs.final_phase_speed_m_s:
+        fl.phase = "final"
+        log.add(et0 + fl.t, "final_phase", altitude_km=h / 1e3, speed_m_s=speed)
+
+
+def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
+    """Guided flight from the interface to drogue deployment (modifies ``fl``)."""
+    gs = settings.guidance
+    h_drogue = gs.terminal_altitude_km * 1e3
+    first = True
+    while True:
+        _next_phase(fl, gs, ab, log, et0)
+        if fl.phase == "skip":
+            dt, period, command = settings.coast_step_s, 5.0 * gs.period_s, fl.bank
+        else:
+            dt, period = settings.step_s, gs.period_s
+            cmd = guidance.command(fl.x, fl.phase, correct=fl.phase != "final")
+            if cmd.failure is not None:
+                log.failure(et0 + fl.t, cmd.failure)
+            if cmd.reversed and not first:
+                log.add(et0 + fl.t, "bank_reversal", to_sign=int(np.sign(cmd.bank)),
+                        speed_m_s=float(np.linalg.norm(fl.x[3:])))
+            command = cmd.bank
+            if first:                       # the capsule is trimmed at the first command
+                fl.bank, first = command, False
+        n = max(1, int(round(period / dt)))
+        banks = _rotate_bank(fl.bank, command, rate, dt, n)
+        hist = integrate(fl.x, banks, dt, *truth)
+        cut = _crossing(hist, ab, h_drogue, downward=True)
+        if cut is not None:
+            h = np.array([height(hist[cut - 1], *ab), height(hist[cut], *ab)])
+            w = (h[0] - h_drogue) / (h[0] - h[1])
+            hist = hist[: cut + 1].copy()
+            hist[cut] = hist[cut - 1] + w * (hist[cut] - hist[cut - 1])
+            fl.append(hist, banks, dt)
+            fl.times[-1] = fl.t + dt * (cut - 1 + w)
+            fl.x, fl.t, fl.bank = hist[cut], fl.times[-1], banks[cut - 1]
+            return
+        fl.append(hist, banks, dt)
+        fl.x, fl.t, fl.bank = hist[-1].copy(), fl.t + dt * n, banks[-1]
+        if fl.t > settings.max_flight_s:
+            raise PropagationError(f"entry flight passed settings.max_flight_s = "
+                                   f"{settings.max_flight_s} s without reaching the drogue "
+                                   f"altitude ({gs.terminal_altitude_km} km): the capsule may "
+                                   "have skipped out; check the interface flight-path angle")
+
+
+def simulate_entry(entry: EntryInterfaceState, capsule: Capsule, target: LandingTarget,
+                   settings: EntrySettings = EntrySettings(), density_scale: float = 1.0,
+                   truth_capsule: Capsule | None = None,
+                   profile: AtmosphereProfile | None = None) -> EntryResult:
+    """Closed-loop entry from ``entry`` to touchdown near ``target``.
+
+    ``capsule`` is what the guidance believes; ``truth_capsule`` (default: the same) flies, in an
+    atmosphere ``density_scale`` times the profile. ``profile`` overrides the NRLMSIS profile.
+    """
+    if not density_scale > 0.0:
+        raise ScenarioError("must be > 0", field="density_scale", value=density_scale)
+    truth_capsule = truth_capsule or capsule
+    truth_capsule.validate()
+    ab = tuple(spice_kernels.radii("EARTH")[[0, 2]])
+    et0 = entry.et
+    xf = spice_kernels.state_transforms("J2000", "ITRF93", np.array([et0]))[0]
+    x0 = xf @ np.concatenate([entry.r_j2000, entry.v_j2000])
+    _validate(entry, capsule, target, settings, ab, x0[:3])
+    planet = planet_array(et0)
+    profile = profile or _profile(et0, x0[:3], target, settings, ab)
+    prof = (profile.altitude0, profile.step, profile.log_density, profile.sound_speed)
+    model = GuidanceModel(planet, *capsule.arrays(), *prof)
+    guidance = EntryGuidance(model, settings.guidance, _aim_unit(target, capsule, profile, ab))
+    truth = (planet, *truth_capsule.arrays(), *prof, density_scale)
+    log = _Log(settings.strict)
+    log.add(et0, "entry_interface", altitude_km=height(x0[:3], *ab) / 1e3)
+    fl = _Flight(x0.copy())
+    fl.times.append(0.0)
+    fl.states.append(x0.copy())
+    fl.phases.append("first_entry")
+    rate = np.radians(truth_capsule.max_bank_rate_deg_s)
+    _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate)
+    fl.banks.insert(0, fl.banks[0])
+    return _finish(fl, entry, truth_capsule, target, profile, planet, ab, log, density_scale,
+                   guidance.calls)
+
+
+def _canopy(fl, capsule, target, profile, planet, ab, log, et0, density_scale):
+    """Canopy descent from the drogue point; returns (times, Earth-fixed states) and landing."""
+    r_d = fl.x[:3]
+    enu = _enu(r_d, *ab)
+    h_d = geodetic_from_itrf(r_d, *ab)[0, 2]
+    chutes = capsule.parachutes
+    gravity = planet[0] / (r_d @ r_d)
+    d = descend(chutes, capsule.mass_kg, enu @ fl.x[3:], profile, target.altitude_m, gravity,
+                density_scale)
+    log.add(et0 + fl.t, "drogue_deploy", altitude_km=h_d / 1e3,
+            speed_m_s=float(np.linalg.norm(fl.x[3:])))
+    log.add(et0 + fl.t + d.main_time, "main_deploy", altitude_km=chutes.main_altitude_km)
+    keep = np.unique(np.r_[np.arange(0, len(d.times), 20), len(d.times) - 1])[1:]
+    local = d.states[keep]
+    r = r_d + (local[:, :3] - [0.0, 0.0, h_d]) @ enu
+    v = local[:, 3:] @ enu
+    return fl.t + d.times[keep], np.hstack([r, v]), d
+
+
+def _finish(fl, entry, capsule, target, profile, planet, ab, log, density_scale, calls):
+    et0 = entry.et
+    t_entry = np.asarray(fl.times)
+    x_entry = np.asarray(fl.states)
+    bank = np.asarray(fl.banks)
+    rho, mach, acc = aero_history(x_entry, bank, planet, *capsule.arrays(), profile, density_scale)
+    speed = np.linalg.norm(x_entry[:, 3:], axis=1)
+    q = aerothermal.stagnation_heat_flux(rho, speed, capsule.nose_radius_m)
+    t_can, x_can, descent = _canopy(fl, capsule, target, profile, planet, ab, log, et0,
+                                    density_scale)
+    times = np.r_[t_entry, t_can]
+    x_itrf = np.vstack([x_entry, x_can])
+    et = et0 + times
+    xf = spice_kernels.state_transforms("ITRF93", "J2000", et)
+    x_j2000 = np.einsum("nij,nj->ni", xf, x_itrf)
+    geo = geodetic_from_itrf(x_itrf[:, :3], *ab)
+    land = geo[-1]
+    log.add(et[-1], "touchdown", lat_deg=float(np.degrees(land[0])),
+            lon_deg=float(np.degrees(land[1])), speed_m_s=descent.touchdown_speed)
+    n_can = len(t_can)
+    phases = np.array(fl.phases + ["parachute"] * n_can)
+    g_can = np.zeros(n_can)
+    result = EntryResult(
+        et=et, state_j2000=x_j2000, state_itrf93=x_itrf, lat_deg=np.degrees(geo[:, 0]),
+        lon_deg=np.degrees(geo[:, 1]), altitude_km=geo[:, 2] / 1e3,
+        bank_deg=np.r_[np.degrees(bank), np.full(n_can, np.nan)],
+        g_load=np.r_[aerothermal.g_load(acc), g_can], heat_flux_w_m2=np.r_[q, np.zeros(n_can)],
+        mach=np.r_[mach, np.full(n_can, np.nan)], phase=phases, events=log.events, summary={},
+        guidance_calls=calls)
+    result.summary = _summary(result, entry, target, t_entry, q, ab)
+    return result
+
+
+def _summary(res: EntryResult, entry, target, t_entry, q, ab) -> dict:
+    r, v = np.asarray(entry.r_j2000), np.asarray(entry.v_j2000)
+    rel = res.state_itrf93[0]
+    fpa = lambda rr, vv: float(np.degrees(np.arcsin(rr @ vv / np.linalg.norm(rr) / np.linalg.norm(vv))))  # noqa: E731
+    skip = res.phase == "skip"
+    first = res.phase == "first_entry"
+    lat0, lon0 = np.radians(res.lat_deg[0]), np.radians(res.lon_deg[0])
+    lat1, lon1 = np.radians(res.lat_deg[-1]), np.radians(res.lon_deg[-1])
+    entry_part = slice(0, len(t_entry))
+    return {
+        "interface_utc": spice_kernels.et_to_utc(res.et[0]),
+        "interface_altitude_km": float(res.altitude_km[0]),
+        "interface_speed_inertial_m_s": float(np.linalg.norm(v)),
+        "interface_fpa_inertial_deg": fpa(r, v),
+        "interface_speed_relative_m_s": float(np.linalg.norm(rel[3:])),
+        "interface_fpa_relative_deg": fpa(rel[:3], rel[3:]),
+        "first_dip_min_altitude_km": float(res.altitude_km[first].min()),
+        "skip_apogee_km": float(res.altitude_km[skip].max()) if skip.any() else None,
+        "peak_g": float(res.g_load[entry_part].max()),
+        "peak_heat_flux_w_m2": float(q.max()),
+        "heat_load_j_m2": aerothermal.heat_load(t_entry, q),
+        "downrange_km": _great_circle(lat0, lon0, lat1, lon1) / 1e3,
+        "landing_lat_deg": float(res.lat_deg[-1]),
+        "landing_lon_deg": float(res.lon_deg[-1]),
+        "miss_km": _great_circle(lat1, lon1, np.radians(target.lat_deg),
+                                 np.radians(target.lon_deg)) / 1e3,
+        "drogue_utc": spice_kernels.et_to_utc(res.et[len(t_entry) - 1]),
+        "landing_utc": spice_kernels.et_to_utc(res.et[-1]),
+        "time_of_flight_s": float(res.et[-1] - res.et[0]),
+        "bank_reversals": sum(e["event"] == "bank_reversal" for e in res.events),
+    }

@@ -1,0 +1,168 @@
+"""Lunar-orbit coast: propagate in the full lunar force model and log what a planner needs.
+
+From the phase's initial state (given in the scenario, or the previous phase's final state) the
+orbit is propagated with the scenario's lunar gravity field (GRGM1200A or LP165P, degree/order from
+the scenario), Earth and Sun as third bodies and SRP, and these events are logged:
+
+* ``site_longitude_crossing`` — the sub-spacecraft point crosses the landing site's longitude
+  (MOON_ME); details give the sub-spacecraft latitude, the ground distance to the site and whether
+  the pass is ascending or descending: the passes a descent can start from;
+* ``periapsis`` / ``apoapsis`` with their altitudes;
+* ``earth_occultation_start`` / ``_end`` — Earth's centre hidden by the Moon (no direct link);
+* ``moon_penumbra_entry`` / ``moon_umbra_entry`` / ``..._exit`` (and the same for the Earth's shadow).
+
+Summary figures (``<phase>.<quantity>_<unit>``): duration, mean/min/max altitude, orbital
+period (Keplerian, of the mean osculating semi-major axis: apsides of a near-circular orbit
+in a lumpy field are no clock), site passes and the
+closest one, fractions of time occulted and in umbra, final mass, and the work done (steps,
+right-hand-side evaluations).
+
+Assumptions and limitations
+    Altitude is over the Moon's mean sphere (1737.4 km), not the terrain. Earth occultation is of
+    the Earth's centre by a spherical Moon (the Earth's 0.95° disc makes the real link loss a few
+    seconds earlier/later).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from guanghan.dynamics import events as ev
+from guanghan.dynamics.kepler import state_to_elements
+from guanghan.dynamics.propagator import Tolerances, propagate
+from guanghan.dynamics.state import SpacecraftState
+from guanghan.environment import frames, spice_kernels, time_scales
+from guanghan.mission.event_log import EventLog
+from guanghan.mission.force_model_builder import lunar_force_model
+from guanghan.mission.phase_result import PhaseResult
+from guanghan.mission.trajectory_table import build_table, surface_coordinates
+
+EARTH_RADIUS_MEAN = 6_371_008.8   # m, IUGG mean radius (for the Earth's shadow cone)
+
+
+def detectors_for(phase, scenario, moon_radius: float) -> list[ev.Detector]:
+    kinds = set(phase.events)
+    dets: list[ev.Detector] = []
+    if "site_longitude" in kinds and phase.site:
+        dets.append(ev.longitude_crossing(scenario.sites[phase.site].lon_deg, frames.COORDINATE_FRAME["MOON"]))
+    if "periapsis" in kinds or "apoapsis" in kinds:
+        d = ev.apsides()
+        d.rising = "periapsis" if "periapsis" in kinds else None
+        d.falling = "apoapsis" if "apoapsis" in kinds else None
+        dets.append(d)
+    if "earth_occultation" in kinds:
+        dets.append(ev.occultation("EARTH", "MOON", moon_radius, "earth_occultation"))
+    if "shadow" in kinds:
+        earth_r = float(spice_kernels.radii("EARTH").mean())
+        for occ, rad in (("MOON", moon_radius), ("EARTH", earth_r)):
+            dets += [ev.shadow(occ, rad, "penumbra"), ev.shadow(occ, rad, "umbra")]
+    return dets
+
+
+def _great_circle_km(lat1, lon1, lat2, lon2, radius_m) -> float:
+    p1, p2, dl = map(math.radians, (lat1, lat2, lon2 - lon1))
+    c = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
+    return radius_m * math.acos(max(-1.0, min(1.0, c))) / 1e3
+
+
+def _event_details(event: ev.Event, phase, scenario, moon_radius: float) -> dict:
+    lat, lon, alt = surface_coordinates("MOON", np.array([event.et]), event.state[None, :3])
+    details = {"altitude_km": alt[0], "lat_deg": lat[0], "lon_deg": lon[0]}
+    if event.name == "site_longitude_crossing":
+        site = scenario.sites[phase.site]
+        details["site"] = phase.site
+        details["ground_distance_km"] = _great_circle_km(lat[0], lon[0], site.lat_deg, site.lon_deg,
+                                                         moon_radius)
+        r_me = frames.transform_states(event.state[None, :6], "J2000", "MOON_ME", [event.et])[0]
+        details["direction"] = "ascending" if r_me[5] > 0 else "descending"
+    return details
+
+
+def _interval_fraction(events, start_name: str, end_name: str, t0: float, t1: float, inside0: bool) -> float:
+    """Fraction of [t0, t1] between ``start_name`` and ``end_name`` events."""
+    total, inside, since = 0.0, inside0, t0
+    for e in events:
+        if e.name == start_name and not inside:
+            inside, since = True, e.et
+        elif e.name == end_name and inside:
+            total += e.et - since
+            inside = False
+    if inside:
+        total += t1 - since
+    return total / (t1 - t0)
+
+
+def run_lunar_orbit_coast(phase, scenario, start: SpacecraftState, progress=None) -> PhaseResult:
+    """Propagate the coast from ``start`` for ``phase.duration_h`` and collect events and figures."""
+    name = phase.name
+    model = lunar_force_model(scenario, phase.vehicle)
+    moon_radius = float(spice_kernels.radii("MOON").mean())
+    end_et = start.et + phase.duration_h * 3600.0
+    prop = phase.propagation
+    dets = detectors_for(phase, scenario, moon_radius)
+    dets.append(ev.altitude(0.0, moon_radius, terminal=True, name="surface"))
+    wall = time.perf_counter()
+    res = propagate(start, end_et, model, Tolerances(prop.rtol, prop.atol_m, prop.max_step_s), dets)
+    wall = time.perf_counter() - wall
+    traj = res.trajectory
+
+    log = EventLog()
+    log.add(start.et, name, "phase_start", {"force_model": model.describe(), "mass_kg": start.mass})
+    for e in res.events:
+        if e.name == "surface_down":
+            log.add(e.et, name, "surface_impact", _event_details(e, phase, scenario, moon_radius))
+        else:
+            log.add(e.et, name, e.name, _event_details(e, phase, scenario, moon_radius))
+    log.add(traj.end_et, name, "phase_end", {"mass_kg": traj.final_state[6]})
+
+    ets, states = traj.sample(phase.output_step_s)
+    table = build_table(name, "MOON", ets, states)
+    passes = [(r["et_s"], r["details"]["ground_distance_km"]) for r in log.records
+              if r["event"] == "site_longitude_crossing"]
+    summary = _summary(name, traj, res.events, table, model.central.mu, start, passes)
+    meta = {"force_model": model.describe(), "propagation_wall_s": wall, "steps": traj.n_steps}
+    return PhaseResult(name, res.final_state, log, summary, table, meta)
+
+
+def _summary(name, traj, events, table, mu, start, passes) -> dict:
+    alt = table.column("altitude_km").to_numpy()
+    xyz = np.column_stack([table.column(c).to_numpy() for c in ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")])
+    sma = np.array([state_to_elements(mu, x[:3], x[3:]).a for x in xyz])
+    period_s = 2.0 * math.pi * math.sqrt(float(sma.mean()) ** 3 / mu)   # of the mean osculating a
+    s = {
+        f"{name}.start_utc": time_scales.et_to_utc(traj.start_et),
+        f"{name}.end_utc": time_scales.et_to_utc(traj.end_et),
+        f"{name}.duration_h": (traj.end_et - traj.start_et) / 3600.0,
+        f"{name}.mean_altitude_km": float(alt.mean()),
+        f"{name}.min_altitude_km": float(alt.min()),
+        f"{name}.max_altitude_km": float(alt.max()),
+        f"{name}.orbital_period_min": period_s / 60.0,
+        f"{name}.site_passes_count": len(passes),
+        f"{name}.final_mass_kg": float(traj.final_state[6]),
+        f"{name}.integrator_steps_count": traj.n_steps,
+        f"{name}.rhs_evaluations_count": traj.n_eval,
+        f"{name}.earth_occulted_percent": 100.0 * _interval_fraction(
+            events, "earth_occultation_start", "earth_occultation_end", traj.start_et, traj.end_et,
+            _occulted_at_start(table)),
+        f"{name}.moon_umbra_percent": 100.0 * _interval_fraction(
+            events, "moon_umbra_entry", "moon_umbra_exit", traj.start_et, traj.end_et,
+            bool(table.column("sunlit")[0].as_py() == 0.0)),
+    }
+    if passes:
+        et_best, km_best = min(passes, key=lambda p: p[1])
+        s[f"{name}.closest_site_pass_utc"] = time_scales.et_to_utc(et_best)
+        s[f"{name}.closest_site_pass_km"] = km_best
+    return s
+
+
+def _occulted_at_start(table) -> bool:
+    et = table.column("et_s")[0].as_py()
+    r = np.array([table.column(c)[0].as_py() for c in ("x_m", "y_m", "z_m")])
+    earth = spice_kernels.body_positions("EARTH", "MOON", "J2000", [et])[0]
+    d = earth - r
+    o = -r
+    p = min(1.0, max(0.0, float(np.dot(o, d) / np.dot(d, d))))
+    return bool(np.linalg.norm(o - p * d) < spice_kernels.radii("MOON").mean())
