@@ -26,7 +26,8 @@ def run():
     dets = [ev.apsides(), ev.argument_of_latitude(90.0), ev.longitude_crossing(-51.9161, "MOON_ME"),
             ev.occultation("EARTH", "MOON", R_MOON, "earth_occultation"),
             ev.shadow("MOON", R_MOON, "penumbra"), ev.shadow("MOON", R_MOON, "umbra"),
-            ev.epoch(ET0 + 12345.0, "tick")]
+            ev.epoch(ET0 + 12345.0, "tick"),
+            ev.user(lambda t, y: np.linalg.norm(y[:, :3], axis=1) - (R_MOON + 200e3), "radius_200km")]
     res = propagate(SpacecraftState(ET0, r, v, 1000.0), ET0 + 2 * 86400.0,
                     ForceModel(CentralGravity("MOON", MU)), Tolerances(1e-12, 1e-5), dets)
     return el, res
@@ -98,3 +99,15 @@ def test_epoch_event(run):
     _, res = run
     ticks = _names(res, "tick")
     assert len(ticks) == 1 and abs(ticks[0].et - (ET0 + 12345.0)) < 1e-3
+
+
+def test_user_function_event_matches_altitude_geometry(run):
+    el, res = run
+    hits = _names(res, "radius_200km")
+    assert len(hits) >= 40                  # e = 0.02: r crosses a + ~0 twice per orbit
+    assert all(abs(np.linalg.norm(e.state[:3]) - (R_MOON + 200e3)) < 1e-3 for e in hits)
+
+
+def test_no_event_at_the_start_epoch(run):
+    _, res = run
+    assert all(e.et > ET0 + 1e-3 for e in res.events)

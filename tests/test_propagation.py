@@ -141,3 +141,12 @@ def test_terminal_altitude_event_stops_at_impact():
     assert res.terminated_by is not None and res.terminated_by.name == "surface_down"
     assert abs(np.linalg.norm(res.trajectory.final_state[:3]) - R_MOON) < 1e-3
     assert res.trajectory.end_et == pytest.approx(res.terminated_by.et)
+
+
+def test_recentre_state_between_moon_and_earth():
+    s = SpacecraftState(ET0, [2.0e6, 0.0, 0.0], [0.0, 1600.0, 0.0], 1000.0)
+    e = s.recentered("EARTH")
+    moon = spice_kernels.body_states("MOON", "EARTH", "J2000", [ET0])[0]
+    assert np.allclose(e.r, s.r + moon[:3], atol=1e-6) and np.allclose(e.v, s.v + moon[3:], atol=1e-9)
+    back = e.recentered("MOON")
+    assert np.allclose(back.r, s.r, atol=1e-6) and back.body == "MOON"

@@ -197,6 +197,8 @@ def find_events(traj: Trajectory, detectors: list[Detector], env: EventEnvironme
                 return float(det.g(np.array([t]), traj.states([t]), env)[0])
 
             t_root = brentq(scalar, grid[i], grid[i + 1], xtol=time_tol_s, rtol=1e-15)
+            if t_root <= grid[0] + time_tol_s:
+                continue          # a zero at the very start is where we are, not a crossing
             y_root = traj.states([t_root])
             if det.valid is not None and not bool(det.valid(np.array([t_root]), y_root, env)[0]):
                 continue

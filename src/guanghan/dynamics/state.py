@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from guanghan.environment import frames, time_scales
+from guanghan.environment import ephemeris, frames, time_scales
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,12 @@ class SpacecraftState:
 
     def with_mass(self, mass: float) -> "SpacecraftState":
         return SpacecraftState(self.et, self.r, self.v, mass, self.frame, self.body)
+
+    def recentered(self, body: str) -> "SpacecraftState":
+        """The same state relative to another central ``body`` (DE440), same axes (inertial only)."""
+        if body == self.body:
+            return self
+        if self.frame != "J2000":
+            raise ValueError(f"re-centre in J2000 only (state is in {self.frame}); use to_frame('J2000') first")
+        offset = ephemeris.state(self.body, body, [self.et])[0]          # old centre seen from the new
+        return SpacecraftState(self.et, self.r + offset[:3], self.v + offset[3:], self.mass, "J2000", body)
