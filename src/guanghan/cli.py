@@ -86,7 +86,8 @@ def validate_command(scenario: Path = typer.Argument(..., help="scenario TOML fi
         summary = _run(sc).summary
     rows = validation_rows(sc, summary)
     table = Table(title=f"{sc.mission.name}: published vs simulated")
-    for col in ("quantity", "published", "simulated", "tolerance", "unit", "status", "source"):
+    table.add_column("quantity", overflow="fold", min_width=24)
+    for col in ("published", "simulated", "tolerance", "unit", "status", "source"):
         table.add_column(col)
     style = {"pass": "green", "fail": "red", "not run": "yellow"}
     for r in rows:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from guanghan.dynamics import aerothermal
-from guanghan.dynamics.entry_kernels import (geodetic_from_itrf, height, integrate, aero_history,
+from guanghan.dynamics.entry_kernels import (aero_acceleration, geodetic_from_itrf, height, integrate, aero_history,
                                              itrf_from_geodetic, planet_array)
 from guanghan.environment import spice_kernels
 from guanghan.environment.atmosphere import AtmosphereProfile, MsisDrivers, build_profile
@@ -297,7 +297,10 @@ def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
             dt, period, command = settings.coast_step_s, 5.0 * gs.period_s, fl.bank
         else:
             dt, period = settings.step_s, gs.period_s
-            cmd = guidance.command(fl.x, fl.phase, correct=fl.phase != "final")
+            sensed = np.empty(3)                         # perfect accelerometer
+            aero_acceleration(fl.x, fl.bank, truth[1], truth[2], truth[3], truth[0], *truth[4:],
+                              sensed)
+            cmd = guidance.command(fl.x, fl.phase, fl.phase != "final", sensed, fl.bank)
             if cmd.failure is not None:
                 log.failure(et0 + fl.t, cmd.failure)
             if cmd.reversed and not first:

@@ -122,12 +122,12 @@ def run_lunar_orbit_coast(phase, scenario, start: SpacecraftState, progress=None
     table = build_table(name, "MOON", ets, states)
     passes = [(r["et_s"], r["details"]["ground_distance_km"]) for r in log.records
               if r["event"] == "site_longitude_crossing"]
-    summary = _summary(name, traj, res.events, table, model.central.mu, start, passes)
+    summary = _summary(name, traj, res.events, table, model.central.mu, start, passes, set(phase.events))
     meta = {"force_model": model.describe(), "propagation_wall_s": wall, "steps": traj.n_steps}
     return PhaseResult(name, res.final_state, log, summary, table, meta)
 
 
-def _summary(name, traj, events, table, mu, start, passes) -> dict:
+def _summary(name, traj, events, table, mu, start, passes, kinds: set[str]) -> dict:
     alt = table.column("altitude_km").to_numpy()
     xyz = np.column_stack([table.column(c).to_numpy() for c in ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")])
     sma = np.array([state_to_elements(mu, x[:3], x[3:]).a for x in xyz])
@@ -140,17 +140,20 @@ def _summary(name, traj, events, table, mu, start, passes) -> dict:
         f"{name}.min_altitude_km": float(alt.min()),
         f"{name}.max_altitude_km": float(alt.max()),
         f"{name}.orbital_period_min": period_s / 60.0,
-        f"{name}.site_passes_count": len(passes),
         f"{name}.final_mass_kg": float(traj.final_state[6]),
         f"{name}.integrator_steps_count": traj.n_steps,
         f"{name}.rhs_evaluations_count": traj.n_eval,
-        f"{name}.earth_occulted_percent": 100.0 * _interval_fraction(
-            events, "earth_occultation_start", "earth_occultation_end", traj.start_et, traj.end_et,
-            _occulted_at_start(table)),
-        f"{name}.moon_umbra_percent": 100.0 * _interval_fraction(
-            events, "moon_umbra_entry", "moon_umbra_exit", traj.start_et, traj.end_et,
-            bool(table.column("sunlit")[0].as_py() == 0.0)),
     }
+    if "earth_occultation" in kinds:
+        s[f"{name}.earth_occulted_percent"] = 100.0 * _interval_fraction(
+            events, "earth_occultation_start", "earth_occultation_end", traj.start_et, traj.end_et,
+            _occulted_at_start(table))
+    if "shadow" in kinds:
+        s[f"{name}.moon_umbra_percent"] = 100.0 * _interval_fraction(
+            events, "moon_umbra_entry", "moon_umbra_exit", traj.start_et, traj.end_et,
+            bool(table.column("sunlit")[0].as_py() == 0.0))
+    if "site_longitude" in kinds:
+        s[f"{name}.site_passes_count"] = len(passes)
     if passes:
         et_best, km_best = min(passes, key=lambda p: p[1])
         s[f"{name}.closest_site_pass_utc"] = time_scales.et_to_utc(et_best)
