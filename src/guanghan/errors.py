@@ -38,6 +38,17 @@ class ScenarioError(GuanghanError):
         return ScenarioError(self.reason, file=file, field=self.field, value=self.value)
 
 
+class GravityFieldError(GuanghanError, ValueError):
+    """A gravity field request or file is invalid; names the field, the value and the limit."""
+
+    def __init__(self, reason: str, *, field: str | None = None, value=None,
+                 file: str | None = None, line: int | None = None):
+        self.reason, self.field, self.value, self.file, self.line = reason, field, value, file, line
+        where = f"{file}" + (f" line {line}" if line is not None else "") + ": " if file else ""
+        what = f"{field} = {value!r}: " if field is not None else ""
+        super().__init__(f"{where}{what}{reason}")
+
+
 class EphemerisRangeError(GuanghanError):
     """An epoch lies outside the span of a loaded ephemeris or orientation kernel."""
 

