@@ -64,13 +64,15 @@ class GuidanceSettings:
     sensible_atmosphere_km: float = 100.0  # skip exit / second entry altitude
     terminal_altitude_km: float = 10.0     # predictor stops here (drogue deployment)
     terminal_speed_m_s: float = 200.0      # sets ef of the bank profile
-    final_phase_speed_m_s: float = 1200.0  # below: hold |σ|, lateral logic only
-    corridor_km: float = 5.0               # c0 of the crossrange corridor
-    corridor_km_per_km_s: float = 6.0      # c1 (km per km/s of relative speed)
-    max_reversals: int = 5
+    final_phase_speed_m_s: float = 800.0  # below: hold |σ|, lateral logic only
+    corridor_km: float = 1.0               # c0 of the crossrange corridor
+    corridor_km_per_km_s: float = 3.0      # c1 (km per km/s of relative speed)
+    max_reversals: int = 8
     max_flight_s: float = 3600.0           # predictions longer than this count as overshoot
     tolerance_deg: float = 0.02            # brentq xtol on σ0
     miss_tolerance_km: float = 0.3         # the corrector stops below this predicted miss
+    estimator_gain: float = 0.3            # fading-memory gain per cycle of the ratio filters
+    estimator_min_g: float = 0.05          # sensed load (g0) below which the filters hold
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def track_angle(x, p0, q, previous):
 
 @njit(cache=True)
 def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, limits,
-            planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho, sound):
+            planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho, sound, scale):
     """Predicted (miss (m), flight time (s), peak aero acceleration (m/s²), status) from ``x0``.
 
     ``steps = [dt in atmosphere, dt in coast]`` (s); ``limits = [sensible-atmosphere altitude,
@@ -179,7 +181,7 @@ def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, li
             dt = steps[0]
             sign, rev_left, _ = lateral_sign(x, sign, rev_left, aim, corridor)
         rk4_step(x, sign * sigma, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho,
-                 sound, 1.0, work, xn)
+                 sound, scale, work, xn)
         hn = height(xn, planet[6], planet[7])
         t += dt
         if hn <= limits[1]:
@@ -193,15 +195,15 @@ def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, li
         h = hn
         if h < limits[0]:
             from_atm = np.sqrt(_aero_sq(x, sign * sigma, vehicle, mach_nodes, cd_nodes, planet,
-                                        h0, dh, logrho, sound, acc))
+                                        h0, dh, logrho, sound, scale, acc))
             peak = max(peak, from_atm)
     return _BIG_MISS, t, peak, 1
 
 
 @njit(cache=True)
-def _aero_sq(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho, sound, acc):
+def _aero_sq(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho, sound, scale, acc):
     aero_acceleration(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho, sound,
-                      1.0, acc)
+                      scale, acc)
     return acc[0] * acc[0] + acc[1] * acc[1] + acc[2] * acc[2]
 
 
@@ -216,6 +218,7 @@ class EntryGuidance:
     reversals_left: int = field(default=-1)
     sigma0: float = field(default=np.nan)     # last solution (rad)
     calls: int = 0                            # predictor runs (for cost accounting)
+    drag_ratio: float = 1.0                   # filtered sensed/model drag
 
     def __post_init__(self):
         s = self.settings
@@ -231,6 +234,7 @@ class EntryGuidance:
         r_f = self.model.planet[2] + s.terminal_altitude_km * 1e3
         self._e_f = self.model.planet[0] / r_f - 0.5 * s.terminal_speed_m_s ** 2
         self._sigma_f = np.radians(s.sigma_final_deg)
+        self._vehicle = self.model.vehicle.copy()          # [mass, area, estimated L/D]
 
     def miss(self, x: np.ndarray, sigma0: float) -> tuple[float, float, float, int]:
         """Predicted (miss (m), time to terminal (s), peak aero accel (m/s²), status) for σ0 (rad)."""
@@ -238,8 +242,28 @@ class EntryGuidance:
         self.calls += 1
         return predict(x, sigma0, self._sigma_f, self._e_f, self.sign, self.reversals_left,
                        self.aim_itrf, self._corridor, self._steps, self._limits, m.planet,
-                       m.vehicle, m.mach_nodes, m.cd_nodes, m.altitude0, m.step, m.log_density,
-                       m.sound_speed)
+                       self._vehicle, m.mach_nodes, m.cd_nodes, m.altitude0, m.step,
+                       m.log_density, m.sound_speed, self.drag_ratio)
+
+    def estimate(self, x: np.ndarray, sensed: np.ndarray, bank: float) -> None:
+        """Update the filtered drag ratio and L/D from the sensed aerodynamic acceleration (m/s²).
+
+        Lu et al. (2017) §IV.A: fading-memory filters of measured-to-model ratios; here the drag
+        ratio (density × Cd·S/m dispersions together) and the lift-to-drag ratio, updated only
+        when the sensed load exceeds ``estimator_min_g``.
+        """
+        s, m = self.settings, self.model
+        if np.linalg.norm(sensed) < s.estimator_min_g * 9.80665:
+            return
+        u = x[3:] / np.linalg.norm(x[3:])
+        drag = -sensed @ u
+        lift = np.linalg.norm(sensed + drag * u)
+        model = np.empty(3)
+        aero_acceleration(x, bank, m.vehicle, m.mach_nodes, m.cd_nodes, m.planet, m.altitude0,
+                          m.step, m.log_density, m.sound_speed, 1.0, model)
+        k = s.estimator_gain
+        self.drag_ratio += k * (drag / max(-model @ u, 1e-12) - self.drag_ratio)
+        self._vehicle[2] += k * (lift / drag - self._vehicle[2])
 
     def solve(self, x: np.ndarray, phase: str) -> tuple[float, float]:
         """σ0 (rad) nulling the downrange miss, and that miss (m); raises GuidanceFailure.
@@ -290,11 +314,16 @@ class EntryGuidance:
         grid = np.radians(np.linspace(s.sigma_min_deg, s.sigma_max_deg, 13))
         return float(grid[np.argmin([abs(self.miss(x, g)[0]) for g in grid])])
 
-    def command(self, x: np.ndarray, phase: str, correct: bool = True) -> GuidanceCommand:
+    def command(self, x: np.ndarray, phase: str, correct: bool = True, sensed=None,
+                bank: float = 0.0) -> GuidanceCommand:
         """Bank command for the Earth-fixed state ``x`` (m, m/s) in ``phase``.
 
-        ``correct=False`` (skip coast, final phase) keeps σ0 and applies the lateral logic only.
+        ``sensed`` is the measured aerodynamic acceleration (m/s², ITRF93) at the current
+        ``bank`` (rad), for the estimators; ``correct=False`` (final phase) keeps σ0 and applies
+        the lateral logic only.
         """
+        if sensed is not None:
+            self.estimate(x, np.asarray(sensed, float), bank)
         failure, miss = None, np.nan
         if correct:
             try:

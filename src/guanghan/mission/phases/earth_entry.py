@@ -232,7 +232,9 @@ class _Log:
         self.events, self.strict, self.failed_phases = [], strict, set()
 
     def add(self, et: float, event: str, **details) -> None:
-        self.events.append({"et": float(et), "event": event, "details": details})
+        plain = {k: float(v) if isinstance(v, (float, np.floating)) else v
+                 for k, v in details.items()}
+        self.events.append({"et": float(et), "event": event, "details": plain})
 
     def failure(self, et: float, exc: GuidanceFailure) -> None:
         if self.strict:
