@@ -92,7 +92,9 @@ def validate_command(scenario: Path = typer.Argument(..., help="scenario TOML fi
     style = {"pass": "green", "fail": "red", "not run": "yellow"}
     for r in rows:
         sim = r["simulated"]
-        table.add_row(r["key"], f"{r['published']:g}", f"{sim:.6g}" if isinstance(sim, (int, float)) else "—",
+        pub = r["published"]
+        shown = f"{sim:.6g}" if isinstance(sim, (int, float)) else (sim if isinstance(sim, str) else "—")
+        table.add_row(r["key"], pub if isinstance(pub, str) else f"{pub:g}", shown,
                       f"±{r['tolerance']:g}", r["unit"], f"[{style[r['status']]}]{r['status']}[/]", r["source"])
     console.print(table)
     if any(r["status"] == "fail" for r in rows):

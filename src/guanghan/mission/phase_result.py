@@ -23,3 +23,4 @@ class PhaseResult:
     summary: dict
     trajectory: pa.Table
     meta: dict = field(default_factory=dict)
+    series: dict[str, pa.Table] = field(default_factory=dict)   # extra time histories for reports

@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import json
 import math
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
                       ValidationError, model_validator)
@@ -43,6 +42,8 @@ from pydantic_core import PydanticCustomError
 
 from guanghan.environment import spice_kernels
 from guanghan.errors import ScenarioError
+from guanghan.mission.scenario_errors import to_scenario_error
+from guanghan.mission.toml_writer import dumps_toml
 
 _CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 _GRAVITY_MAX_DEGREE = {"GRGM1200A": 1200, "LP165P": 165}
@@ -306,17 +307,130 @@ class LunarOrbitCoastPhase(PhaseBase):
         return self
 
 
+class CapsuleAero(BaseModel):
+    """Return-capsule aerodynamics: reference area, trim L/D, nose radius, Cd against Mach."""
+
+    model_config = _CONFIG
+    reference_area_m2: float = Field(gt=0)
+    lift_to_drag: float = Field(gt=0)
+    nose_radius_m: float = Field(gt=0)
+    cd_mach: list[Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(min_length=1)
+    max_bank_rate_deg_s: float = Field(default=20.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_table(self) -> "CapsuleAero":
+        mach = [row[0] for row in self.cd_mach]
+        if any(b <= a for a, b in zip(mach, mach[1:])) or any(row[1] <= 0 for row in self.cd_mach):
+            _fail("needs [Mach, Cd] pairs with Mach increasing and Cd > 0", "cd_mach", self.cd_mach)
+        return self
+
+
+class Parachutes(BaseModel):
+    """Drogue and main canopies (deployment altitudes geodetic, drag areas CdA) and the wind."""
+
+    model_config = _CONFIG
+    drogue_altitude_km: float = Field(gt=0)
+    drogue_cd_area_m2: float = Field(gt=0)
+    main_altitude_km: float = Field(gt=0)
+    main_cd_area_m2: float = Field(gt=0)
+    wind_east_m_s: float = 0.0
+    wind_north_m_s: float = 0.0
+
+    @model_validator(mode="after")
+    def _check_order(self) -> "Parachutes":
+        if self.main_altitude_km >= self.drogue_altitude_km:
+            _fail(f"the main opens below the drogue ({self.drogue_altitude_km} km)",
+                  "main_altitude_km", self.main_altitude_km)
+        return self
+
+
+class EntryInterface(BaseModel):
+    """Entry-interface state from geodetic position, speed, flight-path angle and azimuth."""
+
+    model_config = _CONFIG
+    utc: UtcText
+    altitude_km: float
+    lat_deg: float = Field(ge=-90, le=90)
+    lon_deg: Annotated[float, AfterValidator(_check_lon)]
+    speed_m_s: float = Field(gt=0)
+    fpa_deg: float = Field(gt=-90, lt=90)
+    azimuth_deg: float = Field(ge=0, lt=360)
+    inertial: bool = True               # speed/FPA/azimuth inertial (True) or Earth-relative
+
+    @model_validator(mode="after")
+    def _check_altitude(self) -> "EntryInterface":
+        if self.altitude_km <= 0:
+            _fail("the entry interface is at or below the Earth's surface: give an altitude > 0 km "
+                  "(typically 120 km)", "altitude_km", self.altitude_km)
+        _check_et_in_span(_utc_text_to_et(self.utc), "utc", self.utc)
+        return self
+
+
+class EntryGuidanceConfig(BaseModel):
+    """Tunables of the predictor–corrector skip-entry guidance (see gnc.entry_guidance)."""
+
+    model_config = _CONFIG
+    period_s: float = Field(default=2.0, gt=0)
+    sigma_final_deg: float = Field(default=70.0, gt=0, lt=180)
+    sensible_atmosphere_km: float = Field(default=100.0, gt=0)
+    corridor_km: float = Field(default=1.0, ge=0)
+    corridor_km_per_km_s: float = Field(default=3.0, ge=0)
+    max_reversals: int = Field(default=8, ge=0)
+
+
+class AtmosphereDrivers(BaseModel):
+    """NRLMSIS drivers; omitted values come from the space-weather table of the entry day."""
+
+    model_config = _CONFIG
+    f107_sfu: float | None = Field(default=None, gt=0)
+    f107a_sfu: float | None = Field(default=None, gt=0)
+    ap: float | None = Field(default=None, ge=0)
+
+
+class EarthEntryPhase(BaseModel):
+    """Guided (skip) entry of a capsule from the entry interface to touchdown at an Earth ``site``."""
+
+    model_config = _CONFIG
+    type: Literal["earth_entry"]
+    name: str = Field(pattern=_NAME)
+    vehicle: str
+    site: str
+    entry_interface: EntryInterface | None = None   # None: the previous phase's final state
+    capsule: CapsuleAero
+    parachutes: Parachutes
+    guidance: EntryGuidanceConfig = EntryGuidanceConfig()
+    atmosphere: AtmosphereDrivers = AtmosphereDrivers()
+    max_g: float = Field(default=10.0, gt=0)
+    step_s: float = Field(default=0.5, gt=0, le=5)
+    start_utc: None = None                      # the entry starts at its interface epoch
+
+    #: summary-key groups this phase writes besides its name (as the mission issue asks)
+    summary_groups: ClassVar[tuple[str, ...]] = ("entry", "earth_landing")
+    site_body: ClassVar[str] = "EARTH"
+
+    @model_validator(mode="after")
+    def _check_chutes(self) -> "EarthEntryPhase":
+        if self.entry_interface is not None and \
+                self.parachutes.drogue_altitude_km >= self.entry_interface.altitude_km:
+            _fail(f"drogue deployment is above the entry interface ({self.entry_interface.altitude_km} km)",
+                  "parachutes.drogue_altitude_km", self.parachutes.drogue_altitude_km)
+        return self
+
+
 #: Phase classes by their ``type`` tag. Add a new phase type here and in ``Phase``.
-PHASE_TYPES: dict[str, type[PhaseBase]] = {"lunar_orbit_coast": LunarOrbitCoastPhase}
-Phase = Annotated[Union[LunarOrbitCoastPhase], Field(discriminator="type")]
+PHASE_TYPES: dict[str, type[BaseModel]] = {"lunar_orbit_coast": LunarOrbitCoastPhase,
+                                           "earth_entry": EarthEntryPhase}
+#: Sub-models of phases (for the "wrong unit" hints of error messages).
+PHASE_MODELS = (CapsuleAero, Parachutes, EntryInterface, EntryGuidanceConfig, AtmosphereDrivers)
+Phase = Annotated[Union[LunarOrbitCoastPhase, EarthEntryPhase], Field(discriminator="type")]
 
 
 class ValidationTarget(BaseModel):
     """A published figure to compare with the run summary key ``<phase>.<quantity>_<unit>``."""
 
     model_config = _CONFIG
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*_[a-z0-9]+$")
-    published: float
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+    published: float | UtcText          # a UTC epoch compares in seconds (tolerance in s)
     tolerance: float = Field(gt=0)
     source: str = Field(min_length=1)
     note: str = ""
@@ -364,12 +478,16 @@ class Scenario(BaseModel):
                       f"phases[{i}].name", phase.name)
             seen.add(phase.name)
         first = self.phases[0]
-        if first.initial_orbit is None and first.initial_state is None:
+        if isinstance(first, EarthEntryPhase):
+            if first.entry_interface is None:
+                _fail("the first phase needs [phases.entry_interface]", "phases[0].entry_interface", None)
+        elif first.initial_orbit is None and first.initial_state is None:
             _fail("the first phase needs [phases.initial_orbit] or [phases.initial_state]",
                   "phases[0].initial_orbit", None)
+        groups = seen | {g for p in self.phases for g in getattr(p, "summary_groups", ())}
         for i, row in enumerate(self.validation):
-            if row.phase not in seen:
-                _fail(f"no phase named {row.phase!r}; phases: {sorted(seen)}",
+            if row.phase not in groups:
+                _fail(f"no phase or summary group named {row.phase!r}; known: {sorted(groups)}",
                       f"validation[{i}].key", row.key)
         return self
 
@@ -424,13 +542,14 @@ def _need(name: str, defined: dict, what: str, field: str) -> None:
 def _check_phase_refs(scenario: Scenario, i: int, phase: PhaseBase) -> None:
     _need(phase.vehicle, scenario.vehicles, "vehicle", f"phases[{i}].vehicle")
     site = getattr(phase, "site", None)
+    body = getattr(phase, "site_body", "MOON")
     if site is not None:
         _need(site, scenario.sites, "site", f"phases[{i}].site")
-        if scenario.sites[site].body != "MOON":
+        if scenario.sites[site].body != body:
             _fail(f"site {site!r} is on {scenario.sites[site].body}; a {phase.type} phase "
-                  "needs a lunar site", f"phases[{i}].site", site)
+                  f"needs a site on the {body.capitalize()}", f"phases[{i}].site", site)
     start_utc = phase.start_utc or (scenario.mission.epoch_utc if i == 0 else None)
-    if start_utc is not None:
+    if start_utc is not None and hasattr(phase, "duration_h"):
         end_et = spice_kernels.utc_to_et(start_utc) + phase.duration_h * 3600.0
         _check_et_in_span(end_et, f"phases[{i}].duration_h", phase.duration_h)
 
@@ -461,7 +580,7 @@ def validate_scenario(data: dict, file: str | None = None) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _to_scenario_error(exc, file) from None
+        raise to_scenario_error(exc, file) from None
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError, text: str, file: str) -> ScenarioError:
@@ -473,160 +592,3 @@ def _toml_error(exc: tomllib.TOMLDecodeError, text: str, file: str) -> ScenarioE
     shown = lines[line - 1].strip() if 0 < line <= len(lines) else ""
     return ScenarioError(f"TOML syntax error at line {line}: {exc}; the line reads `{shown}`",
                          file=file, field=None, value=line)
-
-
-# --------------------------------------------------------------------------- error translation
-
-_UNIT_WORDS = {"_km_s": "km/s", "_m2": "m²", "_kg": "kg", "_km": "km", "_deg": "deg", "_utc": "UTC",
-               "_n": "N", "_s": "s", "_m": "m", "_h": "h"}
-
-
-def _unit_of(name: str) -> tuple[str, str] | None:
-    """(suffix, unit words) of a field name, longest suffix first."""
-    for suffix in sorted(_UNIT_WORDS, key=len, reverse=True):
-        if name.endswith(suffix):
-            return suffix, _UNIT_WORDS[suffix]
-    return None
-
-
-def _all_field_names() -> set[str]:
-    models = [Scenario, MissionInfo, Environment, Engine, Module, Vehicle, Site, InitialOrbit,
-              InitialState, Propagation, ValidationTarget, *PHASE_TYPES.values()]
-    return {name for model in models for name in model.model_fields}
-
-
-def _wrong_unit_hint(key: str) -> str | None:
-    """'wrong unit' message if ``key`` differs from a known field only by its unit suffix."""
-    for known in sorted(_all_field_names()):
-        unit = _unit_of(known)
-        if unit is None or key == known:
-            continue
-        stem = known[: -len(unit[0])]
-        if key == stem or key.startswith(stem + "_"):
-            return f"wrong unit: this field is `{known}` ({unit[1]})"
-    return None
-
-
-def _format_loc(loc: tuple) -> str:
-    parts: list[str] = []
-    for i, item in enumerate(loc):
-        if item == "[key]":
-            continue
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif i >= 2 and loc[i - 2] == "phases" and isinstance(loc[i - 1], int) and item in PHASE_TYPES:
-            continue  # pydantic puts the discriminator tag in the path
-        else:
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts)
-
-
-def _join(base: str, extra: str | None) -> str:
-    if not extra:
-        return base
-    return extra if not base else base + ("" if extra.startswith("[") else ".") + extra
-
-
-def _reason(err: dict, field: str) -> str:
-    kind, ctx = err["type"], err.get("ctx", {})
-    unit = _unit_of(field.rsplit(".", 1)[-1])
-    u = f" {unit[1]}" if unit and unit[1] != "UTC" else ""
-    bounds = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {ge}",
-              "less_than": "less than {lt}", "less_than_equal": "at most {le}"}
-    if kind in bounds:
-        return "must be " + bounds[kind].format(**ctx) + u
-    if kind == "extra_forbidden":
-        key = field.rsplit(".", 1)[-1]
-        return _wrong_unit_hint(key) or f"unknown key `{key}` (check the spelling in the schema)"
-    if kind in ("float_type", "int_type", "int_from_float", "string_type", "bool_type",
-                "list_type", "dict_type", "model_type", "model_attributes_type"):
-        wanted = {"float_type": "a number", "int_type": "an integer", "int_from_float": "an integer",
-                  "string_type": "a string", "bool_type": "true or false", "list_type": "a list",
-                  }.get(kind, "a table")
-        return f"wrong type: must be {wanted}, not {type(err['input']).__name__}"
-    simple = {"missing": "missing required field",
-              "literal_error": "must be one of {expected}",
-              "too_short": "needs at least {min_length} item(s)",
-              "too_long": "takes at most {max_length} item(s)",
-              "string_pattern_mismatch": "must match {pattern} (lower_snake_case names)",
-              "finite_number": "must be a finite number",
-              "union_tag_invalid": "unknown phase type; known types: {expected_tags}",
-              "union_tag_not_found": "missing phase type; known types: " + ", ".join(PHASE_TYPES)}
-    if kind in simple:
-        return simple[kind].format(**ctx)
-    return err["msg"]
-
-
-def _pick(errors: list[dict]) -> dict:
-    """The first error, unless a misspelt key caused it (then the misspelt key's error)."""
-    first = errors[0]
-    if first["type"] == "missing":
-        for err in errors:
-            if err["type"] == "extra_forbidden" and err["loc"][:-1] == first["loc"][:-1]:
-                return err
-    return first
-
-
-def _to_scenario_error(exc: ValidationError, file: str | None) -> ScenarioError:
-    err = _pick(exc.errors())
-    ctx, loc = err.get("ctx", {}), tuple(err["loc"])
-    field = _format_loc(loc)
-    if err["type"] == "scenario":
-        field = _join(field, ctx.get("field"))
-        value = ctx["value"] if "value" in ctx else err["input"]
-        if loc and loc[-1] == "[key]":
-            value = loc[-2]
-        return ScenarioError(ctx["reason"], file=file, field=field or None, value=value)
-    value = err["input"]
-    if err["type"] == "missing":
-        value = None
-    elif err["type"].startswith("union_tag"):
-        field, value = _join(field, "type"), ctx.get("tag")
-    return ScenarioError(_reason(err, field), file=file, field=field or None, value=value)
-
-
-# --------------------------------------------------------------------------- TOML writing
-
-
-def _toml_key(key: str) -> str:
-    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _emit(table: dict, prefix: str, out: list[str]) -> None:
-    for key, value in table.items():
-        if not isinstance(value, dict) and not _is_table_array(value):
-            out.append(f"{_toml_key(key)} = {_toml_value(value)}")
-    for key, value in table.items():
-        name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
-        if isinstance(value, dict):
-            if not value or any(not isinstance(v, dict) and not _is_table_array(v)
-                                for v in value.values()):
-                out.extend(["", f"[{name}]"])  # a header only where it holds keys of its own
-            _emit(value, name, out)
-        elif _is_table_array(value):
-            for item in value:
-                out.extend(["", f"[[{name}]]"])
-                _emit(item, name, out)
-
-
-def dumps_toml(data: dict) -> str:
-    """TOML text of nested dicts/lists of str, bool, int and float (no dates, no None)."""
-    out: list[str] = []
-    _emit(data, "", out)
-    return "\n".join(out).lstrip("\n") + "\n"

@@ -37,6 +37,7 @@ from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import frames, spice_kernels, time_scales
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
+from guanghan.mission.initial_conditions import phase_start_state
 from guanghan.mission.phase_result import PhaseResult
 from guanghan.mission.trajectory_table import build_table, surface_coordinates
 
@@ -95,8 +96,9 @@ def _interval_fraction(events, start_name: str, end_name: str, t0: float, t1: fl
     return total / (t1 - t0)
 
 
-def run_lunar_orbit_coast(phase, scenario, start: SpacecraftState, progress=None) -> PhaseResult:
-    """Propagate the coast from ``start`` for ``phase.duration_h`` and collect events and figures."""
+def run_lunar_orbit_coast(phase, scenario, index: int, previous: SpacecraftState | None) -> PhaseResult:
+    """Propagate the coast for ``phase.duration_h`` from its initial condition (or ``previous``)."""
+    start = phase_start_state(scenario, index, previous)
     name = phase.name
     model = lunar_force_model(scenario, phase.vehicle)
     moon_radius = float(spice_kernels.radii("MOON").mean())
