@@ -107,3 +107,27 @@ def test_phase_running_past_the_ephemeris_is_a_clear_error(tmp_path):
 def test_missing_file_exit_2(tmp_path):
     result = runner.invoke(app, ["run", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "nope.toml" in result.output
+
+
+def test_entry_only_scenario_writes_issue_keys_and_entry_figures(tmp_path):
+    """The entry leg alone (CE-5 returner): the summary keys the return-leg issue names, the
+    published touchdown time within 5 min, and the entry figures in the report."""
+    out = tmp_path / "ce5e"
+    result = runner.invoke(app, ["run", str(ROOT / "scenarios" / "chang-e-5-entry.toml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("entry.interface_utc", "entry.interface_speed_m_s", "entry.interface_fpa_deg",
+                "entry.skip_apogee_km", "entry.peak_g", "entry.peak_heat_flux_w_m2",
+                "entry.heat_load_j_m2", "entry.downrange_km", "earth_landing.utc",
+                "earth_landing.lat_deg", "earth_landing.lon_deg", "earth_landing.miss_km"):
+        assert key in summary
+    assert summary["earth_landing.miss_km"] < 2.0
+    assert summary["entry.skip_apogee_km"] > 100.0
+    from guanghan.environment import time_scales
+    late = time_scales.utc_to_et(summary["earth_landing.utc"]) - time_scales.utc_to_et("2020-12-16T17:59:00Z")
+    assert abs(late) < 300.0                                   # s, published touchdown 17:59 UTC
+    events = [e["event"] for e in json.loads((out / "events.json").read_text())]
+    for name in ("entry_interface", "skip_exit", "second_entry", "drogue_deploy", "main_deploy", "touchdown"):
+        assert name in events
+    html = (out / "report.html").read_text()
+    assert "fig-entry-profile-entry" in html and "fig-entry-loads-entry" in html

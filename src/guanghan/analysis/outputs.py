@@ -43,7 +43,7 @@ def write_run(result, scenario, out_dir) -> Path:
         pq.write_table(result.trajectory, tmp / "trajectory.parquet")
         (tmp / "report.html").write_text(
             render_report(result.scenario_name, result.events, result.summary, result.trajectory,
-                          rows, result.meta), encoding="utf-8")
+                          rows, result.meta, series=result.series), encoding="utf-8")
         old = None
         if out.exists():
             old = out.with_name(f".{out.name}.old")

@@ -28,6 +28,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.offline
 
+from guanghan.analysis import entry_figures as EF
 from guanghan.analysis import figures as F
 
 __all__ = ["render_report", "write_report", "build_figures"]
@@ -89,7 +90,7 @@ footer dt { font-weight:600; } footer dd { margin:0; }
 
 
 def build_figures(events: list[dict], trajectory, meta: dict,
-                  max_points: int = F.MAX_POINTS) -> list[tuple[str, str, str, go.Figure]]:
+                  max_points: int = F.MAX_POINTS, series: dict | None = None) -> list[tuple[str, str, str, go.Figure]]:
     """(div id, heading, caption, figure) for every figure of the report."""
     cols = F.track_columns(trajectory)
     colours = F.phase_colours(list(cols.phase) + [e.get("phase") for e in events or []])
@@ -116,15 +117,38 @@ def build_figures(events: list[dict], trajectory, meta: dict,
             out.append((f"fig-orbit3d-{slug}", f"Orbit around the {_title(body)} (3-D)",
                         "Body-centred J2000 positions around a sphere of mean radius. Drag to "
                         "rotate. " + note, F.orbit3d_figure(cols, body, colours, max_points)))
+    out += _entry_figures(series or {}, cols, sites, colours, meta)
+    return out
+
+
+def _entry_figures(series: dict, cols, sites, colours, meta) -> list:
+    out = []
+    for key, table in series.items():
+        if not key.endswith(".entry") or table.num_rows == 0:
+            continue
+        phase = key.rsplit(".", 1)[0]
+        slug = phase.replace("_", "-")
+        out.append((f"fig-entry-profile-{slug}", "Entry profile", "Altitude against downrange and "
+                    "time from the entry interface, coloured by guidance regime: first entry, skip "
+                    "(above the sensible atmosphere), second entry, final phase, canopies.",
+                    EF.entry_profile_figure(table)))
+        out.append((f"fig-entry-loads-{slug}", "Entry bank angle, load and heating",
+                    "Commanded bank angle (sign changes are bank reversals), sensed load with the "
+                    "scenario's limit (dashed), Sutton–Graves stagnation-point heat flux.",
+                    EF.entry_loads_figure(table, (meta.get("max_g") or {}).get(phase))))
+        out.append((f"fig-entry-track-{slug}", "Entry ground track over the landing region",
+                    "Ground track from the entry interface to touchdown, zoomed on the region; the "
+                    "star is the aim point.", EF.regional_track_figure(cols, "EARTH", sites, colours)))
     return out
 
 
 def render_report(title: str, events: list[dict], summary: dict[str, float | str], trajectory,
-                  validation: list[dict], meta: dict, *, max_points: int = F.MAX_POINTS) -> str:
+                  validation: list[dict], meta: dict, *, max_points: int = F.MAX_POINTS,
+                  series: dict | None = None) -> str:
     """The complete report as one self-contained HTML document (str)."""
     events = sorted(events or [], key=lambda e: str(e.get("utc", "")))
     meta = dict(meta or {})
-    figs = build_figures(events, trajectory, meta, max_points)
+    figs = build_figures(events, trajectory, meta, max_points, series)
     cols = F.track_columns(trajectory)
     sections = [("timeline", "Timeline", _figure_html(figs[0]) + _events_table(events))]
     sections += [(fid.removeprefix("fig-"), heading, _figure_html((fid, heading, caption, fig)))

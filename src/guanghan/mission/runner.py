@@ -64,6 +64,7 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         "guanghan_version": guanghan.__version__,
         "run_wall_s": time.perf_counter() - wall,
         "models": {r.name: r.meta.get("force_model", "") for r in results},
+        "max_g": {p.name: p.max_g for p in scenario.phases if hasattr(p, "max_g")},
         "sites": [{"name": k, "body": s.body, "lat_deg": s.lat_deg, "lon_deg": s.lon_deg}
                   for k, s in scenario.sites.items()],
     }
