@@ -61,6 +61,17 @@ def _rms_scaled(v, scale):
     return math.sqrt(acc / v.shape[0])
 
 
+@njit(cache=True, inline="always")
+def _stage(fd, s, t, h, y, K, ytmp):
+    """Stage s: K[s] = f(t + c_s h, y + h Σ_j a_sj K[j]) (Hairer Table 5.4 / the dense extension)."""
+    for i in range(y.shape[0]):
+        acc = 0.0
+        for j in range(s):
+            acc += A[s, j] * K[j, i]
+        ytmp[i] = y[i] + h * acc
+    rhs(t + C[s] * h, ytmp, fd, K[s])
+
+
 @njit(cache=True)
 def initial_step(fd, tau0, y0, f0, direction, rtol, atol, span):
     """Starting step (s), Hairer et al. §II.4 algorithm, as in scipy's ``select_initial_step``."""
@@ -131,12 +142,7 @@ def integrate(fd, tau0, y0, tau_end, rtol, atol, h_start, max_step, keep_dense,
             # --- stages (Hairer Table 5.4) ---
             K[0, :] = f
             for s in range(1, N_STAGES):
-                for i in range(n):
-                    acc = 0.0
-                    for j in range(s):
-                        acc += A[s, j] * K[j, i]
-                    ytmp[i] = y[i] + h * acc
-                rhs(t + C[s] * h, ytmp, fd, K[s])
+                _stage(fd, s, t, h, y, K, ytmp)
             for i in range(n):
                 acc = 0.0
                 for j in range(N_STAGES):
@@ -194,12 +200,7 @@ def _dense_coefficients(fd, t, h, y_old, y_new, K, ytmp, F):
     """Dense-output polynomial coefficients of one step (Hairer §II.6; scipy's Dop853DenseOutput)."""
     n = y_old.shape[0]
     for s in range(N_STAGES + 1, N_STAGES_EXTENDED):
-        for i in range(n):
-            acc = 0.0
-            for j in range(s):
-                acc += A[s, j] * K[j, i]
-            ytmp[i] = y_old[i] + h * acc
-        rhs(t + C[s] * h, ytmp, fd, K[s])
+        _stage(fd, s, t, h, y_old, K, ytmp)
     for i in range(n):
         dy = y_new[i] - y_old[i]
         F[0, i] = dy
