@@ -9,6 +9,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from guanghan import _numba_cache
+
+_numba_cache.configure()
+
 __all__ = ["load_scenario", "run", "__version__"]
 
 

@@ -113,6 +113,7 @@ ForceData = namedtuple("ForceData", [
     "occ_comp", "occ_radius",  # (no,) table components / radii (m) of other occulters
     "burns",         # (nburn, 8): t0_tau, t1_tau, thrust, mdot, mode, ux, uy, uz
     "buf", "r_bf", "a_bf",  # workspaces
+    "origin",        # (3,) zeros: the central body's position (occulter at the origin)
 ])
 
 
@@ -175,7 +176,7 @@ class ForceModel:
             float(spice_kernels.radii(self.body).mean()),
             np.array([comp[b] for b in occ], np.int64),
             np.array([spice_kernels.radii(b).mean() for b in occ], float),
-            burns, np.zeros(table.ncomp), np.zeros(3), np.zeros(3),
+            burns, np.zeros(table.ncomp), np.zeros(3), np.zeros(3), np.zeros(3),
         )
 
 
@@ -282,7 +283,7 @@ def rhs(tau, y, fd, dy):
     if fd.srp_coeff > 0.0 and fd.sun_comp >= 0:
         c = fd.sun_comp
         sun = buf[c:c + 3]
-        nu = shadow_fraction(y, sun, a_bf[:3] * 0.0, fd.central_radius)
+        nu = shadow_fraction(y, sun, fd.origin, fd.central_radius)
         for j in range(fd.occ_comp.shape[0]):
             oc = fd.occ_comp[j]
             nu = min(nu, shadow_fraction(y, sun, buf[oc:oc + 3], fd.occ_radius[j]))
