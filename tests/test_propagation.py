@@ -150,3 +150,14 @@ def test_recentre_state_between_moon_and_earth():
     assert np.allclose(e.r, s.r + moon[:3], atol=1e-6) and np.allclose(e.v, s.v + moon[3:], atol=1e-9)
     back = e.recentered("MOON")
     assert np.allclose(back.r, s.r, atol=1e-6) and back.body == "MOON"
+
+
+def test_radial_plunge_stops_at_the_surface_event_not_a_failure():
+    """Straight down onto the Moon: the terminal surface event ends the run, whatever chunk it is in."""
+    s = SpacecraftState(ET0, [R_MOON + 200e3, 0.0, 0.0], [-2000.0, 0.0, 0.0], 500.0)
+    res = propagate(s, ET0 + 86400.0, ForceModel(CentralGravity("MOON", MU)), Tolerances(1e-12, 1e-5),
+                    detectors=[ev.altitude(0.0, R_MOON, terminal=True, name="surface")],
+                    chunk_steps=100_000)
+    assert res.terminated_by is not None and res.terminated_by.name == "surface_down"
+    # event time located to 1e-4 s at ~2.7 km/s of radial speed: 0.3 m
+    assert abs(np.linalg.norm(res.trajectory.final_state[:3]) - R_MOON) < 0.3

@@ -56,8 +56,13 @@ class PropagationResult:
 
 def propagate(state: SpacecraftState, end_et: float, model: ForceModel,
               tolerances: Tolerances = Tolerances(), detectors: list[Detector] = (),
-              chunk_steps: int = 4096, max_steps: int = 5_000_000) -> PropagationResult:
-    """Propagate ``state`` to ``end_et`` (ET s) under ``model``, detecting ``detectors``' events."""
+              chunk_steps: int | None = None, max_steps: int = 5_000_000) -> PropagationResult:
+    """Propagate ``state`` to ``end_et`` (ET s) under ``model``, detecting ``detectors``' events.
+
+    The compiled loop runs in chunks of ``chunk_steps`` steps (default 256 with terminal events,
+    which are checked after each chunk, else 4096); if the integrator fails inside a chunk, the
+    terminal events of the steps it completed are checked before the failure is reported, so a
+    trajectory that dives into a body stops at its altitude event instead of failing."""
     if state.frame != "J2000" or state.body != model.body:
         raise ValueError(f"initial state is relative to {state.body} in {state.frame}; the force model "
                          f"needs {model.body}-centred J2000 (use state.to_frame('J2000'))")
@@ -71,6 +76,8 @@ def propagate(state: SpacecraftState, end_et: float, model: ForceModel,
     fd = model.compile(state.et, end_et, et_ref=state.et)
     atol = tolerances.atol_vector()
     terminal = [d for d in detectors if d.terminal]
+    if chunk_steps is None:
+        chunk_steps = 256 if terminal else 4096
     env = EventEnvironment(model.body, state.et, end_et) if detectors else None
 
     breaks = sorted({b.start_et for b in model.burns} | {b.end_et for b in model.burns})
@@ -92,6 +99,16 @@ def propagate(state: SpacecraftState, end_et: float, model: ForceModel,
             status, n, h = dop853.integrate(fd, tau, y, tau_end, tolerances.rtol, atol, h,
                                             tolerances.max_step_s, True, t_out, y_out, f_out, n_eval)
             if status == dop853.STEP_TOO_SMALL:
+                if terminal and n > 0:
+                    chunk = Trajectory(state.et, t_out[:n + 1].copy(), y_out[:n + 1].copy(),
+                                       f_out[:n].copy(), "J2000", model.body)
+                    hits = find_events(chunk, terminal, env)
+                    if hits:
+                        taus.append(t_out[1:n + 1])
+                        ys.append(y_out[1:n + 1])
+                        dense.append(f_out[:n])
+                        stop_event = hits[0]
+                        break
                 raise PropagationError(f"step size underflow at ET {state.et + t_out[n]:.3f} s "
                                        f"(|r| = {np.linalg.norm(y_out[n, :3]):.1f} m): the dynamics are "
                                        f"singular or the tolerances too tight")
