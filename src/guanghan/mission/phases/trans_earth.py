@@ -7,10 +7,10 @@ orbit to the 120 km entry interface (EI), on the full force model of
 1. plan: TEI-1 (prograde, published epoch) is solved for the duration putting the next periapsis
    at the middle of TEI-2; TEI-2 (published epoch) for duration and fixed J2000 direction hitting
    the EI targets (FPA, crossrange 0, epoch, downrange band);
-2. fly: TEI-1 is executed with a seeded thrust error, TEI-2 re-planned from the true post-TEI-1
-   state and executed with thrust and pointing errors; each midcourse correction (MCC) re-targets
+2. fly: TEI-1 (accelerometer cut-off) and TEI-2 (timer cut-off, seeded thrust and pointing
+   errors) are executed; each midcourse correction (MCC) re-targets
    FPA, crossrange and the planned EI epoch; at the separation altitude the returner flies on to
-   the EI and the orbiter diverts (burn normal to its velocity, outwards) to a safe perigee.
+   the EI and the orbiter diverts (burn along the local horizontal) to a safe perigee.
 
 Figures (``<group>.<quantity>_<unit>``): ``tei.delta_v_m_s`` (both TEI burns, Isp g0 ln(m0/m1)),
 ``tei1/tei2.duration_s``, ``return.mcc_delta_v_m_s`` and per MCC, ``entry.interface_utc``,
@@ -22,9 +22,11 @@ azimuth (of the Earth-relative velocity), crossrange/downrange to the site,
 Assumptions and limitations
     * The post-docking orbit is an input (not public for Chang'e-5): :func:`design_parking_orbit`
       builds one from which the published epochs work (used by :func:`chang_e_5_example`).
-    * TEI-1 is a prograde (velocity-tracking) burn, so only its thrust magnitude is dispersed;
-      TEI-2 and the MCCs are fixed-attitude (inertial) burns. Burns are cut off by timer.
-      MCCs are executed perfectly (the TEI errors are what they correct).
+    * TEI-1 is a prograde (velocity-tracking) burn cut off by accelerometer (its thrust error is
+      absorbed by the duration: a 0.3 % Δv error would shift the next periapsis by ~30 min, which
+      TEI-2 at its fixed epoch could not absorb). TEI-2 is a fixed-attitude (inertial) burn cut off
+      by timer, dispersed in thrust and pointing. MCCs are executed perfectly (the TEI-2 errors are
+      what they correct), so the last MCC is ~0 unless the earlier one's targeting left a miss.
     * Masses: the stack is orbiter + returner; the returner's mass is constant; all burns are
       the orbiter's. No SRP, no attitude-control disturbances, perfect navigation.
 
@@ -40,15 +42,15 @@ import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, root_scalar
 
 from guanghan.dynamics import events as ev
-from guanghan.dynamics.forces import FiniteBurn
+from guanghan.dynamics.forces import G0, FiniteBurn
 from guanghan.dynamics.kepler import state_to_elements
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.dynamics.trajectory import Trajectory
 from guanghan.environment import time_scales
-from guanghan.errors import ScenarioError
+from guanghan.errors import GuidanceFailure, ScenarioError
 from guanghan.gnc import return_targeting as rt
 from guanghan.gnc.return_targeting import Engine
 
@@ -88,12 +90,13 @@ class ReturnConfig:
     entry_altitude_km: float = 120.0
     fpa_reference: str = "relative"
     orbiter_divert_delay_s: float = 60.0
-    orbiter_divert_margin_km: float = 100.0
+    orbiter_divert_margin_km: float = 50.0
     execution_errors: ExecutionErrors = field(default_factory=ExecutionErrors)
     lunar_degree: int = 20
     earth_degree: int = 8
     soi_radius_km: float = 66_000.0
     epoch_weight_s: float = 60.0
+    tei2_periapsis_altitude_km: float = 230.0     # design of the departure hyperbola (guess)
 
     def validate(self) -> None:
         """Raise ScenarioError naming the first impossible field."""
@@ -179,6 +182,11 @@ def _dispersed(burn: FiniteBurn, errors: ExecutionErrors, rng: np.random.Generat
     return replace(burn, thrust_n=thrust, vector_j2000=tuple(u))
 
 
+def _accelerometer_cutoff(burn: FiniteBurn, planned: FiniteBurn) -> FiniteBurn:
+    """A burn cut off when its ideal Δv reaches the planned one (duration × planned/actual thrust)."""
+    return replace(burn, duration_s=planned.duration_s * planned.thrust_n / burn.thrust_n)
+
+
 def _mass_dv(flight: rt.Flight, burn: FiniteBurn) -> float:
     """Δv (m/s) from the mass drop over ``burn`` along ``flight``: Isp g0 ln(m0/m1)."""
     traj = flight.legs[0].trajectory
@@ -198,15 +206,24 @@ def plan_tei(cfg: ReturnConfig, start: SpacecraftState, models: rt.ReturnModels)
 
 
 def _plan_tei2(cfg, s2, models, x0, t_mid):
-    if x0 is None:                                 # point along the velocity at mid-burn
-        v_mid = rt.fly(s2, t_mid, models).final_state.v
-        x0 = (cfg.tei2_duration_guess_s / 60.0, *rt.angles_from_direction(rt.vnb_axes(s2.r, s2.v), v_mid))
-    burn, geo, _ = rt.solve_tei2(s2, cfg.tei2_engine, x0, cfg.entry_target(), models)
+    rough = x0 is None
+    if rough:
+        x0 = _tei2_guess(cfg, s2, models, t_mid)
+    burn, geo, _ = rt.solve_tei2(s2, cfg.tei2_engine, x0, cfg.entry_target(), models, coarse_grid=rough)
     return burn, geo
 
 
-def _tei2_angles(burn: FiniteBurn, s2: SpacecraftState):
-    return (burn.duration_s / 60.0, *rt.angles_from_direction(rt.vnb_axes(s2.r, s2.v), np.asarray(burn.vector_j2000)))
+def _tei2_guess(cfg, s2, models, t_mid):
+    """(duration min, pitch, yaw deg): impulsive Δv at ``t_mid`` from the coast to the departure
+    hyperbola of :func:`~guanghan.gnc.return_targeting.design_departure` through the coast's
+    periapsis point, as a fixed-direction finite burn."""
+    coast = rt.fly(s2, t_mid, models).final_state
+    _, v_h, _ = rt.design_departure(cfg.entry_target(), t_mid, cfg.tei2_periapsis_altitude_km * 1e3, models,
+                                    0.5 * (cfg.downrange_min_km + cfg.downrange_max_km))
+    dv = v_h - coast.v
+    eng = cfg.tei2_engine
+    minutes = rt.burn_duration(s2.mass, float(np.linalg.norm(dv)), eng.total_thrust_n, eng.isp_s) / 60.0
+    return (minutes, *rt.angles_from_direction(rt.vnb_axes(s2.r, s2.v), dv))
 
 
 def fly_return(config: ReturnConfig, start: SpacecraftState) -> ReturnResult:
@@ -225,11 +242,9 @@ def fly_return(config: ReturnConfig, start: SpacecraftState) -> ReturnResult:
     target = config.entry_target(geo_plan.et)           # MCCs re-target the planned EI epoch
     events, figures, burns, legs = [], {}, {}, []
 
-    tei1_x = _dispersed(tei1, errs, rng)
+    tei1_x = _accelerometer_cutoff(_dispersed(tei1, errs, rng), tei1)
     f1 = rt.fly(start, tei2.start_et, models, [tei1_x])
     s2 = f1.final_state
-    if errs.thrust_sigma_pct or errs.pointing_sigma_deg:   # ground re-plans TEI-2 after TEI-1
-        tei2, _ = _plan_tei2(config, s2, models, _tei2_angles(tei2, s2), None)
     tei2_x = _dispersed(tei2, errs, rng)
     burns.update(tei1=tei1_x, tei2=tei2_x)
     legs += f1.legs
@@ -241,7 +256,7 @@ def fly_return(config: ReturnConfig, start: SpacecraftState) -> ReturnResult:
         if f.soi_exit is not None:
             _add(events, f.soi_exit.et, "soi_exit", distance_km=np.linalg.norm(f.soi_exit.r) / 1e3)
         state = f.final_state
-        burn, dv, _ = rt.solve_mcc(state, config.mcc_engine, target, models)
+        burn, dv, _ = rt.solve_mcc(state, config.mcc_engine, target, models, geo_plan.r_j2000)
         pending = [burn] if burn else []
         mcc_dv.append(float(np.linalg.norm(dv)))
         burns[f"mcc{i}"] = burn
@@ -253,7 +268,7 @@ def fly_return(config: ReturnConfig, start: SpacecraftState) -> ReturnResult:
     if f.soi_exit is not None:
         _add(events, f.soi_exit.et, "soi_exit", distance_km=np.linalg.norm(f.soi_exit.r) / 1e3)
     if f.stop is None:
-        raise rt.GuidanceFailure("trans_earth", "the stack never descends to the separation altitude")
+        raise GuidanceFailure("trans_earth", "the stack never descends to the separation altitude")
     sep = f.final_state
     _add(events, sep.et, "separation", altitude_km=config.separation_altitude_km)
 
@@ -310,13 +325,12 @@ def _log_tei(events, f1, tei1, legs, tei2):
 
 
 def _divert(cfg: ReturnConfig, orbiter: SpacecraftState, models: rt.ReturnModels, events: list):
-    """Orbiter divert: burn normal to v (outwards) sized for perigee = minimum + margin."""
+    """Orbiter divert: burn along the local horizontal sized for perigee = minimum + margin."""
     eng = cfg.orbiter_divert_engine
     t0 = orbiter.et + cfg.orbiter_divert_delay_s
     s0 = rt.fly(orbiter, t0, models).final_state
-    u = s0.r / np.linalg.norm(s0.r)
-    vh = s0.v / np.linalg.norm(s0.v)
-    u = u - (u @ vh) * vh
+    r_hat = s0.r / np.linalg.norm(s0.r)
+    u = s0.v - (s0.v @ r_hat) * r_hat             # local horizontal: all of it raises h = r v_t
     u /= np.linalg.norm(u)
     mu = models.earth.central.mu
     r_goal = 6_378_136.6 + (cfg.orbiter_min_perigee_altitude_km + cfg.orbiter_divert_margin_km) * 1e3
@@ -329,7 +343,11 @@ def _divert(cfg: ReturnConfig, orbiter: SpacecraftState, models: rt.ReturnModels
         el = state_to_elements(mu, s.r, s.v)
         return el.a * (1.0 - el.e) - r_goal
 
-    d = brentq(miss, 0.1, 3000.0, xtol=1e-3)
+    longest = 0.3 * s0.mass * eng.isp_s * G0 / eng.total_thrust_n      # 30 % of the mass at most
+    if miss(longest) < 0:
+        raise GuidanceFailure("orbiter_divert", f"a {longest:.0f} s burn cannot raise the perigee to "
+                              f"{cfg.orbiter_min_perigee_altitude_km} km + margin")
+    d = brentq(miss, 0.1, longest, xtol=1e-3)
     b = burn(d)
     dets = [ev.apsides()]
     f = rt.fly(orbiter, t0 + 6 * 3600.0, models, [b], None)
@@ -347,8 +365,7 @@ def _divert(cfg: ReturnConfig, orbiter: SpacecraftState, models: rt.ReturnModels
 # --------------------------------------------------------------------------- example orbit
 
 
-def design_parking_orbit(cfg: ReturnConfig, periapsis_altitude_km: float = 230.0,
-                         lead_s: float = 600.0) -> SpacecraftState:
+def design_parking_orbit(cfg: ReturnConfig, lead_s: float = 600.0) -> SpacecraftState:
     """A circular parking orbit from which the published TEI epochs reach the EI target.
 
     Backwards: departure hyperbola periapsis at the middle of TEI-2 (``design_departure``); the
@@ -362,13 +379,21 @@ def design_parking_orbit(cfg: ReturnConfig, periapsis_altitude_km: float = 230.0
     t_p = tei2_et + 0.5 * cfg.tei2_duration_guess_s
     t_1 = tei1_et + 0.5 * cfg.tei1_duration_guess_s
     target = cfg.entry_target()
-    r_p, v_h, _ = rt.design_departure(target, t_p, periapsis_altitude_km * 1e3, models,
+    r_p, v_h, _ = rt.design_departure(target, t_p, cfg.tei2_periapsis_altitude_km * 1e3, models,
                                       0.5 * (cfg.downrange_min_km + cfg.downrange_max_km))
     a = (mu * ((t_p - t_1) / (2 * math.pi)) ** 2) ** (1.0 / 3.0)
-    v_e = math.sqrt(mu * (2.0 / np.linalg.norm(r_p) - 1.0 / a))
     mass = cfg.orbiter_mass_kg + cfg.returner_mass_kg
-    ellipse = SpacecraftState(t_p, r_p, v_h / np.linalg.norm(v_h) * v_e, mass)
-    s1 = rt.backward(models.moon, ellipse, t_1)
+
+    def at_t1(v_e):
+        return rt.backward(models.moon, SpacecraftState(t_p, r_p, v_h / np.linalg.norm(v_h) * v_e, mass), t_1)
+
+    def radial_speed(v_e):            # the perturbed ellipse must be at periapsis at t_1 too
+        s = at_t1(v_e)
+        return s.r @ s.v / np.linalg.norm(s.r)
+
+    v_kepler = math.sqrt(mu * (2.0 / np.linalg.norm(r_p) - 1.0 / a))
+    v_e = root_scalar(radial_speed, x0=v_kepler, x1=v_kepler - 1.0, method="secant", xtol=1e-6).root
+    s1 = at_t1(v_e)
     r_hat = s1.r / np.linalg.norm(s1.r)
     horiz = s1.v - (s1.v @ r_hat) * r_hat
     circ = SpacecraftState(t_1, s1.r, horiz / np.linalg.norm(horiz) * math.sqrt(mu / np.linalg.norm(s1.r)), mass)
@@ -389,7 +414,7 @@ def chang_e_5_config(errors: ExecutionErrors = ExecutionErrors(), **changes) -> 
         tei2_utc="2020-12-13T01:51:00Z", tei2_engine=Engine(150.0, 290.0, 4), tei2_duration_guess_s=1320.0,
         mcc_utc=("2020-12-14T03:13:00Z", "2020-12-16T01:15:00Z"), mcc_engine=Engine(25.0, 280.0, 2),
         separation_altitude_km=5000.0, orbiter_divert_engine=Engine(3000.0, 315.0, 1),
-        orbiter_min_perigee_altitude_km=1000.0, entry_utc="2020-12-16T17:33:00Z", entry_fpa_deg=-6.0,
+        orbiter_min_perigee_altitude_km=300.0, entry_utc="2020-12-16T17:33:00Z", entry_fpa_deg=-6.0,
         landing_lat_deg=42.3, landing_lon_deg=111.4, downrange_min_km=5000.0, downrange_max_km=7500.0,
         orbiter_mass_kg=2394.0, returner_mass_kg=300.0, execution_errors=errors)
     return replace(cfg, **changes)
