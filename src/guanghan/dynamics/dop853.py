@@ -2,7 +2,8 @@
 
 The whole integration loop runs in numba, calling the compiled force model :func:`forces.rhs`
 directly, so there is no Python overhead per step: the cost is the right-hand-side evaluations
-(12 per step, 3 more per step when dense output is kept). The algorithm — stages, 5th/3rd-order
+(12 per step; 3 more per step for the dense output, computed only when the trajectory is
+sampled between steps). The algorithm — stages, 5th/3rd-order
 error estimate, step-size control and dense output — is the one of Hairer's DOP853 as implemented by
 ``scipy.integrate.solve_ivp(method="DOP853")``, whose published coefficient tables we import, so for
 the same tolerances both take the same steps (the benchmark checks this).
@@ -95,13 +96,14 @@ def initial_step(fd, tau0, y0, f0, direction, rtol, atol, span):
 
 
 @njit(cache=True)
-def integrate(fd, tau0, y0, tau_end, rtol, atol, h_start, max_step, keep_dense,
-              t_out, y_out, f_out, n_eval):
+def integrate(fd, tau0, y0, tau_end, rtol, atol, h_start, max_step, keep_stages,
+              t_out, y_out, k_out, n_eval):
     """Integrate from (tau0, y0) towards tau_end, storing accepted steps.
 
     ``t_out`` (cap+1,), ``y_out`` (cap+1, n) receive the step boundaries (index 0 = start);
-    ``f_out`` (cap, N_DENSE, n) the dense-output polynomials of each step if ``keep_dense``.
-    ``n_eval`` (1,) int64 accumulates the right-hand-side evaluations.
+    ``k_out`` (cap, N_STAGES + 1, n) the stages of each step if ``keep_stages``, from which
+    :func:`dense_polynomials` makes the dense output when (and only if) it is needed, as scipy
+    does on request. ``n_eval`` (1,) int64 accumulates the right-hand-side evaluations.
     Returns (status, steps stored, next step size).
     """
     n = y0.shape[0]
@@ -182,9 +184,8 @@ def integrate(fd, tau0, y0, tau_end, rtol, atol, h_start, max_step, keep_dense,
             rejected = True
             if h_abs < min_step:
                 return STEP_TOO_SMALL, steps, h_abs
-        if keep_dense:
-            _dense_coefficients(fd, t, h, y, y_new, K, ytmp, f_out[steps])
-            n_eval[0] += N_STAGES_EXTENDED - N_STAGES - 1
+        if keep_stages:
+            k_out[steps, :, :] = K[:N_STAGES + 1]
         steps += 1
         t = t_new
         y[:] = y_new
@@ -193,6 +194,20 @@ def integrate(fd, tau0, y0, tau_end, rtol, atol, h_start, max_step, keep_dense,
         y_out[steps, :] = y
         h_abs = h_next
     return DONE, steps, h_abs
+
+
+@njit(cache=True)
+def dense_polynomials(fd, t_steps, y_steps, k_steps, f_out, n_eval):
+    """Dense-output polynomials ``f_out`` (m, N_DENSE, n) of m stored steps from their stages
+    ``k_steps`` (m, N_STAGES + 1, n): three more stages per step (Hairer §II.6)."""
+    n = y_steps.shape[1]
+    K = np.zeros((N_STAGES_EXTENDED, n))
+    ytmp = np.empty(n)
+    for k in range(k_steps.shape[0]):
+        K[:N_STAGES + 1] = k_steps[k]
+        h = t_steps[k + 1] - t_steps[k]
+        _dense_coefficients(fd, t_steps[k], h, y_steps[k], y_steps[k + 1], K, ytmp, f_out[k])
+    n_eval[0] += k_steps.shape[0] * (N_STAGES_EXTENDED - N_STAGES - 1)
 
 
 @njit(cache=True)

@@ -125,6 +125,7 @@ class ForceModel:
     third_bodies: list[ThirdBody] = field(default_factory=list)
     srp: SolarRadiationPressure | None = None
     burns: list[FiniteBurn] = field(default_factory=list)
+    _compiled: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def body(self) -> str:
@@ -150,8 +151,21 @@ class ForceModel:
         return names
 
     def compile(self, et0: float, et1: float, et_ref: float | None = None) -> ForceData:
-        """Tabulate the environment over [et0, et1] (ET s) and pack the kernel's inputs."""
+        """Tabulate the environment over [et0, et1] (ET s) and pack the kernel's inputs.
+
+        The last few results are kept, keyed by the span and the model's parts, so repeated
+        propagations over one span (targeting loops, benchmarks) tabulate once. A ForceData holds
+        workspaces: share it between sequential calls only, never between threads."""
         et_ref = et0 if et_ref is None else et_ref
+        key = (float(et0), float(et1), float(et_ref), self.central.field is not None and id(self.central.field),
+               repr(self.central.mu), tuple(self.third_bodies), self.srp, tuple(self.burns))
+        if key not in self._compiled:
+            if len(self._compiled) >= 4:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[key] = self._compile(et0, et1, et_ref)
+        return self._compiled[key]
+
+    def _compile(self, et0: float, et1: float, et_ref: float) -> ForceData:
         bodies = self.tabulated_bodies()
         fit_frame = self.central.field.frame if self.central.field is not None else None
         table = build_environment_table(self.body, fit_frame, bodies, et0, et1)

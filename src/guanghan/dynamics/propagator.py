@@ -82,7 +82,7 @@ def propagate(state: SpacecraftState, end_et: float, model: ForceModel,
 
     breaks = sorted({b.start_et for b in model.burns} | {b.end_et for b in model.burns})
     bounds = [state.et] + [b for b in breaks if state.et < b < end_et] + [end_et]
-    taus, ys, dense = [np.zeros(1)], [state.vector[None, :]], []
+    taus, ys, pieces = [np.zeros(1)], [state.vector[None, :]], []
     n_eval = np.zeros(1, np.int64)
     y = state.vector
     h = 0.0
@@ -95,46 +95,52 @@ def propagate(state: SpacecraftState, end_et: float, model: ForceModel,
         while tau < tau_end:
             t_out = np.empty(chunk_steps + 1)
             y_out = np.empty((chunk_steps + 1, 7))
-            f_out = np.empty((chunk_steps, dop853.N_DENSE, 7))
+            k_out = np.empty((chunk_steps, dop853.N_STAGES + 1, 7))
             status, n, h = dop853.integrate(fd, tau, y, tau_end, tolerances.rtol, atol, h,
-                                            tolerances.max_step_s, True, t_out, y_out, f_out, n_eval)
-            if status == dop853.STEP_TOO_SMALL:
-                if terminal and n > 0:
-                    chunk = Trajectory(state.et, t_out[:n + 1].copy(), y_out[:n + 1].copy(),
-                                       f_out[:n].copy(), "J2000", model.body)
-                    hits = find_events(chunk, terminal, env)
+                                            tolerances.max_step_s, True, t_out, y_out, k_out, n_eval)
+            total += n
+            if n > 0:
+                taus.append(t_out[1:n + 1])
+                ys.append(y_out[1:n + 1])
+                piece = _chunk(state.et, t_out, y_out, k_out, n, fd, model)
+                pieces.append(piece)
+                if terminal:                       # checks need the chunk's dense output: keep it
+                    hits = find_events(piece, terminal, env)
+                    n_eval[0] += piece.n_eval
                     if hits:
-                        taus.append(t_out[1:n + 1])
-                        ys.append(y_out[1:n + 1])
-                        dense.append(f_out[:n])
                         stop_event = hits[0]
                         break
+            if status == dop853.STEP_TOO_SMALL:
                 raise PropagationError(f"step size underflow at ET {state.et + t_out[n]:.3f} s "
                                        f"(|r| = {np.linalg.norm(y_out[n, :3]):.1f} m): the dynamics are "
                                        f"singular or the tolerances too tight")
-            taus.append(t_out[1:n + 1])
-            ys.append(y_out[1:n + 1])
-            dense.append(f_out[:n])
-            total += n
             if total > max_steps:
                 raise PropagationError(f"more than {max_steps} steps; raise max_steps or loosen tolerances")
-            if terminal and n > 0:
-                chunk = Trajectory(state.et, t_out[:n + 1].copy(), y_out[:n + 1].copy(), f_out[:n].copy(),
-                                   "J2000", model.body)
-                hits = find_events(chunk, terminal, env)
-                if hits:
-                    stop_event = hits[0]
-                    break
             tau = t_out[n]
             y = y_out[n].copy()
         if stop_event is not None:
             break
-    traj = Trajectory(state.et, np.concatenate(taus), np.vstack(ys),
-                      np.concatenate(dense) if dense else np.zeros((0, dop853.N_DENSE, 7)),
-                      "J2000", model.body, int(n_eval[0]), {"force_model": model.describe()})
+    if terminal:
+        dense = [p.dense for p in pieces]
+        poly = np.concatenate(dense) if dense else np.zeros((0, dop853.N_DENSE, 7))
+        traj = Trajectory(state.et, np.concatenate(taus), np.vstack(ys), poly, "J2000", model.body,
+                          int(n_eval[0]), {"force_model": model.describe()})
+    else:
+        stages = [p.stages for p in pieces]
+        traj = Trajectory(state.et, np.concatenate(taus), np.vstack(ys), None, "J2000", model.body,
+                          int(n_eval[0]), {"force_model": model.describe()},
+                          stages=np.concatenate(stages) if stages else np.zeros((0, dop853.N_STAGES + 1, 7)),
+                          force_data=fd)
     if stop_event is not None:
         traj = traj.truncated(stop_event.et)
     events = find_events(traj, [d for d in detectors if not d.terminal], env) if detectors else []
     if stop_event is not None:
         events = sorted(events + [stop_event], key=lambda e: e.et)
     return PropagationResult(traj, events, stop_event)
+
+
+def _chunk(et_ref, t_out, y_out, k_out, n, fd, model) -> Trajectory:
+    """The n steps just integrated as a lazily dense trajectory (n_eval counts only what its dense
+    output costs, once computed)."""
+    return Trajectory(et_ref, t_out[:n + 1], y_out[:n + 1], None, "J2000", model.body,
+                      stages=k_out[:n], force_data=fd)

@@ -21,18 +21,37 @@ TIME_SCALE = "TDB"
 
 @dataclass(frozen=True)
 class Trajectory:
-    """Dense trajectory: steps (tau s since ``et_ref``), states (n+1, 7), dense polynomials (n, 7, 7)."""
+    """Dense trajectory: steps (tau s since ``et_ref``), states (n+1, 7), and either the dense
+    polynomials (n, 7, 7) or the integrator's stages (n, 13, 7) plus the force data that turn them
+    into polynomials on first use (three more right-hand-side evaluations per step)."""
 
     et_ref: float
     tau: np.ndarray
     y: np.ndarray
-    dense: np.ndarray
+    polynomials: np.ndarray | None = None
     frame: str = "J2000"
     body: str = "MOON"
     n_eval: int = 0
     meta: dict = field(default_factory=dict)
+    stages: np.ndarray | None = field(default=None, repr=False)
+    force_data: object = field(default=None, repr=False)
 
     time_scale = TIME_SCALE
+
+    @property
+    def dense(self) -> np.ndarray:
+        """Dense-output polynomials (n, 7, 7), computed from the stored stages on first use."""
+        if self.polynomials is None:
+            from guanghan.dynamics.dop853 import N_DENSE, dense_polynomials
+
+            out = np.empty((self.n_steps, N_DENSE, self.y.shape[1]))
+            count = np.zeros(1, np.int64)
+            if self.n_steps:
+                dense_polynomials(self.force_data, self.tau, self.y, self.stages, out, count)
+            object.__setattr__(self, "polynomials", out)
+            object.__setattr__(self, "n_eval", self.n_eval + int(count[0]))
+            object.__setattr__(self, "stages", None)
+        return self.polynomials
 
     @property
     def start_et(self) -> float:
