@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,6 +38,9 @@ def write_run(result, scenario, out_dir) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = validation_rows(scenario, result.summary)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)                 # mkdtemp makes it 0700; give it the usual mode
     try:
         (tmp / "events.json").write_text(json.dumps(_json_ready(result.events), indent=1) + "\n")
         (tmp / "summary.json").write_text(json.dumps(_json_ready(result.summary), indent=1) + "\n")
