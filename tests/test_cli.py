@@ -1,7 +1,6 @@
 """The command line and the Python API end to end: outputs, exit codes, no partial output on bad input."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq

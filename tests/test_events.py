@@ -7,7 +7,7 @@ import pytest
 import spiceypy
 
 from guanghan.dynamics import events as ev
-from guanghan.dynamics.forces import SUN_RADIUS, CentralGravity, ForceModel, shadow_fraction
+from guanghan.dynamics.forces import CentralGravity, ForceModel, shadow_fraction
 from guanghan.dynamics.kepler import Elements, elements_to_state
 from guanghan.dynamics.propagator import Tolerances, propagate
 from guanghan.dynamics.state import SpacecraftState

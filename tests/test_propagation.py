@@ -161,3 +161,12 @@ def test_radial_plunge_stops_at_the_surface_event_not_a_failure():
     assert res.terminated_by is not None and res.terminated_by.name == "surface_down"
     # event time located to 1e-4 s at ~2.7 km/s of radial speed: 0.3 m
     assert abs(np.linalg.norm(res.trajectory.final_state[:3]) - R_MOON) < 0.3
+
+
+def test_compile_cache_reuses_a_span_and_follows_model_changes():
+    model = ForceModel(CentralGravity("MOON", MU, j2_field(-9.0884e-05, "J2000")))
+    first = model.compile(ET0, ET0 + 3600.0)
+    assert model.compile(ET0, ET0 + 3600.0) is first              # same span, same parts: tabulated once
+    model.central = CentralGravity("MOON", MU, j2_field(-2e-4, "J2000"))
+    second = model.compile(ET0, ET0 + 3600.0)
+    assert second is not first and second.sh.c[2, 0] == -2e-4     # a new field is never served stale data

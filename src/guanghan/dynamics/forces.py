@@ -157,8 +157,10 @@ class ForceModel:
         propagations over one span (targeting loops, benchmarks) tabulate once. A ForceData holds
         workspaces: share it between sequential calls only, never between threads."""
         et_ref = et0 if et_ref is None else et_ref
-        key = (float(et0), float(et1), float(et_ref), self.central.field is not None and id(self.central.field),
-               repr(self.central.mu), tuple(self.third_bodies), self.srp, tuple(self.burns))
+        # the key holds the parts themselves (GravityField hashes by identity), so no freed object's
+        # id can ever alias a live one
+        key = (float(et0), float(et1), float(et_ref), self.central, tuple(self.third_bodies), self.srp,
+               tuple(self.burns))
         if key not in self._compiled:
             if len(self._compiled) >= 4:
                 self._compiled.pop(next(iter(self._compiled)))

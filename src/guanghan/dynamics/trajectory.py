@@ -103,8 +103,7 @@ class Trajectory:
         if k == 0:
             k = 1
         y_end = self.states([end_et])[0]
-        # Keep full steps before k-1; the last kept step [tau[k-1], tau_end] keeps its polynomial
-        # with re-scaled argument: simplest exact approach is to keep the step and record the cut.
+        # Steps before k-1 stay whole; the step cut at tau_end gets its polynomial re-parametrised.
         tau = np.append(self.tau[:k], tau_end)
         y = np.vstack([self.y[:k], y_end])
         dense = _rescale_last(self.dense[:k].copy(), self.tau[k - 1], self.tau[k], tau_end, self.y[k - 1], y_end)
