@@ -28,91 +28,27 @@ References
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import math
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
+from pydantic import (AfterValidator, BaseModel, Field, PrivateAttr,
                       ValidationError, model_validator)
-from pydantic_core import PydanticCustomError
 
 from guanghan.environment import spice_kernels
 from guanghan.errors import ScenarioError
+from guanghan.mission.scenario_entry import (AtmosphereDrivers, CapsuleAero, EarthEntryPhase,
+                                             EntryGuidanceConfig, EntryInterface, Parachutes)
 from guanghan.mission.scenario_errors import to_scenario_error
+from guanghan.mission.scenario_fields import (CONFIG, NAME_PATTERN, UtcText, check_et_in_span, check_lon,
+                                              fail)
 from guanghan.mission.toml_writer import dumps_toml
 
-_CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 _GRAVITY_MAX_DEGREE = {"GRGM1200A": 1200, "LP165P": 165}
 EVENT_KINDS = ("site_longitude", "periapsis", "apoapsis", "earth_occultation", "shadow")
-_NAME = r"^[a-z][a-z0-9_]*$"
-_UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$")
-
-
-_UNSET = object()
-
-
-def _fail(reason: str, field: str | None = None, value: Any = _UNSET):
-    """Raise a pydantic error that :func:`_to_scenario_error` turns into a ScenarioError.
-
-    ``field`` is relative to the model being validated; without ``value`` the input is reported.
-    """
-    ctx: dict[str, Any] = {"reason": reason, "field": field}
-    if value is not _UNSET:
-        ctx["value"] = value
-    raise PydanticCustomError("scenario", "{reason}", ctx)
-
-
-# --------------------------------------------------------------------------- time
-
-
-@functools.lru_cache(maxsize=1)
-def _coverage_et() -> tuple[float, float, str]:
-    """Common span (ET) of the planetary ephemeris and the lunar orientation kernel."""
-    eph, ori = spice_kernels.ephemeris_coverage(), spice_kernels.lunar_orientation_coverage()
-    start, end = max(eph.start_et, ori.start_et), min(eph.end_et, ori.end_et)
-    span = f"{spice_kernels.et_to_utc(start, 0)} to {spice_kernels.et_to_utc(end, 0)}"
-    return start, end, f"{eph.name} and {ori.name} cover {span}"
-
-
-def _check_et_in_span(et: float, field: str | None = None, value: Any = _UNSET) -> None:
-    start, end, text = _coverage_et()
-    if not start <= et <= end:
-        _fail(f"epoch outside the ephemeris span: {text}", field, value)
-
-
-def _datetime_to_utc_text(value: Any) -> Any:
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            _fail("a date-time needs an explicit UTC offset; write it as \"YYYY-MM-DDTHH:MM:SSZ\"")
-        utc = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        return utc.isoformat() + "Z"
-    return value
-
-
-def _utc_text_to_et(text: str) -> float:
-    """ET (s past J2000 TDB) of a scenario UTC string; raises the pydantic error `_fail` makes."""
-    if not _UTC_RE.match(text):
-        _fail("malformed UTC: write ISO-8601 with a Z, e.g. \"2020-11-29T12:40:00Z\"")
-    try:
-        _dt.datetime.fromisoformat(text[:-1].replace(":60", ":59"))
-    except ValueError as exc:
-        _fail(f"malformed UTC: {exc}")
-    try:
-        return spice_kernels.utc_to_et(text)
-    except ValueError as exc:
-        _fail(f"malformed UTC: {exc}")
-
-
-def _check_utc(text: str) -> str:
-    _check_et_in_span(_utc_text_to_et(text))
-    return text
-
-
-UtcText = Annotated[str, BeforeValidator(_datetime_to_utc_text), AfterValidator(_check_utc)]
 
 
 # --------------------------------------------------------------------------- hardware
@@ -121,7 +57,7 @@ UtcText = Annotated[str, BeforeValidator(_datetime_to_utc_text), AfterValidator(
 class MissionInfo(BaseModel):
     """Name, description and the default start epoch of the first phase."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     name: str = Field(min_length=1)
     description: str = ""
     epoch_utc: UtcText
@@ -130,7 +66,7 @@ class MissionInfo(BaseModel):
 class Environment(BaseModel):
     """Force-model choices shared by all phases."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     lunar_gravity_model: Literal["GRGM1200A", "LP165P"] = "GRGM1200A"
     lunar_gravity_degree: int = Field(ge=2)
     lunar_gravity_order: int | None = Field(default=None, ge=0)
@@ -141,22 +77,22 @@ class Environment(BaseModel):
     def _check_field_size(self) -> "Environment":
         top = _GRAVITY_MAX_DEGREE[self.lunar_gravity_model]
         if self.lunar_gravity_degree > top:
-            _fail(f"{self.lunar_gravity_model} goes up to degree {top}; use at most {top}",
+            fail(f"{self.lunar_gravity_model} goes up to degree {top}; use at most {top}",
                   "lunar_gravity_degree", self.lunar_gravity_degree)
         if self.lunar_gravity_order is None:
             self.lunar_gravity_order = self.lunar_gravity_degree
         elif self.lunar_gravity_order > self.lunar_gravity_degree:
-            _fail(f"order must be <= degree ({self.lunar_gravity_degree})",
+            fail(f"order must be <= degree ({self.lunar_gravity_degree})",
                   "lunar_gravity_order", self.lunar_gravity_order)
         if len(set(self.third_bodies)) != len(self.third_bodies):
-            _fail("a body is listed twice", "third_bodies", self.third_bodies)
+            fail("a body is listed twice", "third_bodies", self.third_bodies)
         return self
 
 
 class Engine(BaseModel):
     """A set of ``count`` identical engines or thrusters."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     thrust_n: float = Field(gt=0)
     isp_s: float = Field(gt=0)
     count: int = Field(default=1, ge=1)
@@ -165,7 +101,7 @@ class Engine(BaseModel):
 class Module(BaseModel):
     """A separable spacecraft module (orbiter, lander, ...) with its propellant and engines."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     dry_mass_kg: float = Field(gt=0)
     propellant_kg: float = Field(ge=0)
     engines: dict[str, Engine] = {}
@@ -179,27 +115,19 @@ class Module(BaseModel):
 class Vehicle(BaseModel):
     """A stack of modules flying together; its mass is the sum of theirs."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     srp_area_m2: float = Field(gt=0)
     srp_reflectivity: float = Field(ge=1, le=2)
     modules: list[str] = Field(min_length=1)
 
 
-def _check_lon(lon_deg: float) -> float:
-    if not -180.0 < lon_deg <= 180.0:
-        wrapped = round((lon_deg + 180.0) % 360.0 - 180.0, 10)
-        wrapped = 180.0 if wrapped == -180.0 else wrapped
-        _fail(f"longitude must be east-positive in (-180, 180] deg; write {wrapped}")
-    return lon_deg
-
-
 class Site(BaseModel):
     """A surface point: planetocentric (Moon) or geodetic (Earth) coordinates."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     body: Literal["MOON", "EARTH"]
     lat_deg: float = Field(ge=-90, le=90)
-    lon_deg: Annotated[float, AfterValidator(_check_lon)]
+    lon_deg: Annotated[float, AfterValidator(check_lon)]
     altitude_m: float = 0.0
 
 
@@ -217,7 +145,7 @@ def _moon_mean_radius_km() -> float:
 class InitialOrbit(BaseModel):
     """Osculating Keplerian elements about the Moon, in J2000 or body-fixed axes frozen at start."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     frame: Frame
     periapsis_altitude_km: float
     apoapsis_altitude_km: float
@@ -229,10 +157,10 @@ class InitialOrbit(BaseModel):
     @model_validator(mode="after")
     def _check_shape(self) -> "InitialOrbit":
         if self.periapsis_altitude_km <= 0:
-            _fail("periapsis at or below the lunar surface: the altitude must be > 0 km",
+            fail("periapsis at or below the lunar surface: the altitude must be > 0 km",
                   "periapsis_altitude_km", self.periapsis_altitude_km)
         if self.apoapsis_altitude_km < self.periapsis_altitude_km:
-            _fail(f"apoapsis below periapsis ({self.periapsis_altitude_km} km); swap them?",
+            fail(f"apoapsis below periapsis ({self.periapsis_altitude_km} km); swap them?",
                   "apoapsis_altitude_km", self.apoapsis_altitude_km)
         return self
 
@@ -243,7 +171,7 @@ Vector3 = Annotated[list[float], Field(min_length=3, max_length=3)]
 class InitialState(BaseModel):
     """Cartesian Moon-centred state; in a body-fixed frame the velocity is relative to that frame."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     frame: Frame
     position_km: Vector3
     velocity_km_s: Vector3
@@ -252,7 +180,7 @@ class InitialState(BaseModel):
     def _check_above_surface(self) -> "InitialState":
         r_km, radius_km = math.hypot(*self.position_km), _moon_mean_radius_km()
         if r_km <= radius_km:
-            _fail(f"|position| = {r_km:.3f} km is inside the Moon (mean radius {radius_km} km)",
+            fail(f"|position| = {r_km:.3f} km is inside the Moon (mean radius {radius_km} km)",
                   "position_km", self.position_km)
         return self
 
@@ -260,7 +188,7 @@ class InitialState(BaseModel):
 class Propagation(BaseModel):
     """Integrator settings; the velocity tolerance is derived from ``atol_m`` by the engine."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     rtol: float = Field(default=1e-11, gt=0, lt=1)
     atol_m: float = Field(default=1e-4, gt=0)
     max_step_s: float = Field(default=600.0, gt=0)
@@ -272,8 +200,8 @@ class Propagation(BaseModel):
 class PhaseBase(BaseModel):
     """Fields every phase shares."""
 
-    model_config = _CONFIG
-    name: str = Field(pattern=_NAME)
+    model_config = CONFIG
+    name: str = Field(pattern=NAME_PATTERN)
     vehicle: str
     start_utc: UtcText | None = None
     duration_h: float = Field(gt=0)
@@ -285,7 +213,7 @@ class PhaseBase(BaseModel):
     @model_validator(mode="after")
     def _one_initial_condition(self) -> "PhaseBase":
         if self.initial_orbit is not None and self.initial_state is not None:
-            _fail("give either initial_orbit or initial_state, not both", "initial_state",
+            fail("give either initial_orbit or initial_state, not both", "initial_state",
                   self.initial_state.model_dump())
         return self
 
@@ -300,120 +228,10 @@ class LunarOrbitCoastPhase(PhaseBase):
     @model_validator(mode="after")
     def _check_events(self) -> "LunarOrbitCoastPhase":
         if len(set(self.events)) != len(self.events):
-            _fail("an event is listed twice", "events", self.events)
+            fail("an event is listed twice", "events", self.events)
         if "site_longitude" in self.events and self.site is None:
-            _fail("the site_longitude event needs `site = ...`; give one or drop the event",
+            fail("the site_longitude event needs `site = ...`; give one or drop the event",
                   "site", None)
-        return self
-
-
-class CapsuleAero(BaseModel):
-    """Return-capsule aerodynamics: reference area, trim L/D, nose radius, Cd against Mach."""
-
-    model_config = _CONFIG
-    reference_area_m2: float = Field(gt=0)
-    lift_to_drag: float = Field(gt=0)
-    nose_radius_m: float = Field(gt=0)
-    cd_mach: list[Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(min_length=1)
-    max_bank_rate_deg_s: float = Field(default=20.0, gt=0)
-
-    @model_validator(mode="after")
-    def _check_table(self) -> "CapsuleAero":
-        mach = [row[0] for row in self.cd_mach]
-        if any(b <= a for a, b in zip(mach, mach[1:])) or any(row[1] <= 0 for row in self.cd_mach):
-            _fail("needs [Mach, Cd] pairs with Mach increasing and Cd > 0", "cd_mach", self.cd_mach)
-        return self
-
-
-class Parachutes(BaseModel):
-    """Drogue and main canopies (deployment altitudes geodetic, drag areas CdA) and the wind."""
-
-    model_config = _CONFIG
-    drogue_altitude_km: float = Field(gt=0)
-    drogue_cd_area_m2: float = Field(gt=0)
-    main_altitude_km: float = Field(gt=0)
-    main_cd_area_m2: float = Field(gt=0)
-    wind_east_m_s: float = 0.0
-    wind_north_m_s: float = 0.0
-
-    @model_validator(mode="after")
-    def _check_order(self) -> "Parachutes":
-        if self.main_altitude_km >= self.drogue_altitude_km:
-            _fail(f"the main opens below the drogue ({self.drogue_altitude_km} km)",
-                  "main_altitude_km", self.main_altitude_km)
-        return self
-
-
-class EntryInterface(BaseModel):
-    """Entry-interface state from geodetic position, speed, flight-path angle and azimuth."""
-
-    model_config = _CONFIG
-    utc: UtcText
-    altitude_km: float
-    lat_deg: float = Field(ge=-90, le=90)
-    lon_deg: Annotated[float, AfterValidator(_check_lon)]
-    speed_m_s: float = Field(gt=0)
-    fpa_deg: float = Field(gt=-90, lt=90)
-    azimuth_deg: float = Field(ge=0, lt=360)
-    inertial: bool = True               # speed/FPA/azimuth inertial (True) or Earth-relative
-
-    @model_validator(mode="after")
-    def _check_altitude(self) -> "EntryInterface":
-        if self.altitude_km <= 0:
-            _fail("the entry interface is at or below the Earth's surface: give an altitude > 0 km "
-                  "(typically 120 km)", "altitude_km", self.altitude_km)
-        _check_et_in_span(_utc_text_to_et(self.utc), "utc", self.utc)
-        return self
-
-
-class EntryGuidanceConfig(BaseModel):
-    """Tunables of the predictor–corrector skip-entry guidance (see gnc.entry_guidance)."""
-
-    model_config = _CONFIG
-    period_s: float = Field(default=2.0, gt=0)
-    sigma_final_deg: float = Field(default=70.0, gt=0, lt=180)
-    sensible_atmosphere_km: float = Field(default=100.0, gt=0)
-    corridor_km: float = Field(default=1.0, ge=0)
-    corridor_km_per_km_s: float = Field(default=3.0, ge=0)
-    max_reversals: int = Field(default=8, ge=0)
-
-
-class AtmosphereDrivers(BaseModel):
-    """NRLMSIS drivers; omitted values come from the space-weather table of the entry day."""
-
-    model_config = _CONFIG
-    f107_sfu: float | None = Field(default=None, gt=0)
-    f107a_sfu: float | None = Field(default=None, gt=0)
-    ap: float | None = Field(default=None, ge=0)
-
-
-class EarthEntryPhase(BaseModel):
-    """Guided (skip) entry of a capsule from the entry interface to touchdown at an Earth ``site``."""
-
-    model_config = _CONFIG
-    type: Literal["earth_entry"]
-    name: str = Field(pattern=_NAME)
-    vehicle: str
-    site: str
-    entry_interface: EntryInterface | None = None   # None: the previous phase's final state
-    capsule: CapsuleAero
-    parachutes: Parachutes
-    guidance: EntryGuidanceConfig = EntryGuidanceConfig()
-    atmosphere: AtmosphereDrivers = AtmosphereDrivers()
-    max_g: float = Field(default=10.0, gt=0)
-    step_s: float = Field(default=0.5, gt=0, le=5)
-    start_utc: None = None                      # the entry starts at its interface epoch
-
-    #: summary-key groups this phase writes besides its name (as the mission issue asks)
-    summary_groups: ClassVar[tuple[str, ...]] = ("entry", "earth_landing")
-    site_body: ClassVar[str] = "EARTH"
-
-    @model_validator(mode="after")
-    def _check_chutes(self) -> "EarthEntryPhase":
-        if self.entry_interface is not None and \
-                self.parachutes.drogue_altitude_km >= self.entry_interface.altitude_km:
-            _fail(f"drogue deployment is above the entry interface ({self.entry_interface.altitude_km} km)",
-                  "parachutes.drogue_altitude_km", self.parachutes.drogue_altitude_km)
         return self
 
 
@@ -428,7 +246,7 @@ Phase = Annotated[Union[LunarOrbitCoastPhase, EarthEntryPhase], Field(discrimina
 class ValidationTarget(BaseModel):
     """A published figure to compare with the run summary key ``<phase>.<quantity>_<unit>``."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
     published: float | UtcText          # a UTC epoch compares in seconds (tolerance in s)
     tolerance: float = Field(gt=0)
@@ -442,7 +260,7 @@ class ValidationTarget(BaseModel):
 
 def _timeline_key(key: str) -> str:
     if not re.match(r"^[a-z][a-z0-9_]*_utc$", key):
-        _fail("timeline names are lower_snake_case and end in _utc, e.g. launch_utc")
+        fail("timeline names are lower_snake_case and end in _utc, e.g. launch_utc")
     return key
 
 
@@ -452,7 +270,7 @@ def _timeline_key(key: str) -> str:
 class Scenario(BaseModel):
     """A whole mission: hardware, sites, published timeline, phases and validation targets."""
 
-    model_config = _CONFIG
+    model_config = CONFIG
     mission: MissionInfo
     environment: Environment
     modules: dict[str, Module] = Field(min_length=1)
@@ -469,25 +287,25 @@ class Scenario(BaseModel):
             for i, mod in enumerate(vehicle.modules):
                 _need(mod, self.modules, "module", f"vehicles.{vname}.modules[{i}]")
             if len(set(vehicle.modules)) != len(vehicle.modules):
-                _fail("a module is listed twice", f"vehicles.{vname}.modules", vehicle.modules)
+                fail("a module is listed twice", f"vehicles.{vname}.modules", vehicle.modules)
         seen: set[str] = set()
         for i, phase in enumerate(self.phases):
             _check_phase_refs(self, i, phase)
             if phase.name in seen:
-                _fail("duplicate phase name; names are summary-key prefixes and must be unique",
+                fail("duplicate phase name; names are summary-key prefixes and must be unique",
                       f"phases[{i}].name", phase.name)
             seen.add(phase.name)
         first = self.phases[0]
         if isinstance(first, EarthEntryPhase):
             if first.entry_interface is None:
-                _fail("the first phase needs [phases.entry_interface]", "phases[0].entry_interface", None)
+                fail("the first phase needs [phases.entry_interface]", "phases[0].entry_interface", None)
         elif first.initial_orbit is None and first.initial_state is None:
-            _fail("the first phase needs [phases.initial_orbit] or [phases.initial_state]",
+            fail("the first phase needs [phases.initial_orbit] or [phases.initial_state]",
                   "phases[0].initial_orbit", None)
         groups = seen | {g for p in self.phases for g in getattr(p, "summary_groups", ())}
         for i, row in enumerate(self.validation):
             if row.phase not in groups:
-                _fail(f"no phase or summary group named {row.phase!r}; known: {sorted(groups)}",
+                fail(f"no phase or summary group named {row.phase!r}; known: {sorted(groups)}",
                       f"validation[{i}].key", row.key)
         return self
 
@@ -536,7 +354,7 @@ class Scenario(BaseModel):
 
 def _need(name: str, defined: dict, what: str, field: str) -> None:
     if name not in defined:
-        _fail(f"no {what} named {name!r}; defined: {sorted(defined)}", field, name)
+        fail(f"no {what} named {name!r}; defined: {sorted(defined)}", field, name)
 
 
 def _check_phase_refs(scenario: Scenario, i: int, phase: PhaseBase) -> None:
@@ -546,12 +364,12 @@ def _check_phase_refs(scenario: Scenario, i: int, phase: PhaseBase) -> None:
     if site is not None:
         _need(site, scenario.sites, "site", f"phases[{i}].site")
         if scenario.sites[site].body != body:
-            _fail(f"site {site!r} is on {scenario.sites[site].body}; a {phase.type} phase "
+            fail(f"site {site!r} is on {scenario.sites[site].body}; a {phase.type} phase "
                   f"needs a site on the {body.capitalize()}", f"phases[{i}].site", site)
     start_utc = phase.start_utc or (scenario.mission.epoch_utc if i == 0 else None)
     if start_utc is not None and hasattr(phase, "duration_h"):
         end_et = spice_kernels.utc_to_et(start_utc) + phase.duration_h * 3600.0
-        _check_et_in_span(end_et, f"phases[{i}].duration_h", phase.duration_h)
+        check_et_in_span(end_et, f"phases[{i}].duration_h", phase.duration_h)
 
 
 # --------------------------------------------------------------------------- loading

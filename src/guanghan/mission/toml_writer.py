@@ -11,8 +11,13 @@ import re
 from typing import Any
 
 
+def _toml_string(text: str) -> str:
+    """A TOML basic string: JSON escapes, plus DEL, which TOML (unlike JSON) forbids unescaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _toml_key(key: str) -> str:
-    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else json.dumps(key, ensure_ascii=False)
+    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else _toml_string(key)
 
 
 def _toml_value(value: Any) -> str:
@@ -21,7 +26,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _toml_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")

@@ -1,0 +1,94 @@
+"""Building blocks shared by the scenario models: strict config, UTC text fields, error raising.
+
+``fail`` raises the pydantic error that :mod:`guanghan.mission.scenario_errors` turns into one
+plain-words ScenarioError; ``UtcText`` is an ISO-8601 UTC string with a ``Z`` checked against the
+span of the loaded ephemeris and lunar orientation kernels.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+from guanghan.environment import spice_kernels
+
+CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+_UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$")
+
+
+UNSET = object()
+
+
+def fail(reason: str, field: str | None = None, value: Any = UNSET):
+    """Raise a pydantic error that :func:`~guanghan.mission.scenario_errors.to_scenario_error` turns into a ScenarioError.
+
+    ``field`` is relative to the model being validated; without ``value`` the input is reported.
+    """
+    ctx: dict[str, Any] = {"reason": reason, "field": field}
+    if value is not UNSET:
+        ctx["value"] = value
+    raise PydanticCustomError("scenario", "{reason}", ctx)
+
+
+# --------------------------------------------------------------------------- time
+
+
+@functools.lru_cache(maxsize=1)
+def _coverage_et() -> tuple[float, float, str]:
+    """Common span (ET) of the planetary ephemeris and the lunar orientation kernel."""
+    eph, ori = spice_kernels.ephemeris_coverage(), spice_kernels.lunar_orientation_coverage()
+    start, end = max(eph.start_et, ori.start_et), min(eph.end_et, ori.end_et)
+    span = f"{spice_kernels.et_to_utc(start, 0)} to {spice_kernels.et_to_utc(end, 0)}"
+    return start, end, f"{eph.name} and {ori.name} cover {span}"
+
+
+def check_et_in_span(et: float, field: str | None = None, value: Any = UNSET) -> None:
+    start, end, text = _coverage_et()
+    if not start <= et <= end:
+        fail(f"epoch outside the ephemeris span: {text}", field, value)
+
+
+def _datetime_to_utc_text(value: Any) -> Any:
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            fail("a date-time needs an explicit UTC offset; write it as \"YYYY-MM-DDTHH:MM:SSZ\"")
+        utc = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return utc.isoformat() + "Z"
+    return value
+
+
+def utc_text_to_et(text: str) -> float:
+    """ET (s past J2000 TDB) of a scenario UTC string; raises the pydantic error `fail` makes."""
+    if not _UTC_RE.match(text):
+        fail("malformed UTC: write ISO-8601 with a Z, e.g. \"2020-11-29T12:40:00Z\"")
+    try:
+        _dt.datetime.fromisoformat(text[:-1].replace(":60", ":59"))
+    except ValueError as exc:
+        fail(f"malformed UTC: {exc}")
+    try:
+        return spice_kernels.utc_to_et(text)
+    except ValueError as exc:
+        fail(f"malformed UTC: {exc}")
+
+
+def _check_utc(text: str) -> str:
+    check_et_in_span(utc_text_to_et(text))
+    return text
+
+
+UtcText = Annotated[str, BeforeValidator(_datetime_to_utc_text), AfterValidator(_check_utc)]
+
+
+def check_lon(lon_deg: float) -> float:
+    """``lon_deg`` if east-positive in (-180, 180], else the error with the wrapped value to write."""
+    if not -180.0 < lon_deg <= 180.0:
+        wrapped = round((lon_deg + 180.0) % 360.0 - 180.0, 10)
+        wrapped = 180.0 if wrapped == -180.0 else wrapped
+        fail(f"longitude must be east-positive in (-180, 180] deg; write {wrapped}")
+    return lon_deg
