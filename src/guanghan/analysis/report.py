@@ -30,6 +30,7 @@ import plotly.offline
 
 from guanghan.analysis import entry_figures as EF
 from guanghan.analysis import figures as F
+from guanghan.analysis import return_figures as RF
 
 __all__ = ["render_report", "write_report", "build_figures"]
 
@@ -89,8 +90,8 @@ footer dt { font-weight:600; } footer dd { margin:0; }
 """
 
 
-def build_figures(events: list[dict], trajectory, meta: dict,
-                  max_points: int = F.MAX_POINTS, series: dict | None = None) -> list[tuple[str, str, str, go.Figure]]:
+def build_figures(events: list[dict], trajectory, meta: dict, max_points: int = F.MAX_POINTS,
+                  series: dict | None = None, summary: dict | None = None) -> list[tuple[str, str, str, go.Figure]]:
     """(div id, heading, caption, figure) for every figure of the report."""
     cols = F.track_columns(trajectory)
     colours = F.phase_colours(list(cols.phase) + [e.get("phase") for e in events or []])
@@ -117,7 +118,29 @@ def build_figures(events: list[dict], trajectory, meta: dict,
             out.append((f"fig-orbit3d-{slug}", f"Orbit around the {_title(body)} (3-D)",
                         "Body-centred J2000 positions around a sphere of mean radius. Drag to "
                         "rotate. " + note, F.orbit3d_figure(cols, body, colours, max_points)))
+    out += _return_figures(events or [], trajectory, series or {}, summary or {}, max_points)
     out += _entry_figures(series or {}, cols, sites, colours, meta)
+    return out
+
+
+def _return_figures(events, trajectory, series, summary, max_points) -> list:
+    phases = list(dict.fromkeys(e.get("phase") for e in events if e.get("event") == "tei1_start"))
+    out = []
+    for phase in phases:
+        slug = phase.replace("_", "-")
+        orbiter = series.get(f"{phase}.orbiter")
+        out.append((f"fig-return-overview-{slug}", "Trans-Earth trajectory",
+                    "The return in the Earth–Moon rotating frame (x from the Earth to the Moon, z along "
+                    "the Moon's orbital angular momentum), plan and side views; Earth and Moon discs to "
+                    "scale, the Moon where it is at the start; the orbiter's divert dashed.",
+                    RF.return_overview_figure(trajectory, orbiter, events, [phase], max_points)))
+        out.append((f"fig-return-range-{slug}", "Distance from the Earth and the Moon",
+                    "Log distance against hours since TEI-1; dotted lines mark the burns, the "
+                    "sphere-of-influence switch, separation and the entry interface.",
+                    RF.return_range_figure(trajectory, events, [phase], max_points)))
+        out.append((f"fig-return-dv-{slug}", "Δv budget of the return",
+                    "TEI burns from the propellant used (Isp g0 ln m0/m1), midcourse corrections and "
+                    "the orbiter's divert from their events.", RF.delta_v_budget_figure(summary, events)))
     return out
 
 
@@ -148,7 +171,7 @@ def render_report(title: str, events: list[dict], summary: dict[str, float | str
     """The complete report as one self-contained HTML document (str)."""
     events = sorted(events or [], key=lambda e: str(e.get("utc", "")))
     meta = dict(meta or {})
-    figs = build_figures(events, trajectory, meta, max_points, series)
+    figs = build_figures(events, trajectory, meta, max_points, series, summary)
     cols = F.track_columns(trajectory)
     sections = [("timeline", "Timeline", _figure_html(figs[0]) + _events_table(events))]
     sections += [(fid.removeprefix("fig-"), heading, _figure_html((fid, heading, caption, fig)))
