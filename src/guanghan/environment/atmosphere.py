@@ -10,6 +10,11 @@ points, and returns an :class:`AtmosphereProfile`. :func:`profile_state` is the 
 entry integrator and its guidance predictor call: log-linear (exponential) interpolation of density
 and linear interpolation of sound speed, times a density multiplier for dispersions.
 
+:func:`build_track` keeps the ground points apart instead: an :class:`AtmosphereTrack` holds one
+column (altitude grid) per station along a great circle, and :func:`track_column` blends the two
+columns that bracket a position into a scratch column (compiled, allocation-free), so a truth
+atmosphere can vary along the flight while the guidance keeps its single averaged profile.
+
 Assumptions and limitations
     * The profile is one-dimensional: density depends on geodetic altitude only. Horizontal
       (latitude, local time) and temporal variation over the ~30 min of an entry are replaced by the
@@ -23,6 +28,11 @@ Assumptions and limitations
       species densities: right below ~90 km, where Mach matters for aerodynamics; γ is not corrected
       for atomic oxygen above.
     * No winds: the atmosphere co-rotates with the Earth.
+    * :class:`AtmosphereTrack`: NRLMSIS at one epoch (time frozen over the entry) at stations on
+      a great circle; between stations log-density and sound speed are linear in the along-track
+      angle of the position projected on that circle (crossrange ignored); held at the end
+      stations beyond them. ``tests/test_atmosphere.py`` measures the table against NRLMSIS at
+      each point and time of a 15-min Chang'e-5-like track.
 
 References
     * Emmert, J. T., et al. (2021), "NRLMSIS 2.0: A whole-atmosphere empirical model of temperature
@@ -144,3 +154,109 @@ def profile_state(altitude, altitude0, step, log_density, sound_speed, density_s
     wa = min(max(w, 0.0), 1.0)                 # sound speed is held at the end values
     a = sound_speed[i] + wa * (sound_speed[i + 1] - sound_speed[i])
     return density_scale * np.exp(log_rho), a
+
+
+@dataclass(frozen=True)
+class AtmosphereTrack:
+    """Columns of log-density and sound speed at stations along a great circle (ITRF93).
+
+    ``theta`` (rad) is each station's angle along the circle from station 0, in the plane spanned
+    by ``start`` (unit vector of station 0) and ``normal`` (unit, in-plane, towards the last one).
+    """
+
+    altitude0: float
+    step: float
+    theta: np.ndarray            # (n_stations,) rad, strictly increasing
+    start: np.ndarray            # (3,)
+    normal: np.ndarray           # (3,)
+    log_density: np.ndarray      # (n_stations, n_alt) ln(kg/m³)
+    sound_speed: np.ndarray      # (n_stations, n_alt) m/s
+
+    @classmethod
+    def uniform(cls, profile: AtmosphereProfile) -> "AtmosphereTrack":
+        """One station: the same ``profile`` everywhere."""
+        return cls(profile.altitude0, profile.step, np.zeros(1), np.array([1.0, 0.0, 0.0]),
+                   np.array([0.0, 1.0, 0.0]), profile.log_density[None, :].copy(),
+                   profile.sound_speed[None, :].copy())
+
+    def perturbed(self, delta_log_density: np.ndarray) -> "AtmosphereTrack":
+        """The same track with ``delta_log_density`` (one value per altitude node) added."""
+        delta = np.asarray(delta_log_density, float)
+        if delta.shape != self.log_density.shape[1:]:
+            raise ValueError(f"delta_log_density has shape {delta.shape}; the track's altitude grid "
+                             f"has {self.log_density.shape[1]} nodes")
+        return AtmosphereTrack(self.altitude0, self.step, self.theta, self.start, self.normal,
+                               self.log_density + delta[None, :], self.sound_speed)
+
+    def profile_at(self, r_itrf) -> AtmosphereProfile:
+        """The column at Earth-fixed position ``r_itrf`` (m) as an :class:`AtmosphereProfile`."""
+        logrho = np.empty(self.log_density.shape[1])
+        sound = np.empty_like(logrho)
+        track_column(np.asarray(r_itrf, float), self.theta, self.start, self.normal,
+                     self.log_density, self.sound_speed, logrho, sound)
+        return AtmosphereProfile(self.altitude0, self.step, logrho, sound)
+
+    def state(self, r_itrf, altitude, density_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(density (kg/m³), sound speed (m/s)) at positions (n, 3) (m) and altitudes (n,) (m)."""
+        r = np.atleast_2d(np.asarray(r_itrf, float))
+        h = np.atleast_1d(np.asarray(altitude, float))
+        rho, a = np.empty(h.size), np.empty(h.size)
+        for i in range(h.size):
+            p = self.profile_at(r[i])
+            rho[i], a[i] = profile_state(h[i], p.altitude0, p.step, p.log_density, p.sound_speed,
+                                         density_scale)
+        return rho, a
+
+    def mean_profile(self) -> AtmosphereProfile:
+        """Station average of log-density and sound speed (what :func:`build_profile` returns)."""
+        return AtmosphereProfile(self.altitude0, self.step, self.log_density.mean(axis=0),
+                                 self.sound_speed.mean(axis=0))
+
+
+def build_track(utc: str | dt.datetime, lat_deg, lon_deg, drivers: MsisDrivers | None = None,
+                top_km: float = 200.0, step_km: float = 1.0) -> AtmosphereTrack:
+    """NRLMSIS columns at ground stations (geodetic, deg) in order along a great circle, at ``utc``."""
+    from guanghan.environment.geodetic import cartesian_from_planetodetic
+
+    lat = np.atleast_1d(np.asarray(lat_deg, float))
+    lon = np.atleast_1d(np.asarray(lon_deg, float))
+    if lat.shape != lon.shape or lat.ndim != 1 or lat.size < 2 or np.any(np.abs(lat) > 90.0):
+        raise ValueError(f"lat_deg {lat} and lon_deg {lon}: need two or more stations, one shape, "
+                         "|lat| <= 90")
+    if not 0.0 < step_km <= 10.0 or top_km <= 10.0 * step_km:
+        raise ValueError(f"step_km = {step_km}, top_km = {top_km}: need 0 < step_km <= 10 and "
+                         "top_km > 10 steps")
+    u = cartesian_from_planetodetic(np.radians(lat), np.radians(lon), 0.0)
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    start = u[0]
+    normal = u[-1] - (u[-1] @ start) * start
+    if np.linalg.norm(normal) < 1e-9:
+        raise ValueError("the first and last stations coincide or are antipodal: no great circle")
+    normal /= np.linalg.norm(normal)
+    theta = np.arctan2(u @ normal, u @ start)
+    if np.any(np.diff(theta) <= 0.0):
+        raise ValueError(f"stations must advance along the great circle from the first to the last "
+                         f"(angles {np.degrees(theta)} deg)")
+    alt_km = np.arange(0.0, top_km + 0.5 * step_km, step_km)
+    rho, _, sound = msis(utc, lat[:, None], lon[:, None], alt_km[None, :], drivers)
+    return AtmosphereTrack(0.0, step_km * 1e3, theta, start, normal, np.log(rho), sound)
+
+
+@njit(cache=True)
+def track_column(r, theta, start, normal, log_density, sound_speed, out_log_density, out_sound):
+    """Fill the column at Earth-fixed ``r`` (m): linear in the along-track angle between stations."""
+    n = theta.size
+    ang = np.arctan2(normal[0] * r[0] + normal[1] * r[1] + normal[2] * r[2],
+                     start[0] * r[0] + start[1] * r[1] + start[2] * r[2])
+    k, w = 0, 0.0
+    if n > 1:
+        if ang >= theta[n - 1]:
+            k, w = n - 2, 1.0
+        elif ang > theta[0]:
+            while theta[k + 1] < ang:
+                k += 1
+            w = (ang - theta[k]) / (theta[k + 1] - theta[k])
+    k1 = min(k + 1, n - 1)
+    for j in range(out_log_density.size):
+        out_log_density[j] = (1.0 - w) * log_density[k, j] + w * log_density[k1, j]
+        out_sound[j] = (1.0 - w) * sound_speed[k, j] + w * sound_speed[k1, j]

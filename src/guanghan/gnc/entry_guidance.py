@@ -14,19 +14,34 @@ plane of relative motion is kept inside a corridor that narrows linearly with sp
 |Z|·R ≤ c0 + c1·V; leaving it reverses the bank sign (towards the target), up to a maximum number
 of reversals. The predictor applies the same rule so the predicted range includes the reversals.
 
+Load limiter (``GuidanceSettings.max_load_g``): after the corrector, the profile parameter σ0 is
+bounded so that the *predicted* peak aerodynamic load of the current atmospheric pass (predictor
+with the estimated drag ratio and L/D) stays below ``max_load_g − load_margin_g``: if the range
+solution predicts more, σ0 is lowered (more lift up, shallower dive) to the largest value that
+does not, found with ``brentq`` on the predicted peak minus the limit. Range is then traded for
+load until the peak has passed, after which the corrector recovers the range. This bounds the
+bank magnitude through the lift, as the path-constraint logic of FNPEG does (Lu 2014; Lu et al.
+2017 report the load limit met in their dispersions), but it is our formulation on the predictor,
+not those papers' constraint-enforcement equations (which were not at hand when it was written).
+Only the current pass counts: limiting a second-entry peak from the first pass would lengthen the
+skip and trade hundreds of km of range for it; the second pass is limited when it is flown.
+
 Phases: ``first_entry`` → (``skip``: above the sensible-atmosphere altitude on the way up, bank
-held, no corrections) → ``second_entry`` → ``final`` (relative speed below a threshold: magnitude
-held, lateral logic only). A direct entry goes from ``first_entry`` straight to ``final``.
+held, no corrections) → ``second_entry`` → ``final`` (relative speed below a threshold: no more
+corrections, the magnitude follows the last solved energy profile; lateral logic only). A direct
+entry goes from ``first_entry`` straight to ``final``.
 
 Assumptions and limitations
-    * The predictor uses the nominal vehicle (mass, L/D, Cd table) and the nominal atmosphere
-      profile: dispersions are corrected by feedback only (no density estimator; Lu et al. 2017
-      §IV use a filtered density ratio, a departure worth adding later).
+    * The predictor uses the nominal vehicle (mass, Cd table) and the guidance's single
+      atmosphere profile, corrected by fading-memory estimates of the drag ratio and L/D
+      (:meth:`EntryGuidance.estimate`); altitude structure of the density error is not modelled.
     * Miss is the along-track angle from the predicted terminal point to the aim point on the
       great circle through the current position and the aim point, times the mean Earth radius.
       Crossrange is left to the lateral logic.
-    * No g-load or heat-rate constraint enforcement in the corrector (Lu 2014 §V's g-limiter is
-      not implemented); tests check the resulting peak g instead.
+    * Load limit only (no heat-rate or dynamic-pressure constraint). The limiter trusts the
+      predictor: a truth denser than estimated at the peak altitude eats into ``load_margin_g``;
+      if even σ0 = ``sigma_min_deg`` is predicted above the limit, that bound is commanded and
+      the limit may be exceeded (the command is flagged ``load_limited``).
     * Bank reversals are instantaneous in the predictor; the simulation rate-limits them.
 
 References
@@ -44,8 +59,8 @@ import numpy as np
 from numba import njit
 from scipy.optimize import brentq
 
-from guanghan.dynamics.entry_kernels import aero_acceleration, height, rk4_step
-from guanghan.errors import GuidanceFailure
+from guanghan.dynamics.entry_kernels import G0, aero_acceleration, height, rk4_step
+from guanghan.errors import GuidanceFailure, ScenarioError
 
 R_MEAN = 6371.0e3            # mean Earth radius (m), converts central angles to distances
 _BIG_MISS = 1.0e8            # miss (m) reported when the predictor does not reach the terminal
@@ -73,6 +88,17 @@ class GuidanceSettings:
     miss_tolerance_km: float = 0.3         # the corrector stops below this predicted miss
     estimator_gain: float = 0.3            # fading-memory gain per cycle of the ratio filters
     estimator_min_g: float = 0.05          # sensed load (g0) below which the filters hold
+    max_load_g: float | None = None        # load limit (g0) of the limiter; None: no limiter
+    load_margin_g: float = 0.5             # the limiter aims at max_load_g − load_margin_g
+
+    def __post_init__(self):
+        if self.max_load_g is not None and not self.max_load_g - self.load_margin_g > 0.0:
+            raise ScenarioError(f"must exceed load_margin_g ({self.load_margin_g} g): the limiter "
+                                "aims at max_load_g - load_margin_g", field="guidance.max_load_g",
+                                value=self.max_load_g)
+        if not self.load_margin_g >= 0.0:
+            raise ScenarioError("must be >= 0", field="guidance.load_margin_g",
+                                value=self.load_margin_g)
 
 
 @dataclass(frozen=True)
@@ -98,6 +124,7 @@ class GuidanceCommand:
     miss: float
     reversed: bool = False
     failure: GuidanceFailure | None = None
+    load_limited: bool = False       # σ0 lowered by the load limiter this cycle
 
 
 @njit(cache=True)
@@ -153,6 +180,10 @@ def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, li
             planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho, sound, scale):
     """Predicted (miss (m), flight time (s), peak aero acceleration (m/s²), status) from ``x0``.
 
+    The peak is that of the current atmospheric pass: it stops being updated once the predicted
+    flight climbs above the sensible atmosphere (a skip), whose next pass the guidance handles
+    when it gets there.
+
     ``steps = [dt in atmosphere, dt in coast]`` (s); ``limits = [sensible-atmosphere altitude,
     terminal altitude, max flight time]`` (m, m, s). Status 0: terminal altitude reached;
     1: flight time exceeded; 2: escaping (e < 0 and climbing above the atmosphere).
@@ -166,6 +197,7 @@ def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, li
     sign, rev_left = sign0, reversals
     t, peak = 0.0, 0.0
     h = height(x, planet[6], planet[7])
+    in_pass, inside = True, h <= limits[0]            # current atmospheric pass; been inside it
     p0, q, theta_aim = track_frame(x0, aim)
     theta = 0.0
     while t < limits[2]:
@@ -176,6 +208,8 @@ def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, li
         if h > limits[0]:
             if climbing and e < 0.0:
                 return _BIG_MISS, t, peak, 2
+            if climbing and inside:
+                in_pass = False
             dt = steps[1]
         else:
             dt = steps[0]
@@ -193,7 +227,8 @@ def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, li
         x[:] = xn
         theta = track_angle(x, p0, q, theta)
         h = hn
-        if h < limits[0]:
+        inside = inside or h <= limits[0]
+        if h < limits[0] and in_pass:
             from_atm = np.sqrt(_aero_sq(x, sign * sigma, vehicle, mach_nodes, cd_nodes, planet,
                                         h0, dh, logrho, sound, scale, acc))
             peak = max(peak, from_atm)
@@ -235,15 +270,40 @@ class EntryGuidance:
         self._e_f = self.model.planet[0] / r_f - 0.5 * s.terminal_speed_m_s ** 2
         self._sigma_f = np.radians(s.sigma_final_deg)
         self._vehicle = self.model.vehicle.copy()          # [mass, area, estimated L/D]
+        self._memo = {}                                    # this cycle's predictions by σ0
+        self._e_solved = np.nan                            # energy of the last correction (J/kg)
 
     def miss(self, x: np.ndarray, sigma0: float) -> tuple[float, float, float, int]:
         """Predicted (miss (m), time to terminal (s), peak aero accel (m/s²), status) for σ0 (rad)."""
-        m = self.model
-        self.calls += 1
-        return predict(x, sigma0, self._sigma_f, self._e_f, self.sign, self.reversals_left,
-                       self.aim_itrf, self._corridor, self._steps, self._limits, m.planet,
-                       self._vehicle, m.mach_nodes, m.cd_nodes, m.altitude0, m.step,
-                       m.log_density, m.sound_speed, self.drag_ratio)
+        key = (x.tobytes(), float(sigma0), self.sign, self.reversals_left, self.drag_ratio,
+               self._vehicle[2])
+        if key not in self._memo:
+            m = self.model
+            self.calls += 1
+            self._memo[key] = predict(x, sigma0, self._sigma_f, self._e_f, self.sign,
+                                      self.reversals_left, self.aim_itrf, self._corridor,
+                                      self._steps, self._limits, m.planet, self._vehicle,
+                                      m.mach_nodes, m.cd_nodes, m.altitude0, m.step,
+                                      m.log_density, m.sound_speed, self.drag_ratio)
+        return self._memo[key]
+
+    def limit_load(self, x: np.ndarray, sigma0: float) -> tuple[float, bool]:
+        """σ0 (rad) bounded so the predicted peak load stays below the limit; (σ0, limited?).
+
+        The largest σ0 in [``sigma_min_deg``, σ0] whose predicted peak aerodynamic acceleration is
+        at most (max_load_g − load_margin_g)·g0 (module docstring, "Load limiter").
+        """
+        s = self.settings
+        if s.max_load_g is None:
+            return sigma0, False
+        limit = (s.max_load_g - s.load_margin_g) * G0
+        excess = lambda sig: self.miss(x, sig)[2] - limit            # noqa: E731
+        if excess(sigma0) <= 0.0:
+            return sigma0, False
+        lo = np.radians(s.sigma_min_deg)
+        if sigma0 <= lo or excess(lo) > 0.0:
+            return min(lo, sigma0), True
+        return brentq(excess, lo, sigma0, xtol=np.radians(s.tolerance_deg)), True
 
     def estimate(self, x: np.ndarray, sensed: np.ndarray, bank: float) -> None:
         """Update the filtered drag ratio and L/D from the sensed aerodynamic acceleration (m/s²).
@@ -324,14 +384,31 @@ class EntryGuidance:
         """
         if sensed is not None:
             self.estimate(x, np.asarray(sensed, float), bank)
-        failure, miss = None, np.nan
+        self._memo.clear()
+        failure, miss, limited = None, np.nan, False
         if correct:
             try:
                 self.sigma0, miss = self.solve(x, phase)
             except GuidanceFailure as exc:
                 failure = exc
                 self.sigma0 = self.best_effort(x)
+            self.sigma0, limited = self.limit_load(x, self.sigma0)
+            if limited:
+                miss = self.miss(x, self.sigma0)[0]
+            self._e_solved = _energy(x, self.model.planet[0])
         sign, self.reversals_left, flipped = lateral_sign(x, self.sign, self.reversals_left,
                                                           self.aim_itrf, self._corridor)
         self.sign = sign
-        return GuidanceCommand(sign * self.sigma0, self.sigma0, miss, flipped, failure)
+        return GuidanceCommand(sign * self._magnitude(x), self.sigma0, miss, flipped, failure,
+                               limited)
+
+    def _magnitude(self, x: np.ndarray) -> float:
+        """|σ| (rad) of the last solved profile at the energy of ``x`` (σ0 right after a solve).
+
+        Without corrections (final phase) the capsule keeps flying the last predicted plan,
+        σ(e) of Lu 2014 eq. 27 from the energy of that solution, rather than a frozen σ0.
+        """
+        if np.isnan(self._e_solved) or self._e_f == self._e_solved:
+            return self.sigma0
+        frac = (_energy(x, self.model.planet[0]) - self._e_solved) / (self._e_f - self._e_solved)
+        return self.sigma0 + (self._sigma_f - self.sigma0) * min(1.0, max(0.0, frac))

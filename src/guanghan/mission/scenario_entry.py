@@ -80,6 +80,7 @@ class EntryGuidanceConfig(BaseModel):
     corridor_km: float = Field(default=1.0, ge=0)
     corridor_km_per_km_s: float = Field(default=3.0, ge=0)
     max_reversals: int = Field(default=8, ge=0)
+    load_margin_g: float = Field(default=0.5, ge=0)     # the g-limiter aims this far below max_g
 
 
 class AtmosphereDrivers(BaseModel):

@@ -8,9 +8,19 @@ then the canopy descent (:mod:`guanghan.gnc.parachute`) to the ground, and retur
 Assumptions and limitations
     * Perfect navigation: the guidance sees the true state. The guidance's vehicle and atmosphere
       models are the nominal ones; the truth may differ (``density_scale``, ``truth_capsule``).
-    * One atmosphere profile (NRLMSIS 2.1 at the interface epoch, averaged over points on the
-      great circle from the interface to the target) serves both truth and guidance; the truth is
-      dispersed by a constant density multiplier.
+    * Guidance atmosphere: one profile, NRLMSIS 2.1 at the interface epoch averaged over points
+      on the great circle from the interface to the target. Truth atmosphere: NRLMSIS at
+      ``truth_track_points`` stations on that great circle, interpolated along the track at every
+      integration step (:mod:`guanghan.dynamics.entry_track_kernels`), times a constant
+      ``density_scale`` and an optional seeded altitude profile
+      (:class:`~guanghan.environment.density_dispersion.DensityPerturbation`). Time is frozen at
+      the interface epoch: over the ~25 min of flight the capsule crosses ~50° of longitude, so
+      local time along the track changes mostly through position, which the stations capture;
+      ``tests/test_atmosphere.py`` bounds the rest. The canopy descent uses the truth column at
+      the drogue point. The along-track truth is OFF by default (``truth_track_points = 0``: the
+      truth is the guidance's profile times the dispersions): on the chained Chang'e-5 return
+      (interface 9° N 55° E, 6,600 km from the site) the single-profile predictor cannot absorb the
+      along-track variation and misses by ~36 km; a predictor that reads the track is the fix.
     * Earth rotation vector from SPICE at the interface epoch, constant during the entry; the
       J2000 history is converted back with SPICE's full ITRF93 transformation at every epoch.
     * The aim point is the target shifted against the wind drift under canopy (zero-wind aim
@@ -31,10 +41,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from guanghan.dynamics import aerothermal
-from guanghan.dynamics.entry_kernels import (aero_acceleration, geodetic_from_itrf, height, integrate, aero_history,
-                                             itrf_from_geodetic, planet_array)
+from guanghan.dynamics.entry_kernels import geodetic_from_itrf, height, itrf_from_geodetic, planet_array
+from guanghan.dynamics.entry_track_kernels import aero_history_track, aero_track, integrate_track
 from guanghan.environment import spice_kernels
-from guanghan.environment.atmosphere import AtmosphereProfile, MsisDrivers, build_profile
+from guanghan.environment.atmosphere import (AtmosphereProfile, AtmosphereTrack, MsisDrivers,
+                                             build_profile, build_track)
+from guanghan.environment.density_dispersion import DensityPerturbation
 from guanghan.errors import GuidanceFailure, PropagationError, ScenarioError
 from guanghan.gnc.entry_guidance import (R_MEAN, EntryGuidance, GuidanceModel, GuidanceSettings)
 from guanghan.gnc.parachute import ParachuteSystem, descend, expected_drift
@@ -92,7 +104,9 @@ class EntrySettings:
     step_s: float = 0.5
     coast_step_s: float = 2.0
     msis_drivers: MsisDrivers | None = None     # None: CelesTrak indices of the interface day
-    profile_points: int = 7
+    profile_points: int = 7                     # ground points averaged into the guidance profile
+    truth_track_points: int = 0                 # NRLMSIS stations of the truth atmosphere; 0: the
+                                                # guidance's profile (see the module's limitations)
     max_flight_s: float = 5400.0
     strict: bool = False                        # True: raise GuidanceFailure instead of logging
 
@@ -195,23 +209,62 @@ def _validate(entry, capsule, target, settings, ab, r0) -> None:
                             f"({capsule.parachutes.drogue_altitude_km} km)",
                             field="settings.guidance.terminal_altitude_km",
                             value=settings.guidance.terminal_altitude_km)
+    if settings.truth_track_points != 0 and not 2 <= settings.truth_track_points <= 200:
+        raise ScenarioError("must be 0 (the guidance's profile) or within [2, 200] stations",
+                            field="settings.truth_track_points",
+                            value=settings.truth_track_points)
     for name in ("step_s", "coast_step_s"):
         if not 0.0 < getattr(settings, name) <= settings.guidance.period_s * 5:
             raise ScenarioError("must be > 0 and at most 5 guidance periods",
                                 field=f"settings.{name}", value=getattr(settings, name))
 
 
-def _profile(entry_et, r0, target, settings, ab) -> AtmosphereProfile:
-    lat0, lon0, _ = geodetic_from_itrf(r0, *ab)[0]
+def _ground_points(r0, target, n: int, ab) -> tuple[np.ndarray, np.ndarray]:
+    """Geodetic (lat, lon) (deg) of ``n`` points on the great circle from ``r0`` to the target."""
     p0 = r0 / np.linalg.norm(r0)
     pt = itrf_from_geodetic(np.radians(target.lat_deg), np.radians(target.lon_deg), 0.0, *ab)
     pt /= np.linalg.norm(pt)
     angle = np.arccos(np.clip(p0 @ pt, -1.0, 1.0))
-    fr = np.linspace(0.0, 1.0, settings.profile_points)
+    fr = np.linspace(0.0, 1.0, n)
     pts = (np.sin((1 - fr[:, None]) * angle) * p0 + np.sin(fr[:, None] * angle) * pt) / np.sin(angle)
     geo = geodetic_from_itrf(pts * ab[0], *ab)
-    return build_profile(spice_kernels.et_to_utc(entry_et), np.degrees(geo[:, 0]),
-                         np.degrees(geo[:, 1]), settings.msis_drivers)
+    return np.degrees(geo[:, 0]), np.degrees(geo[:, 1])
+
+
+def _profile(entry_et, r0, target, settings, ab) -> AtmosphereProfile:
+    lat, lon = _ground_points(r0, target, settings.profile_points, ab)
+    return build_profile(spice_kernels.et_to_utc(entry_et), lat, lon, settings.msis_drivers)
+
+
+def _track(entry_et, r0, target, settings, ab) -> AtmosphereTrack:
+    lat, lon = _ground_points(r0, target, settings.truth_track_points, ab)
+    return build_track(spice_kernels.et_to_utc(entry_et), lat, lon, settings.msis_drivers)
+
+
+class _Truth:
+    """The flown vehicle in the truth atmosphere: kernel arrays and scratch columns (SI)."""
+
+    def __init__(self, planet, capsule: Capsule, track: AtmosphereTrack, density_scale: float):
+        self.planet, self.track, self.scale = planet, track, density_scale
+        self.vehicle = capsule.arrays()
+        self._atm = (track.altitude0, track.step, track.theta, track.start, track.normal,
+                     track.log_density, track.sound_speed, density_scale)
+        self._cols = (np.empty(track.log_density.shape[1]), np.empty(track.log_density.shape[1]))
+
+    def integrate(self, x: np.ndarray, banks: np.ndarray, dt: float) -> np.ndarray:
+        """States after each RK4 step of ``dt`` (s) with bank ``banks[k]`` (rad) on step k."""
+        return integrate_track(x, banks, dt, self.planet, *self.vehicle, *self._atm, *self._cols)
+
+    def sensed(self, x: np.ndarray, bank: float) -> np.ndarray:
+        """Aerodynamic acceleration (m/s², ITRF93): a perfect accelerometer."""
+        out = np.empty(3)
+        aero_track(x, bank, *self.vehicle, self.planet, *self._atm, *self._cols, out)
+        return out
+
+    def history(self, states: np.ndarray, banks: np.ndarray):
+        """(density (kg/m³), Mach, |aero acceleration| (m/s²)) along ``states``."""
+        return aero_history_track(np.ascontiguousarray(states), np.ascontiguousarray(banks),
+                                  self.planet, *self.vehicle, *self._atm)
 
 
 def _aim_unit(target, capsule, profile, ab) -> np.ndarray:
@@ -230,6 +283,13 @@ def _aim_unit(target, capsule, profile, ab) -> np.ndarray:
 class _Log:
     def __init__(self, strict: bool):
         self.events, self.strict, self.failed_phases = [], strict, set()
+        self.limited_phases = set()
+
+    def load_limited(self, et: float, phase: str, sigma0: float, sensed_g: float) -> None:
+        if phase not in self.limited_phases:                  # one event per phase
+            self.limited_phases.add(phase)
+            self.add(et, "load_limiter_active", phase=phase, sigma0_deg=np.degrees(sigma0),
+                     sensed_g=sensed_g)
 
     def add(self, et: float, event: str, **details) -> None:
         plain = {k: float(v) if isinstance(v, (float, np.floating)) else v
@@ -299,12 +359,13 @@ def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
             dt, period, command = settings.coast_step_s, 5.0 * gs.period_s, fl.bank
         else:
             dt, period = settings.step_s, gs.period_s
-            sensed = np.empty(3)                         # perfect accelerometer
-            aero_acceleration(fl.x, fl.bank, truth[1], truth[2], truth[3], truth[0], *truth[4:],
-                              sensed)
+            sensed = truth.sensed(fl.x, fl.bank)
             cmd = guidance.command(fl.x, fl.phase, fl.phase != "final", sensed, fl.bank)
             if cmd.failure is not None:
                 log.failure(et0 + fl.t, cmd.failure)
+            if cmd.load_limited:
+                log.load_limited(et0 + fl.t, fl.phase, cmd.sigma0,
+                                 float(np.linalg.norm(sensed)) / 9.80665)
             if cmd.reversed and not first:
                 log.add(et0 + fl.t, "bank_reversal", to_sign=int(np.sign(cmd.bank)),
                         speed_m_s=float(np.linalg.norm(fl.x[3:])))
@@ -313,7 +374,7 @@ def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
                 fl.bank, first = command, False
         n = max(1, int(round(period / dt)))
         banks = _rotate_bank(fl.bank, command, rate, dt, n)
-        hist = integrate(fl.x, banks, dt, *truth)
+        hist = truth.integrate(fl.x, banks, dt)
         cut = _crossing(hist, ab, h_drogue, downward=True)
         if cut is not None:
             h = np.array([height(hist[cut - 1], *ab), height(hist[cut], *ab)])
@@ -336,11 +397,13 @@ def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
 def simulate_entry(entry: EntryInterfaceState, capsule: Capsule, target: LandingTarget,
                    settings: EntrySettings = EntrySettings(), density_scale: float = 1.0,
                    truth_capsule: Capsule | None = None,
-                   profile: AtmosphereProfile | None = None) -> EntryResult:
+                   profile: AtmosphereProfile | None = None,
+                   density_perturbation: DensityPerturbation | None = None) -> EntryResult:
     """Closed-loop entry from ``entry`` to touchdown near ``target``.
 
-    ``capsule`` is what the guidance believes; ``truth_capsule`` (default: the same) flies, in an
-    atmosphere ``density_scale`` times the profile. ``profile`` overrides the NRLMSIS profile.
+    ``capsule`` is what the guidance believes; ``truth_capsule`` (default: the same) flies, in the
+    truth atmosphere (NRLMSIS along the ground track) times ``density_scale`` times
+    exp(``density_perturbation``). ``profile`` replaces NRLMSIS for both guidance and truth.
     """
     if not density_scale > 0.0:
         raise ScenarioError("must be > 0", field="density_scale", value=density_scale)
@@ -352,11 +415,19 @@ def simulate_entry(entry: EntryInterfaceState, capsule: Capsule, target: Landing
     x0 = xf @ np.concatenate([entry.r_j2000, entry.v_j2000])
     _validate(entry, capsule, target, settings, ab, x0[:3])
     planet = planet_array(et0)
-    profile = profile or _profile(et0, x0[:3], target, settings, ab)
+    if profile is None:
+        profile = _profile(et0, x0[:3], target, settings, ab)
+        track = _track(et0, x0[:3], target, settings, ab) if settings.truth_track_points \
+            else AtmosphereTrack.uniform(profile)
+    else:
+        track = AtmosphereTrack.uniform(profile)
+    if density_perturbation is not None:
+        track = track.perturbed(density_perturbation.on_grid(track.altitude0, track.step,
+                                                             track.log_density.shape[1]))
     prof = (profile.altitude0, profile.step, profile.log_density, profile.sound_speed)
     model = GuidanceModel(planet, *capsule.arrays(), *prof)
     guidance = EntryGuidance(model, settings.guidance, _aim_unit(target, capsule, profile, ab))
-    truth = (planet, *truth_capsule.arrays(), *prof, density_scale)
+    truth = _Truth(planet, truth_capsule, track, density_scale)
     log = _Log(settings.strict)
     log.add(et0, "entry_interface", altitude_km=height(x0[:3], *ab) / 1e3)
     fl = _Flight(x0.copy())
@@ -366,19 +437,18 @@ def simulate_entry(entry: EntryInterfaceState, capsule: Capsule, target: Landing
     rate = np.radians(truth_capsule.max_bank_rate_deg_s)
     _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate)
     fl.banks.insert(0, fl.banks[0])
-    return _finish(fl, entry, truth_capsule, target, profile, planet, ab, log, density_scale,
-                   guidance.calls)
+    return _finish(fl, entry, truth_capsule, target, truth, ab, log, guidance.calls)
 
 
-def _canopy(fl, capsule, target, profile, planet, ab, log, et0, density_scale):
+def _canopy(fl, capsule, target, truth, ab, log, et0):
     """Canopy descent from the drogue point; returns (times, Earth-fixed states) and landing."""
     r_d = fl.x[:3]
     enu = _enu(r_d, *ab)
     h_d = geodetic_from_itrf(r_d, *ab)[0, 2]
     chutes = capsule.parachutes
-    gravity = planet[0] / (r_d @ r_d)
-    d = descend(chutes, capsule.mass_kg, enu @ fl.x[3:], profile, target.altitude_m, gravity,
-                density_scale)
+    gravity = truth.planet[0] / (r_d @ r_d)
+    d = descend(chutes, capsule.mass_kg, enu @ fl.x[3:], truth.track.profile_at(r_d),
+                target.altitude_m, gravity, truth.scale)
     log.add(et0 + fl.t, "drogue_deploy", altitude_km=h_d / 1e3,
             speed_m_s=float(np.linalg.norm(fl.x[3:])))
     log.add(et0 + fl.t + d.main_time, "main_deploy", altitude_km=chutes.main_altitude_km)
@@ -389,16 +459,15 @@ def _canopy(fl, capsule, target, profile, planet, ab, log, et0, density_scale):
     return fl.t + d.times[keep], np.hstack([r, v]), d
 
 
-def _finish(fl, entry, capsule, target, profile, planet, ab, log, density_scale, calls):
+def _finish(fl, entry, capsule, target, truth, ab, log, calls):
     et0 = entry.et
     t_entry = np.asarray(fl.times)
     x_entry = np.asarray(fl.states)
     bank = np.asarray(fl.banks)
-    rho, mach, acc = aero_history(x_entry, bank, planet, *capsule.arrays(), profile, density_scale)
+    rho, mach, acc = truth.history(x_entry, bank)
     speed = np.linalg.norm(x_entry[:, 3:], axis=1)
     q = aerothermal.stagnation_heat_flux(rho, speed, capsule.nose_radius_m)
-    t_can, x_can, descent = _canopy(fl, capsule, target, profile, planet, ab, log, et0,
-                                    density_scale)
+    t_can, x_can, descent = _canopy(fl, capsule, target, truth, ab, log, et0)
     times = np.r_[t_entry, t_can]
     x_itrf = np.vstack([x_entry, x_can])
     et = et0 + times

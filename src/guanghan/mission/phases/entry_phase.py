@@ -69,7 +69,8 @@ def run_earth_entry(phase, scenario, index: int, previous: SpacecraftState | Non
         GuidanceSettings(), period_s=g.period_s, sigma_final_deg=g.sigma_final_deg,
         sensible_atmosphere_km=g.sensible_atmosphere_km, corridor_km=g.corridor_km,
         corridor_km_per_km_s=g.corridor_km_per_km_s, max_reversals=g.max_reversals,
-        terminal_altitude_km=chutes.drogue_altitude_km)
+        terminal_altitude_km=chutes.drogue_altitude_km, max_load_g=phase.max_g,
+        load_margin_g=min(g.load_margin_g, 0.5 * phase.max_g))
     utc = phase.entry_interface.utc if phase.entry_interface else previous.utc
     settings = EntrySettings(guidance=guidance, step_s=phase.step_s, msis_drivers=_drivers(phase, utc))
     try:
