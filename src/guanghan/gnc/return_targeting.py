@@ -11,17 +11,20 @@ Targeting solves finite burns by least squares (scipy ``least_squares``, finite-
 * :func:`solve_tei1` — duration of the prograde TEI-1 burn so that the periapsis of the raised
   ellipse falls at a given epoch (the middle of TEI-2); a secant root in one variable.
 * :func:`solve_tei2` — duration and fixed J2000 direction of TEI-2 (pitch/yaw angles in the
-  velocity/normal/binormal frame at ignition) for the EI conditions. Residuals, scaled:
-  flight-path angle (HARD, 0.001°), crossrange to the landing site (HARD, 0.1 km), EI epoch
-  (SOFT, ``epoch_weight_s``), downrange outside the allowed skip-entry band (SOFT barrier, 10 km).
-  Three unknowns, two hard targets: the epoch is met exactly whenever the downrange that results
-  lies in the band; otherwise the barrier pulls the epoch away (reported).
+  velocity/normal/binormal frame at ignition), unknowns scaled to Δv-equivalents, in three
+  trust-region stages: the osculating v∞ vector of a designed departure, the position at the EI
+  epoch on the designed EI point, then the EI residuals, scaled: flight-path angle (HARD, 0.001°),
+  crossrange to the landing site (HARD, 0.1 km), EI epoch (SOFT, ``epoch_weight_s``), downrange
+  outside the allowed skip-entry band (SOFT barrier, 10 km). Three unknowns, two hard targets:
+  the epoch is met exactly whenever the downrange that results lies in the band; otherwise the
+  barrier pulls the epoch away (reported).
 * :func:`solve_mcc` — a midcourse burn (J2000 Δv vector, 3 unknowns) re-targeting FPA, crossrange
   and the nominal EI epoch (square system).
-* :func:`design_departure` — a preliminary design: the EI state is propagated BACKWARDS (scipy
-  DOP853 on the same compiled right-hand side) to the Moon and solved (approach bearing, EI speed) for
-  a periapsis of given altitude at a given epoch. It gives the departure hyperbola from which an
-  example parking orbit is built, and the initial guesses.
+* :func:`departure` (and :func:`design_departure`) — a preliminary design: the EI state is
+  propagated BACKWARDS (scipy DOP853 on the same compiled right-hand side) to the Moon and solved
+  (approach bearing, EI speed, downrange) for a periapsis of given altitude at a given epoch, with
+  the departure plane turned to a given B-plane angle about the outgoing asymptote. It gives the
+  departure hyperbola from which parking orbits are built, and TEI-2's aim and first guess.
 
 Assumptions and limitations
     * Flight-path angle and azimuth are measured from the plane normal to the GEOCENTRIC radius
@@ -33,9 +36,9 @@ Assumptions and limitations
     * The Moon-centred leg is valid inside the SOI; the hand-over radius is a parameter.
     * Tolerances (``RETURN_TOLERANCES``, rtol 1e-11): the EI-1 h position after the whole 4.6-day
       flight differs by ~65 m from rtol 1e-13 (~0.03 s per full propagation); the targets are
-      met to that consistency (FPA ~1e-6°). KNOWN FRAGILITY: with rtol 1e-12 the TEI-2 solve of the
-      Chang'e-5 example fails (the coarse grid / least-squares path lands on a wrong branch); the
-      first stage needs a more robust (e.g. B-plane) formulation.
+      met to that consistency (FPA ~1e-6°). TEI-2 targeting converges at rtol 1e-10 to 1e-12 (its
+      finite-difference steps are absolute, 5 mm/s Δv-equivalent, far above integration noise).
+      The preliminary design integrates at rtol 1e-10 (it is only a starting point).
 
 References
     Battin, R. H. (1999), *An Introduction to the Mathematics and Methods of Astrodynamics*, §8.4
@@ -51,15 +54,25 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.integrate import solve_ivp
-from scipy.optimize import least_squares, root_scalar
+from scipy.optimize import brentq, least_squares
 
 from guanghan.dynamics import events as ev
-from guanghan.dynamics.forces import G0, CentralGravity, FiniteBurn, ForceModel, ThirdBody, rhs
+from guanghan.dynamics.forces import (
+    G0,
+    CentralGravity,
+    FiniteBurn,
+    ForceModel,
+    ThirdBody,
+    rhs,
+)
 from guanghan.dynamics.propagator import PropagationResult, Tolerances, propagate
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import frames, spice_kernels
+from guanghan.environment.geodetic import (
+    cartesian_from_planetodetic,
+    planetodetic_from_cartesian,
+)
 from guanghan.environment.gravity_field import load_lunar_field, load_packaged_cof
-from guanghan.environment.geodetic import cartesian_from_planetodetic, planetodetic_from_cartesian
 from guanghan.errors import GuidanceFailure, PropagationError
 
 R_SPHERE = 6_371.0e3                     # m, sphere for crossrange/downrange (as the entry phase)
@@ -275,6 +288,13 @@ def burn_duration(mass_kg: float, dv_m_s: float, thrust_n: float, isp_s: float) 
     return mass_kg * (1.0 - math.exp(-dv_m_s / (isp_s * G0))) * isp_s * G0 / thrust_n
 
 
+def mass_for_burn(dv_m_s: float, duration_s: float, thrust_n: float, isp_s: float) -> float:
+    """Initial mass (kg) for which a burn of ``duration_s`` (s) at ``thrust_n`` (N), ``isp_s`` (s)
+    gives ``dv_m_s`` (m/s): m0 = F t / (Isp g0 (1 − exp(−Δv/(Isp g0)))), Tsiolkovsky inverted."""
+    c = isp_s * G0
+    return thrust_n * duration_s / (c * -math.expm1(-dv_m_s / c))
+
+
 def delta_v_from_masses(m0: float, m1: float, isp_s: float) -> float:
     """Ideal Δv (m/s) of a burn taking the mass from m0 to m1 (kg): Isp g0 ln(m0/m1)."""
     return isp_s * G0 * math.log(m0 / m1)
@@ -297,7 +317,10 @@ def solve_tei1(state: SpacecraftState, start_et: float, engine: Engine, duration
                periapsis_et: float, models: ReturnModels) -> tuple[float, float]:
     """TEI-1 duration (s) so the raised ellipse's periapsis falls at ``periapsis_et`` (s).
 
-    Returns (duration, periapsis epoch reached). Secant iteration on the periapsis epoch.
+    Returns (duration, periapsis epoch reached). Secant iteration on the epoch of the FIRST
+    periapsis after the burn (one revolution of the raised ellipse, as Chang'e-5 flew it: a
+    shorter ellipse also reaches ``periapsis_et`` after several revolutions, on a cheaper TEI-1
+    and a costlier TEI-2); the miss then grows monotonically with the duration.
     """
     def miss(duration):
         burn = FiniteBurn(start_et, float(duration), engine.total_thrust_n, engine.isp_s, "prograde")
@@ -305,15 +328,25 @@ def solve_tei1(state: SpacecraftState, start_et: float, engine: Engine, duration
                         models.tolerances, [ev.apsides()])
         peri = [e.et for e in res.events if e.name == "periapsis" and e.et > burn.end_et + 3600.0]
         if not peri:
-            return -6 * 3600.0                      # no periapsis yet: the period is too long
-        return min(peri, key=lambda t: abs(t - periapsis_et)) - periapsis_et
+            return 6 * 3600.0                       # no periapsis yet: the period is too long
+        return peri[0] - periapsis_et
 
-    sol = root_scalar(miss, x0=duration_guess_s, x1=duration_guess_s * 0.99, method="secant",
-                      xtol=1e-4, maxiter=30)
-    if not sol.converged or abs(miss(sol.root)) > 1.0:
-        raise GuidanceFailure("tei1", f"no TEI-1 duration puts periapsis at ET {periapsis_et:.0f} s "
-                              f"(last try {sol.root:.2f} s)")
-    return float(sol.root), periapsis_et + miss(sol.root)
+    lo = hi = float(duration_guess_s)
+    f_lo = f_hi = miss(lo)
+    for _ in range(40):                             # bracket the sign change, 10 % steps
+        if f_lo < 0.0 < f_hi:
+            break
+        if f_hi <= 0.0:
+            lo, f_lo, hi = hi, f_hi, hi * 1.1
+            f_hi = miss(hi)
+        else:
+            hi, f_hi, lo = lo, f_lo, lo / 1.1
+            f_lo = miss(lo)
+    else:
+        raise GuidanceFailure("tei1", f"no TEI-1 duration between {lo:.0f} and {hi:.0f} s puts the next "
+                              f"periapsis at ET {periapsis_et:.0f} s")
+    root = brentq(miss, lo, hi, xtol=1e-4)
+    return float(root), periapsis_et + miss(root)
 
 
 def tei2_burn(state: SpacecraftState, engine: Engine, x) -> FiniteBurn:
@@ -339,15 +372,69 @@ def conic_periapsis(state: SpacecraftState, mu: float) -> tuple[float, float]:
     return a * (1.0 - e), state.et - math.sqrt(a ** 3 / mu) * (ecc_anom - e * math.sin(ecc_anom))
 
 
+def tei2_scale(state: SpacecraftState, engine: Engine, x) -> np.ndarray:
+    """Δv-equivalent size (m/s) of a unit change of each TEI-2 unknown (duration min, pitch deg,
+    yaw deg) at ``x``: a/min = F/m·60 s; a degree of attitude turns the burn's Δv by π/180."""
+    accel = engine.total_thrust_n / state.mass
+    dv = accel * float(x[0]) * 60.0
+    return np.array([accel * 60.0, dv * math.pi / 180.0, dv * math.pi / 180.0])
+
+
+def asymptote(state: SpacecraftState, mu: float) -> np.ndarray:
+    """Outgoing v∞ vector (m/s, J2000) of the osculating hyperbola of ``state``.
+
+    Direction S = cos ν∞ P + sin ν∞ Q with cos ν∞ = −1/e (Vallado §6.4 / Battin eq. 4.70)."""
+    r, v = state.r, state.v
+    rn = np.linalg.norm(r)
+    vinf = math.sqrt(max(v @ v - 2.0 * mu / rn, 1e-6))
+    h = np.cross(r, v)
+    e_vec = ((v @ v - mu / rn) * r - (r @ v) * v) / mu
+    e = np.linalg.norm(e_vec)
+    p_hat, q_hat = e_vec / e, np.cross(h / np.linalg.norm(h), e_vec / e)
+    cos_nu = -1.0 / max(e, 1.0 + 1e-9)
+    return vinf * (cos_nu * p_hat + math.sqrt(1.0 - cos_nu ** 2) * q_hat)
+
+
 def solve_tei2(state: SpacecraftState, engine: Engine, x0, target: EntryTarget, models: ReturnModels,
-               extra_burns=(), coarse_grid: bool = True) -> tuple[FiniteBurn, EntryGeometry, object]:
+               extra_burns=(), aim: Departure | None = None,
+               tolerance=(0.01, 1.0)) -> tuple[FiniteBurn, EntryGeometry, object]:
     """TEI-2 (duration min, pitch, yaw deg) from the ignition ``state`` for the EI ``target``.
 
-    Stage 1 (``coarse_grid``, or if ``x0`` misses the Earth): a grid (duration ±1 min, pitch ±10°) keeps the best FPA/crossrange/epoch miss (trials
-    missing the Earth score 1e6); stage 2: least squares on the EI residuals of
-    :func:`entry_residuals`.
+    Three trust-region least-squares stages (scipy ``least_squares``, forward differences with
+    absolute steps of 5 mm/s Δv-equivalent, unknowns scaled by :func:`tei2_scale`), each started
+    from the last: A (only with ``aim``, a designed :class:`Departure`) the osculating v∞ vector 4 h
+    after the design periapsis equal to the design's (0.01 m/s); B (with ``aim``) the Earth-centred
+    position at ``target.et`` on the design's EI point (1 km), a smooth Lambert-like problem that
+    brings a trajectory missing the Earth to it; C the EI residuals of :func:`entry_residuals`.
+    GuidanceFailure names the stage if C leaves the FPA or crossrange outside ``tolerance`` (deg, km).
     """
-    x0 = np.asarray(x0, float)
+    x = np.asarray(x0, float)
+    scale = 1.0 / tei2_scale(state, engine, x)
+    jac_step = 5e-3 * scale
+
+    def flown(x, end_et):
+        return fly(state, end_et, models, [tei2_burn(state, engine, x), *extra_burns]).final_state
+
+    def solve(fun, x, nfev):
+        return least_squares(fun, x, jac=_forward_jacobian(fun, jac_step), x_scale=scale,
+                             xtol=1e-12, ftol=1e-12, max_nfev=nfev)
+
+    misses = {}
+    if aim is not None:
+        t_chk = aim.et + 4 * 3600.0
+        ref = propagate(SpacecraftState(aim.et, aim.r_moon_j2000, aim.v_moon_j2000, state.mass), t_chk,
+                        models.moon, models.tolerances).final_state
+        vinf_aim = asymptote(ref, models.moon.central.mu)
+
+        def fun_a(x):
+            return (asymptote(flown(x, t_chk).recentered("MOON"), models.moon.central.mu) - vinf_aim) / 1e-2
+
+        def fun_b(x):
+            return (flown(x, target.et).recentered("EARTH").r - aim.r_ei_j2000) / 1e3
+
+        x = solve(fun_a, x, 30).x
+        sol_b = solve(fun_b, x, 40)
+        x, misses["B (EI point, km)"] = sol_b.x, float(np.linalg.norm(sol_b.fun))
 
     def fun(x):
         try:
@@ -356,19 +443,15 @@ def solve_tei2(state: SpacecraftState, engine: Engine, x0, target: EntryTarget, 
             return np.full(4, 1e6)
         return entry_residuals(geo, target)
 
-    grid = [x0 + np.array([dd, dp, 0.0]) for dd in (-1.0, -0.5, 0.0, 0.5, 1.0)
-            for dp in (-10.0, -5.0, 0.0, 5.0, 10.0)]
-    def score(x):                   # FPA 1°, crossrange 300 km and epoch 1 h count alike
-        f = fun(x)
-        return abs(f[0]) * 1e-3 + abs(f[1]) / 3e3 + abs(f[2]) * target.epoch_weight_s / 3600.0
-
-    x1 = min(grid, key=score) if coarse_grid or np.any(fun(x0) >= 1e6) else x0
-    sol = least_squares(fun, x1, diff_step=1e-6, xtol=1e-12, ftol=1e-12, max_nfev=200)
+    sol = solve(fun, x, 60)
     burn = tei2_burn(state, engine, sol.x)
     geo, _ = predict_entry(state, models, [burn, *extra_burns], target)
-    if abs(sol.fun[0]) > 50 or abs(sol.fun[1]) > 20:          # 0.05 deg, 2 km
-        raise GuidanceFailure("tei2", f"TEI-2 targeting did not converge: FPA miss "
-                              f"{sol.fun[0] * 1e-3:.4f} deg, crossrange {geo.crossrange_km:.2f} km")
+    fpa_miss = geo.fpa_deg(target.fpa_reference) - target.fpa_deg
+    if abs(fpa_miss) > tolerance[0] or abs(geo.crossrange_km) > tolerance[1]:
+        raise GuidanceFailure("tei2", f"TEI-2 targeting did not converge: stage C (EI residuals) left "
+                              f"FPA miss {fpa_miss:.4f} deg (tolerance {tolerance[0]}), crossrange "
+                              f"{geo.crossrange_km:.2f} km (tolerance {tolerance[1]}); earlier stage "
+                              f"misses {misses}; x = {np.round(sol.x, 5).tolist()}")
     return burn, geo, sol
 
 
@@ -381,15 +464,17 @@ def mcc_burn(state: SpacecraftState, engine: Engine, dv_j2000) -> FiniteBurn | N
                       engine.total_thrust_n, engine.isp_s, "inertial", tuple(np.asarray(dv_j2000) / dv))
 
 
-def _forward_jacobian(fun, step: float):
-    """Forward-difference Jacobian with an ABSOLUTE step (units of x) for ``least_squares``."""
+def _forward_jacobian(fun, step):
+    """Forward-difference Jacobian with ABSOLUTE steps (units of x; scalar or per variable) for
+    ``least_squares``."""
     def jac(x, *args):
         f0 = fun(x)
+        steps = np.broadcast_to(np.asarray(step, float), x.shape)
         cols = []
         for j in range(x.size):
             xj = x.copy()
-            xj[j] += step
-            cols.append((fun(xj) - f0) / step)
+            xj[j] += steps[j]
+            cols.append((fun(xj) - f0) / steps[j])
         return np.array(cols).T
     return jac
 
@@ -512,34 +597,72 @@ def b_plane(state: SpacecraftState, mu: float) -> np.ndarray:
     return np.array([b_vec @ t_hat, b_vec @ np.cross(s_hat, t_hat)])
 
 
+@dataclass(frozen=True)
+class Departure:
+    """A designed return: Moon-centred J2000 periapsis state at ``et`` (m, m/s), the EI unknowns
+    ``x`` (approach bearing deg, inertial EI speed m/s, downrange km), the B-plane angle (deg,
+    atan2(B·R, B·T), J2000-based T) of the departure hyperbola and the EI position (J2000, m)."""
+
+    et: float
+    r_moon_j2000: np.ndarray
+    v_moon_j2000: np.ndarray
+    x: np.ndarray
+    b_plane_angle_deg: float
+    r_ei_j2000: np.ndarray
+    asymptote_j2000: np.ndarray     # unit outgoing asymptote S of the osculating hyperbola 12 h out
+
+
 def design_departure(target: EntryTarget, periapsis_et: float, periapsis_altitude_m: float,
-                     models: ReturnModels, downrange_km: float, speed_guess_m_s: float = 10_990.0):
+                     models: ReturnModels, downrange_km: float, speed_guess_m_s: float = 10_990.0,
+                     *, b_plane_angle_deg: float | None = None, x_guess=None, rtol: float = 1e-10):
     """Moon-centred periapsis state (r, v at ``periapsis_et``) of a trajectory reaching the EI.
 
-    Backward propagation from the EI (relative FPA and epoch of ``target``); unknowns: approach
-    bearing at the site (deg), inertial EI speed (m/s) and downrange (km). Stage 1 targets the
-    osculating lunar hyperbola 12 h after periapsis: B-plane vector of the length giving the
-    periapsis radius, on the side where the first guess passes (1 km), and periapsis epoch (1 min);
-    stage 2 the Moon-centred altitude (1 km) and radial speed (1 m/s) at ``periapsis_et``, with the
-    downrange held softly (100 km). Returns (r_moon_j2000, v_moon_j2000, x).
+    Returns (r_moon_j2000, v_moon_j2000, x); :func:`departure` gives the full :class:`Departure`.
+    """
+    d = departure(target, periapsis_et, periapsis_altitude_m, models, downrange_km, speed_guess_m_s,
+                  b_plane_angle_deg=b_plane_angle_deg, x_guess=x_guess, rtol=rtol)
+    return d.r_moon_j2000, d.v_moon_j2000, d.x
+
+
+def departure(target: EntryTarget, periapsis_et: float, periapsis_altitude_m: float,
+              models: ReturnModels, downrange_km: float, speed_guess_m_s: float = 10_990.0,
+              *, b_plane_angle_deg: float | None = None, x_guess=None, rtol: float = 1e-10) -> Departure:
+    """Design the departure hyperbola by BACKWARD propagation from the EI (preliminary design).
+
+    Unknowns: approach bearing at the site (deg), inertial EI speed (m/s) and downrange (km), the
+    EI having the target's relative FPA, epoch and zero crossrange. Stage 1 (from ``x_guess``, or
+    the best of a bearing/speed grid) targets the osculating lunar hyperbola 12 h after periapsis:
+    a B-plane vector of the length giving the periapsis radius (Vallado §6.4: |B| = r_p
+    sqrt(1 + 2μ/(r_p v∞²))), at ``b_plane_angle_deg`` (the rotation of the departure plane about
+    the outgoing asymptote; None keeps the side where the first guess passes) (1 km), and the
+    periapsis epoch (1 min); stage 2 the Moon-centred altitude (1 km) and radial speed (1 m/s) at
+    ``periapsis_et`` and the B-plane angle 12 h out (0.01°). The downrange is an output.
     """
     mu_moon = models.moon.central.mu
     rp_target = float(spice_kernels.radii("MOON").mean()) + periapsis_altitude_m
     t_out = periapsis_et + 12 * 3600.0
-    run = _integrator(models.earth, periapsis_et, target.et)
+    run = _integrator(models.earth, periapsis_et, target.et, rtol)
+
+    def ei_j2000(x):
+        x_itrf = ei_state_itrf(target, x[2], x[0], x[1])
+        return frames.transform_states(x_itrf, "ITRF93", "J2000", [target.et])[0]
 
     def moon_state(x, et):
-        x_itrf = ei_state_itrf(target, x[2], x[0], x[1])
-        x_j = frames.transform_states(x_itrf, "ITRF93", "J2000", [target.et])[0]
-        y = run(target.et, np.append(x_j, 1000.0), et)
+        y = run(target.et, np.append(ei_j2000(x), 1000.0), et)
         return SpacecraftState.from_vector(et, y, body="EARTH").recentered("MOON")
 
-    grid = [(b, speed_guess_m_s + dv, downrange_km) for b in range(0, 360, 10) for dv in (-20.0, 0.0, 20.0)]
-    best = np.array(min(grid, key=lambda x: np.linalg.norm(moon_state(x, periapsis_et).r)))
+    if x_guess is None:
+        grid = [(b, speed_guess_m_s + dv, downrange_km) for b in range(0, 360, 10)
+                for dv in (-20.0, 0.0, 20.0)]
+        best = np.array(min(grid, key=lambda x: np.linalg.norm(moon_state(x, periapsis_et).r)))
+    else:
+        best = np.asarray(x_guess, float)
     s_out = moon_state(best, t_out)
     vinf2 = s_out.v @ s_out.v - 2 * mu_moon / np.linalg.norm(s_out.r)
     b0 = b_plane(s_out, mu_moon)
-    b_aim = b0 / np.linalg.norm(b0) * rp_target * math.sqrt(1.0 + 2.0 * mu_moon / (rp_target * vinf2))
+    ang = math.atan2(b0[1], b0[0]) if b_plane_angle_deg is None else math.radians(b_plane_angle_deg)
+    b_aim = np.array([math.cos(ang), math.sin(ang)]) * rp_target * math.sqrt(
+        1.0 + 2.0 * mu_moon / (rp_target * vinf2))
 
     def fun_conic(x):
         s = moon_state(x, t_out)
@@ -549,15 +672,28 @@ def design_departure(target: EntryTarget, periapsis_et: float, periapsis_altitud
     def fun(x):
         s = moon_state(x, periapsis_et)
         rn = np.linalg.norm(s.r)
-        return np.array([(rn - rp_target) / 1e3, s.r @ s.v / rn, (x[2] - x1[2]) / 100.0])
+        b = b_plane(moon_state(x, t_out), mu_moon)
+        turn = math.remainder(math.atan2(b[1], b[0]) - ang, 2 * math.pi)
+        return np.array([(rn - rp_target) / 1e3, s.r @ s.v / rn, math.degrees(turn) / 0.01])
 
     x1 = least_squares(fun_conic, best, x_scale="jac", diff_step=1e-8, max_nfev=100).x
     sol = least_squares(fun, x1, x_scale="jac", diff_step=1e-8, max_nfev=100)
     if np.max(np.abs(sol.fun[:2])) > 1e-2:
         raise GuidanceFailure("trans_earth_design", f"no return trajectory from a {periapsis_altitude_m / 1e3:.0f}"
                               f" km periapsis at ET {periapsis_et:.0f} reaches the EI (misses {sol.fun})")
-    s = moon_state(sol.x, periapsis_et)
-    return s.r, s.v, sol.x
+    s, s_out = moon_state(sol.x, periapsis_et), moon_state(sol.x, t_out)
+    b1, vinf = b_plane(s_out, mu_moon), asymptote(s_out, mu_moon)
+    return Departure(periapsis_et, s.r, s.v, sol.x, math.degrees(math.atan2(b1[1], b1[0])),
+                     ei_j2000(sol.x)[:3], vinf / np.linalg.norm(vinf))
+
+
+def b_plane_angle_of_plane(s_hat: np.ndarray, n_hat: np.ndarray) -> float:
+    """B-plane angle (deg, as :func:`b_plane`) of the hyperbola with asymptote ``s_hat`` whose
+    orbit normal is (the part normal to S of) ``n_hat``: B ∥ S × n, since h ∥ B × S."""
+    b = np.cross(s_hat, n_hat)
+    t_hat = np.cross(s_hat, [0.0, 0.0, 1.0])
+    t_hat /= np.linalg.norm(t_hat)
+    return math.degrees(math.atan2(b @ np.cross(s_hat, t_hat), b @ t_hat))
 
 
 def backward(model: ForceModel, state: SpacecraftState, et_to: float) -> SpacecraftState:
