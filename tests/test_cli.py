@@ -31,6 +31,8 @@ def test_run_writes_the_four_outputs(ce5_run):
     kinds = {e["event"] for e in events}
     assert {"phase_start", "phase_end", "periapsis", "apoapsis", "site_longitude_crossing",
             "earth_occultation_start", "moon_umbra_entry"} <= kinds
+    assert {"tei2_start", "mcc1", "separation", "entry_interface", "skip_exit", "touchdown"} <= kinds
+    assert [e["phase"] for e in events][-1] == "entry"
     summary = json.loads((ce5_run / "summary.json").read_text())
     assert all(k.count(".") == 1 for k in summary)
     assert abs(summary["lunar_orbit_coast.mean_altitude_km"] - 200.0) < 5.0
@@ -38,6 +40,7 @@ def test_run_writes_the_four_outputs(ce5_run):
     for col in ("et_s", "utc", "frame", "body", "x_m", "vx_m_s", "mass_kg", "phase"):
         assert col in table.column_names
     assert set(table.column("frame").to_pylist()) == {"J2000"}
+    assert set(table.column("phase").to_pylist()) == {"lunar_orbit_coast", "trans_earth", "entry"}
     html = (ce5_run / "report.html").read_text()
     links = _external_links(html)
     assert html.count("<script") >= 2 and links == []

@@ -24,3 +24,4 @@ class PhaseResult:
     trajectory: pa.Table
     meta: dict = field(default_factory=dict)
     series: dict[str, pa.Table] = field(default_factory=dict)   # extra time histories for reports
+    aborted: str | None = None        # why the mission cannot go on past this phase (None: it can)

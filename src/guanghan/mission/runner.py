@@ -7,7 +7,9 @@ and the trajectory (Arrow table). Writing files and reports is the ``analysis`` 
 
 Each phase function ``(phase, scenario, index, previous_state) -> PhaseResult`` starts from its own
 initial condition when the scenario gives one (so each leg can run alone), else from the previous
-phase's final state (:func:`guanghan.mission.initial_conditions.phase_start_state`).
+phase's final state (:func:`guanghan.mission.initial_conditions.phase_start_state`). A phase that
+cannot hand on a state (a guidance failure) sets ``aborted``; the run stops there and logs
+``mission_aborted`` with the phases not flown.
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         log.extend(result.events)
         summary.update(result.summary)
         state = result.final_state
+        if result.aborted is not None:
+            skipped = [p.name for p in scenario.phases[i + 1:]]
+            log.add(state.et, phase.name, "mission_aborted", {"reason": result.aborted, "phases_not_flown": skipped})
+            summary["mission.aborted_in_phase"] = phase.name
+            break
     if progress:
         progress("done", n, n)
     table = pa.concat_tables([r.trajectory for r in results]) if results else SCHEMA.empty_table()

@@ -28,8 +28,6 @@ References
 
 from __future__ import annotations
 
-import functools
-import math
 import re
 import tomllib
 from pathlib import Path
@@ -43,6 +41,8 @@ from guanghan.errors import ScenarioError
 from guanghan.mission.scenario_entry import (AtmosphereDrivers, CapsuleAero, EarthEntryPhase,
                                              EntryGuidanceConfig, EntryInterface, Parachutes)
 from guanghan.mission.scenario_errors import to_scenario_error
+from guanghan.mission.scenario_orbits import InitialOrbit, InitialState
+from guanghan.mission.scenario_return import RETURN_MODELS, TransEarthPhase
 from guanghan.mission.scenario_fields import (CONFIG, NAME_PATTERN, UtcText, check_et_in_span, check_lon,
                                               fail)
 from guanghan.mission.toml_writer import dumps_toml
@@ -78,12 +78,12 @@ class Environment(BaseModel):
         top = _GRAVITY_MAX_DEGREE[self.lunar_gravity_model]
         if self.lunar_gravity_degree > top:
             fail(f"{self.lunar_gravity_model} goes up to degree {top}; use at most {top}",
-                  "lunar_gravity_degree", self.lunar_gravity_degree)
+                 "lunar_gravity_degree", self.lunar_gravity_degree)
         if self.lunar_gravity_order is None:
             self.lunar_gravity_order = self.lunar_gravity_degree
         elif self.lunar_gravity_order > self.lunar_gravity_degree:
             fail(f"order must be <= degree ({self.lunar_gravity_degree})",
-                  "lunar_gravity_order", self.lunar_gravity_order)
+                 "lunar_gravity_order", self.lunar_gravity_order)
         if len(set(self.third_bodies)) != len(self.third_bodies):
             fail("a body is listed twice", "third_bodies", self.third_bodies)
         return self
@@ -134,57 +134,6 @@ class Site(BaseModel):
 # --------------------------------------------------------------------------- initial conditions
 
 
-Frame = Literal["J2000", "MOON_ME", "MOON_PA"]
-
-
-@functools.lru_cache(maxsize=1)
-def _moon_mean_radius_km() -> float:
-    return float(sum(spice_kernels.radii("MOON")) / 3.0 / 1e3)
-
-
-class InitialOrbit(BaseModel):
-    """Osculating Keplerian elements about the Moon, in J2000 or body-fixed axes frozen at start."""
-
-    model_config = CONFIG
-    frame: Frame
-    periapsis_altitude_km: float
-    apoapsis_altitude_km: float
-    inclination_deg: float = Field(ge=0, le=180)
-    raan_deg: float = 0.0
-    arg_periapsis_deg: float = 0.0
-    true_anomaly_deg: float = 0.0
-
-    @model_validator(mode="after")
-    def _check_shape(self) -> "InitialOrbit":
-        if self.periapsis_altitude_km <= 0:
-            fail("periapsis at or below the lunar surface: the altitude must be > 0 km",
-                  "periapsis_altitude_km", self.periapsis_altitude_km)
-        if self.apoapsis_altitude_km < self.periapsis_altitude_km:
-            fail(f"apoapsis below periapsis ({self.periapsis_altitude_km} km); swap them?",
-                  "apoapsis_altitude_km", self.apoapsis_altitude_km)
-        return self
-
-
-Vector3 = Annotated[list[float], Field(min_length=3, max_length=3)]
-
-
-class InitialState(BaseModel):
-    """Cartesian Moon-centred state; in a body-fixed frame the velocity is relative to that frame."""
-
-    model_config = CONFIG
-    frame: Frame
-    position_km: Vector3
-    velocity_km_s: Vector3
-
-    @model_validator(mode="after")
-    def _check_above_surface(self) -> "InitialState":
-        r_km, radius_km = math.hypot(*self.position_km), _moon_mean_radius_km()
-        if r_km <= radius_km:
-            fail(f"|position| = {r_km:.3f} km is inside the Moon (mean radius {radius_km} km)",
-                  "position_km", self.position_km)
-        return self
-
-
 class Propagation(BaseModel):
     """Integrator settings; the velocity tolerance is derived from ``atol_m`` by the engine."""
 
@@ -214,7 +163,7 @@ class PhaseBase(BaseModel):
     def _one_initial_condition(self) -> "PhaseBase":
         if self.initial_orbit is not None and self.initial_state is not None:
             fail("give either initial_orbit or initial_state, not both", "initial_state",
-                  self.initial_state.model_dump())
+                 self.initial_state.model_dump())
         return self
 
 
@@ -231,16 +180,18 @@ class LunarOrbitCoastPhase(PhaseBase):
             fail("an event is listed twice", "events", self.events)
         if "site_longitude" in self.events and self.site is None:
             fail("the site_longitude event needs `site = ...`; give one or drop the event",
-                  "site", None)
+                 "site", None)
         return self
 
 
 #: Phase classes by their ``type`` tag. Add a new phase type here and in ``Phase``.
 PHASE_TYPES: dict[str, type[BaseModel]] = {"lunar_orbit_coast": LunarOrbitCoastPhase,
+                                           "trans_earth": TransEarthPhase,
                                            "earth_entry": EarthEntryPhase}
 #: Sub-models of phases (for the "wrong unit" hints of error messages).
-PHASE_MODELS = (CapsuleAero, Parachutes, EntryInterface, EntryGuidanceConfig, AtmosphereDrivers)
-Phase = Annotated[Union[LunarOrbitCoastPhase, EarthEntryPhase], Field(discriminator="type")]
+PHASE_MODELS = (CapsuleAero, Parachutes, EntryInterface, EntryGuidanceConfig, AtmosphereDrivers,
+                *RETURN_MODELS)
+Phase = Annotated[Union[LunarOrbitCoastPhase, TransEarthPhase, EarthEntryPhase], Field(discriminator="type")]
 
 
 class ValidationTarget(BaseModel):
@@ -293,20 +244,24 @@ class Scenario(BaseModel):
             _check_phase_refs(self, i, phase)
             if phase.name in seen:
                 fail("duplicate phase name; names are summary-key prefixes and must be unique",
-                      f"phases[{i}].name", phase.name)
+                     f"phases[{i}].name", phase.name)
             seen.add(phase.name)
         first = self.phases[0]
         if isinstance(first, EarthEntryPhase):
             if first.entry_interface is None:
                 fail("the first phase needs [phases.entry_interface]", "phases[0].entry_interface", None)
+        elif isinstance(first, TransEarthPhase):
+            if first.parking_orbit is None and first.initial_orbit is None:
+                fail("the first phase needs [phases.parking_orbit] or [phases.initial_orbit]",
+                     "phases[0].parking_orbit", None)
         elif first.initial_orbit is None and first.initial_state is None:
             fail("the first phase needs [phases.initial_orbit] or [phases.initial_state]",
-                  "phases[0].initial_orbit", None)
+                 "phases[0].initial_orbit", None)
         groups = seen | {g for p in self.phases for g in getattr(p, "summary_groups", ())}
         for i, row in enumerate(self.validation):
             if row.phase not in groups:
                 fail(f"no phase or summary group named {row.phase!r}; known: {sorted(groups)}",
-                      f"validation[{i}].key", row.key)
+                     f"validation[{i}].key", row.key)
         return self
 
     @property
@@ -365,11 +320,27 @@ def _check_phase_refs(scenario: Scenario, i: int, phase: PhaseBase) -> None:
         _need(site, scenario.sites, "site", f"phases[{i}].site")
         if scenario.sites[site].body != body:
             fail(f"site {site!r} is on {scenario.sites[site].body}; a {phase.type} phase "
-                  f"needs a site on the {body.capitalize()}", f"phases[{i}].site", site)
+                 f"needs a site on the {body.capitalize()}", f"phases[{i}].site", site)
+    if isinstance(phase, TransEarthPhase):
+        _check_return_refs(scenario, i, phase)
     start_utc = phase.start_utc or (scenario.mission.epoch_utc if i == 0 else None)
     if start_utc is not None and hasattr(phase, "duration_h"):
         end_et = spice_kernels.utc_to_et(start_utc) + phase.duration_h * 3600.0
         check_et_in_span(end_et, f"phases[{i}].duration_h", phase.duration_h)
+
+
+def _check_return_refs(scenario: Scenario, i: int, phase: TransEarthPhase) -> None:
+    engines = scenario.vehicle_engines(phase.vehicle)
+    for field, name in phase.engine_names().items():
+        if name not in engines:
+            fail(f"vehicle {phase.vehicle!r} has no engine {name!r}; it has {sorted(engines)}",
+                 f"phases[{i}].{field}", name)
+    returner = phase.separation.returner_vehicle
+    _need(returner, scenario.vehicles, "vehicle", f"phases[{i}].separation.returner_vehicle")
+    mass = phase.start_mass_kg or scenario.vehicle_mass_kg(phase.vehicle)
+    if mass <= scenario.vehicle_mass_kg(returner):
+        fail(f"the stack ({mass} kg) must be heavier than the returner "
+             f"({scenario.vehicle_mass_kg(returner)} kg) it carries", f"phases[{i}].start_mass_kg", mass)
 
 
 # --------------------------------------------------------------------------- loading
