@@ -388,3 +388,17 @@ def test_chang_e_6_separation_is_over_the_south_atlantic(ce6):
     r = spice_kernels.rotation_matrices("J2000", "ITRF93", [sep_et])[0] @ traj.states([sep_et])[0][:3]
     lat, lon = math.degrees(math.asin(r[2] / np.linalg.norm(r))), math.degrees(math.atan2(r[1], r[0]))
     assert -60.0 < lat < 0.0 and -70.0 < lon < 20.0
+
+
+def test_b_plane_magnitude_is_the_impact_parameter_and_asymptote_the_energy():
+    """|B| = h / v∞ and |v∞|² = v² − 2μ/r for any hyperbola (Vallado §6.4): two-body identities."""
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        r = rng.normal(size=3) * 3.0e6
+        v = rng.normal(size=3)
+        v *= (math.sqrt(2.0 * MU_MOON / np.linalg.norm(r)) + rng.uniform(100.0, 2000.0)) / np.linalg.norm(v)
+        s = SpacecraftState(0.0, r, v, 1000.0, "J2000", "MOON")
+        v_inf = rt.asymptote(s, MU_MOON)
+        assert np.linalg.norm(v_inf) ** 2 == pytest.approx(v @ v - 2.0 * MU_MOON / np.linalg.norm(r), rel=1e-9)
+        b = rt.b_plane(s, MU_MOON)
+        assert np.linalg.norm(b) == pytest.approx(np.linalg.norm(np.cross(r, v)) / np.linalg.norm(v_inf), rel=1e-9)

@@ -20,6 +20,8 @@ from guanghan.errors import GuidanceFailure, ScenarioError
 from guanghan.mission.phases import trans_earth_phase
 from guanghan.mission.scenario import dumps_toml, load_scenario
 
+from test_scenario_errors import _set
+
 RETURN = Path(__file__).resolve().parents[1] / "scenarios" / "chang-e-5-return.toml"
 
 ISSUE_KEYS = ("tei.delta_v_m_s", "return.mcc_delta_v_m_s", "entry.interface_utc", "entry.interface_speed_m_s",
@@ -39,15 +41,6 @@ def _load(tmp_path, data) -> object:
     path = tmp_path / "case.toml"
     path.write_text(dumps_toml(data), encoding="utf-8")
     return load_scenario(path)
-
-
-def _set(path: str, value):
-    def mutate(data):
-        *head, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-        for key in head:
-            data = data[key]
-        data[last] = value
-    return mutate
 
 
 BAD = [

@@ -582,16 +582,10 @@ def b_plane(state: SpacecraftState, mu: float) -> np.ndarray:
 
     B = S × h / v∞, smooth through b = 0; T = unit(S × z_J2000), R = S × T (Vallado §6.4).
     """
-    r, v = state.r, state.v
-    rn = np.linalg.norm(r)
-    vinf = math.sqrt(max(v @ v - 2.0 * mu / rn, 1e-6))
-    h = np.cross(r, v)
-    e_vec = ((v @ v - mu / rn) * r - (r @ v) * v) / mu
-    e = np.linalg.norm(e_vec)
-    p_hat, q_hat = e_vec / e, np.cross(h / np.linalg.norm(h), e_vec / e)
-    cos_nu = -1.0 / max(e, 1.0 + 1e-9)
-    s_hat = cos_nu * p_hat + math.sqrt(1.0 - cos_nu ** 2) * q_hat
-    b_vec = np.cross(s_hat, h) / vinf
+    v_inf = asymptote(state, mu)
+    vinf = np.linalg.norm(v_inf)
+    s_hat = v_inf / vinf
+    b_vec = np.cross(s_hat, np.cross(state.r, state.v)) / vinf
     t_hat = np.cross(s_hat, [0.0, 0.0, 1.0])
     t_hat /= np.linalg.norm(t_hat)
     return np.array([b_vec @ t_hat, b_vec @ np.cross(s_hat, t_hat)])
