@@ -25,6 +25,7 @@ class BurnPlan(BaseModel):
     utc: UtcText
     engine: str
     duration_guess_s: float = Field(gt=0)
+    published_duration_s: float | None = Field(default=None, gt=0)  # reported: the stack mass it implies
 
 
 class Midcourse(BaseModel):

@@ -60,6 +60,7 @@ def return_config(phase, scenario, start_mass_kg: float) -> ReturnConfig:
         tei1_duration_guess_s=phase.tei_1.duration_guess_s,
         tei2_utc=phase.tei_2.utc, tei2_engine=engine(phase.tei_2.engine),
         tei2_duration_guess_s=phase.tei_2.duration_guess_s,
+        tei2_reference_duration_s=phase.tei_2.published_duration_s,
         mcc_utc=tuple(phase.midcourse.utc), mcc_engine=engine(phase.midcourse.engine),
         separation_altitude_km=phase.separation.altitude_km,
         orbiter_divert_engine=engine(phase.orbiter_divert.engine),
