@@ -1,47 +1,72 @@
 """The command line and the Python API end to end: outputs, exit codes, no partial output on bad input."""
 
+import hashlib
 import json
+import os
 from pathlib import Path
+
+import numpy as np
 
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 import guanghan as gh
+from helpers import SCENARIOS
 from guanghan.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-CE5 = ROOT / "scenarios" / "chang-e-5.toml"
+CE5 = SCENARIOS / "chang-e-5.toml"
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def ce5_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "ce5"
-    result = runner.invoke(app, ["run", str(CE5), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+def ce5_dir(tmp_path_factory, ce5_run):
+    """The session's Chang'e-5 run written by the same writer the CLI uses."""
+    from guanghan.analysis.outputs import write_run
+
+    scenario, result = ce5_run
+    return write_run(result, scenario, tmp_path_factory.mktemp("runs") / "ce5")
 
 
-def test_run_writes_the_four_outputs(ce5_run):
-    assert sorted(p.name for p in ce5_run.iterdir()) == ["events.json", "report.html", "summary.json",
-                                                       "trajectory.parquet"]
-    events = json.loads((ce5_run / "events.json").read_text())
+def test_run_writes_the_outputs_and_the_results_contract(ce5_dir):
+    assert sorted(p.name for p in ce5_dir.iterdir()) == [".guanghan-run", "events.json", "report.html",
+                                                       "series", "summary.json", "trajectory.parquet"]
+    assert sorted(p.name for p in (ce5_dir / "series").iterdir()) == ["entry.entry.parquet",
+                                                                    "trans_earth.orbiter.parquet"]
+    events = json.loads((ce5_dir / "events.json").read_text())
     assert all(set(e) == {"utc", "phase", "event", "details"} for e in events)
     kinds = {e["event"] for e in events}
     assert {"phase_start", "phase_end", "periapsis", "apoapsis", "site_longitude_crossing",
             "earth_occultation_start", "moon_umbra_entry"} <= kinds
     assert {"tei2_start", "mcc1", "separation", "entry_interface", "skip_exit", "touchdown"} <= kinds
+    assert "mass_budget_mismatch" not in kinds                       # 4 modules add up to 8,200 kg
     assert [e["phase"] for e in events][-1] == "entry"
-    summary = json.loads((ce5_run / "summary.json").read_text())
+    doc = json.loads((ce5_dir / "summary.json").read_text())
+    prov = doc["provenance"]
+    assert prov["scenario_file"] == "chang-e-5.toml" and prov["guanghan_version"] == gh.__version__
+    assert prov["scenario_sha256"] == hashlib.sha256(CE5.read_bytes()).hexdigest()
+    assert prov["seed"] == 20201213
+    assert doc["outcome"]["status"] == "completed"
+    assert doc["outcome"]["verdict"].startswith("mission completed; validation ")
+    summary = doc["figures"]
     assert all(k.count(".") == 1 for k in summary)
     assert abs(summary["lunar_orbit_coast.mean_altitude_km"] - 200.0) < 5.0
-    table = pq.read_table(ce5_run / "trajectory.parquet")
-    for col in ("et_s", "utc", "frame", "body", "x_m", "vx_m_s", "mass_kg", "phase"):
+    table = pq.read_table(ce5_dir / "trajectory.parquet")
+    for col in ("et_s", "utc", "epoch", "segment", "frame", "body", "x_m", "vx_m_s", "mass_kg", "phase"):
         assert col in table.column_names
+    units = json.loads(table.schema.metadata[b"units"])
+    assert units["x_m"] == "m" and units["et_s"].startswith("s (TDB")
+    assert str(table.schema.field("epoch").type) == "timestamp[ns, tz=UTC]"
     assert set(table.column("frame").to_pylist()) == {"J2000"}
     assert set(table.column("phase").to_pylist()) == {"lunar_orbit_coast", "trans_earth", "entry"}
-    html = (ce5_run / "report.html").read_text()
+    seg = table.column("segment").to_numpy()
+    body = np.array(table.column("body").to_pylist())
+    phase = np.array(table.column("phase").to_pylist())
+    assert np.all(np.diff(seg) >= 0)
+    change = (body[1:] != body[:-1]) | (phase[1:] != phase[:-1])
+    assert np.array_equal(np.diff(seg) == 1, change)            # a new segment exactly at each switch
+    html = (ce5_dir / "report.html").read_text()
     links = _external_links(html)
     assert html.count("<script") >= 2 and links == []
 
@@ -60,13 +85,13 @@ def _external_links(html: str) -> list[str]:
     return found
 
 
-def test_validate_prints_published_vs_simulated(ce5_run):
+def test_validate_prints_published_vs_simulated(ce5_dir):
     """Exit code 1 exactly when a row fails (Chang'e-5 keeps one: the TEI-2 duration, see the
     scenario), 0 otherwise; every row is printed either way."""
     from guanghan.analysis.validation import validation_rows
 
-    result = runner.invoke(app, ["validate", str(CE5), "--run-dir", str(ce5_run)])
-    rows = validation_rows(gh.load_scenario(CE5), json.loads((ce5_run / "summary.json").read_text()))
+    result = runner.invoke(app, ["validate", "chang-e-5", "--run-dir", str(ce5_dir)])
+    rows = validation_rows(gh.load_scenario(CE5), json.loads((ce5_dir / "summary.json").read_text())["figures"])
     failed = {r["key"] for r in rows if r["status"] == "fail"}
     assert result.exit_code == (1 if failed else 0), result.output
     assert failed <= {"trans_earth.tei2_duration_s"}
@@ -75,10 +100,23 @@ def test_validate_prints_published_vs_simulated(ce5_run):
         assert "fail" in result.output
 
 
-def test_python_api_matches_readme_example():
-    result = gh.run(gh.load_scenario(CE5))
+def test_validate_refuses_a_run_of_another_scenario(ce5_dir):
+    result = runner.invoke(app, ["validate", "chang-e-6", "--run-dir", str(ce5_dir)])
+    assert result.exit_code == 2
+    assert "another scenario" in result.output and "chang-e-5.toml" in result.output
+
+
+def test_validate_on_a_corrupt_summary_is_a_clear_error(tmp_path):
+    (tmp_path / "summary.json").write_text("{not json")
+    result = runner.invoke(app, ["validate", "chang-e-5-entry", "--run-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "summary.json" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_python_api_matches_readme_example(ce5_run):
+    _, result = ce5_run
     assert isinstance(result.events, list) and isinstance(result.summary, dict)
-    assert result.trajectory.num_rows > 100
+    assert result.trajectory.num_rows > 100 and result.completed
 
 
 BAD_CASES = {
@@ -120,13 +158,26 @@ def test_missing_file_exit_2(tmp_path):
     assert result.exit_code == 2 and "nope.toml" in result.output
 
 
-def test_entry_only_scenario_writes_issue_keys_and_entry_figures(tmp_path):
+@pytest.fixture(scope="module")
+def entry_dir(tmp_path_factory):
+    """The packaged entry-only scenario run by name from a folder outside the repository."""
+    where = tmp_path_factory.mktemp("elsewhere")
+    cwd = os.getcwd()
+    os.chdir(where)
+    try:
+        result = runner.invoke(app, ["run", "chang-e-5-entry", "--out", "ce5e"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].startswith("mission completed")
+    return where / "ce5e"
+
+
+def test_entry_only_scenario_writes_issue_keys_and_entry_figures(entry_dir):
     """The entry leg alone (CE-5 returner): the summary keys the return-leg issue names, the
     published touchdown time within 5 min, and the entry figures in the report."""
-    out = tmp_path / "ce5e"
-    result = runner.invoke(app, ["run", str(ROOT / "scenarios" / "chang-e-5-entry.toml"), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    summary = json.loads((out / "summary.json").read_text())
+    out = entry_dir
+    summary = json.loads((out / "summary.json").read_text())["figures"]
     for key in ("entry.interface_utc", "entry.interface_speed_m_s", "entry.interface_fpa_deg",
                 "entry.skip_apogee_km", "entry.peak_g", "entry.peak_heat_flux_w_m2",
                 "entry.heat_load_j_m2", "entry.downrange_km", "earth_landing.utc",
@@ -142,3 +193,67 @@ def test_entry_only_scenario_writes_issue_keys_and_entry_figures(tmp_path):
         assert name in events
     html = (out / "report.html").read_text()
     assert "fig-entry-profile-entry" in html and "fig-entry-loads-entry" in html
+
+
+def test_an_entry_whose_guidance_fails_exits_3_with_the_reason_last(tmp_path):
+    """A landing site 1,000 km from the interface (5,000 km nearer than planned): the guidance
+    cannot shed the energy, the mission fails, outputs are still written."""
+    import math
+
+    from guanghan.environment.geodetic import destination
+    text = (SCENARIOS / "chang-e-5-entry.toml").read_text()
+    lat, lon = destination(math.radians(42.3), math.radians(111.4), math.radians(230.0), 5.0e6 / 6371000.0)
+    text = text.replace("lat_deg = 42.3", f"lat_deg = {math.degrees(lat):.4f}", 1)
+    text = text.replace("lon_deg = 111.4", f"lon_deg = {math.degrees(lon):.4f}", 1)
+    bad = tmp_path / "near.toml"
+    bad.write_text(text)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(bad), "--out", str(out)])
+    assert result.exit_code == 3, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("mission failed in leg entry: entry guidance failed")
+    doc = json.loads((out / "summary.json").read_text())
+    assert doc["outcome"]["status"] == "failed" and doc["outcome"]["failed_leg"] == "entry"
+
+
+def test_out_refuses_a_folder_that_is_not_a_run_and_a_file(tmp_path):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    result = runner.invoke(app, ["run", "chang-e-5-entry", "--out", str(folder)])
+    assert result.exit_code == 2 and "not a Guanghan run" in result.output
+    assert (folder / "notes.txt").read_text() == "keep me"
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    result = runner.invoke(app, ["run", "chang-e-5-entry", "--out", str(a_file)])
+    assert result.exit_code == 2 and "is a file" in result.output and a_file.read_text() == "x"
+
+
+def test_out_replaces_an_earlier_run(entry_dir):
+    (entry_dir / "summary.json").write_text("{}")
+    result = runner.invoke(app, ["run", "chang-e-5-entry", "--out", str(entry_dir)])
+    assert result.exit_code == 0, result.output
+    assert "figures" in json.loads((entry_dir / "summary.json").read_text())
+    assert not list(entry_dir.parent.glob(f".{entry_dir.name}.*"))
+
+
+def test_scenarios_sources_and_version():
+    listed = runner.invoke(app, ["scenarios"])
+    assert listed.exit_code == 0 and "chang-e-5 " in listed.output and "chang-e-6 " in listed.output
+    src = runner.invoke(app, ["sources", "CE5-LROC"])
+    assert src.exit_code == 0 and "[CE5-LROC]" in src.output and "." in src.output
+    assert runner.invoke(app, ["sources", "NO-SUCH"]).exit_code == 2
+    ver = runner.invoke(app, ["--version"])
+    assert ver.exit_code == 0 and gh.__version__ in ver.output
+
+
+def test_error_messages_are_verbatim_and_one_line(tmp_path):
+    """Text in square brackets is printed as written (no markup); a long value is truncated."""
+    text = (SCENARIOS / "chang-e-5-entry.toml").read_text().replace(
+        "[mission]\n", "[mission]\ncolour = \"[/x] " + "y" * 5000 + "\"\n", 1)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    result = runner.invoke(app, ["run", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "[/x]" in result.output and len(result.output) < 3000
+    assert len(result.output.strip().splitlines()) == 1

@@ -9,20 +9,28 @@ landing coordinates as NOT FOUND.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
+from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment.density_dispersion import DensityPerturbation
-from guanghan.errors import GuidanceFailure, ScenarioError
+from guanghan.environment.sites import Site
+from guanghan.errors import GuidanceFailure, InputError
+from guanghan.gnc.entry_flight import EntrySettings, simulate_entry
 from guanghan.gnc.entry_guidance import GuidanceSettings
+from guanghan.gnc.entry_vehicle import Capsule, EntryVehicle, entry_state_from_geodetic
 from guanghan.gnc.parachute import ParachuteSystem
-from guanghan.mission.phases.earth_entry import (Capsule, EntryInterfaceState, EntrySettings,
-                                                 LandingTarget, simulate_entry)
+
+
+def _with(vehicle: EntryVehicle, mass_kg=None, parachutes=None, **capsule) -> EntryVehicle:
+    """``vehicle`` with its mass, parachutes or capsule fields changed."""
+    return EntryVehicle(vehicle.capsule.model_copy(update=capsule),
+                        vehicle.mass_kg if mass_kg is None else mass_kg,
+                        parachutes or vehicle.parachutes)
 
 CE5_EI_UTC = "2020-12-16T17:33:00Z"        # missions.md §1f, [CE5-TW], [CE5-CCTV]
-SIZIWANG = LandingTarget(42.4, 111.4, 1450.0, "Siziwang Banner (assumed point)")
+SIZIWANG = Site(body="EARTH", lat_deg=42.4, lon_deg=111.4, altitude_m=1450.0)   # assumed point
 
 
 def _destination(lat_deg, lon_deg, bearing_deg, distance_km):
@@ -45,7 +53,7 @@ def _interface(target, range_km, back_bearing_deg, fpa_deg, speed=11000.0, utc=C
                altitude_km=120.0):
     lat, lon = _destination(target.lat_deg, target.lon_deg, back_bearing_deg, range_km)
     az = _bearing(lat, lon, target.lat_deg, target.lon_deg)
-    return EntryInterfaceState.from_geodetic(altitude_km, lat, lon, speed, fpa_deg, az, utc)
+    return entry_state_from_geodetic(altitude_km, lat, lon, speed, fpa_deg, az, utc, 300.0)
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +62,10 @@ def ce5_capsule():
     chutes = ParachuteSystem(drogue_altitude_km=10.0, drogue_cd_area_m2=2.5,
                              main_altitude_km=5.0, main_cd_area_m2=150.0,
                              wind_east_m_s=3.0, wind_north_m_s=2.0)
-    return Capsule(mass_kg=300.0, reference_area_m2=np.pi * 1.25 ** 2 / 4, lift_to_drag=0.3,
-                   nose_radius_m=1.5,
-                   cd_mach=((0.0, 0.9), (1.0, 1.1), (2.0, 1.3), (5.0, 1.3), (40.0, 1.3)),
-                   parachutes=chutes)
+    return EntryVehicle(Capsule(reference_area_m2=np.pi * 1.25 ** 2 / 4, lift_to_drag=0.3,
+                                nose_radius_m=1.5,
+                                cd_mach=[[0.0, 0.9], [1.0, 1.1], [2.0, 1.3], [5.0, 1.3], [40.0, 1.3]]),
+                        300.0, chutes)
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +114,11 @@ def test_dispersed_entries_land_near_target(ce5_entry, ce5_capsule):
     misses, peaks = [], []
     for _ in range(50):
         fpa = -5.8 + rng.uniform(-0.15, 0.15)
-        entry = EntryInterfaceState.from_geodetic(120.0, lat, lon, 11000.0, fpa, az, CE5_EI_UTC)
-        truth = dataclasses.replace(
-            ce5_capsule, lift_to_drag=0.3 * (1 + rng.uniform(-0.10, 0.10)),
-            mass_kg=300.0 * (1 + rng.uniform(-0.03, 0.03)))
+        entry = entry_state_from_geodetic(120.0, lat, lon, 11000.0, fpa, az, CE5_EI_UTC, 300.0)
+        truth = _with(ce5_capsule, lift_to_drag=0.3 * (1 + rng.uniform(-0.10, 0.10)),
+                      mass_kg=300.0 * (1 + rng.uniform(-0.03, 0.03)))
         res = simulate_entry(entry, ce5_capsule, SIZIWANG, settings,
-                             density_scale=1 + rng.uniform(-0.15, 0.15), truth_capsule=truth)
+                             density_scale=1 + rng.uniform(-0.15, 0.15), truth_vehicle=truth)
         misses.append(res.summary["miss_km"])
         peaks.append(res.summary["peak_g"])
     worst = f"max miss {max(misses):.2f} km, max peak {max(peaks):.2f} g"
@@ -123,12 +130,12 @@ def test_load_limiter_keeps_a_dispersed_case_below_its_limit(ce5_capsule):
     """A high-L/D, thin-air case (member 46 of the seed above, rounded) peaks above 9.5 g on the
     second entry without the limiter; with max_load_g = 9.5 it stays below and still lands."""
     entry = _interface(SIZIWANG, 6000.0, 230.0, -5.75)
-    truth = dataclasses.replace(ce5_capsule, lift_to_drag=0.325, mass_kg=296.0)
+    truth = _with(ce5_capsule, lift_to_drag=0.325, mass_kg=296.0)
     runs = {}
     for limit in (None, 9.5):
         settings = EntrySettings(guidance=GuidanceSettings(max_load_g=limit), truth_track_points=13)
         runs[limit] = simulate_entry(entry, ce5_capsule, SIZIWANG, settings, density_scale=0.90,
-                                     truth_capsule=truth)
+                                     truth_vehicle=truth)
     free, limited = runs[None].summary, runs[9.5].summary
     assert free["peak_g"] > 9.5, free["peak_g"]              # the case needs the limiter
     assert limited["peak_g"] < 9.5, limited["peak_g"]        # limit met (aim 9.0 g, 0.5 g margin)
@@ -154,20 +161,20 @@ def test_density_perturbation_reaches_the_truth_only(ce5_entry, ce5_capsule, ce5
 
 
 def test_load_limit_settings_are_checked():
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(ValidationError, match="max_load_g"):
         GuidanceSettings(max_load_g=0.4)                      # below the 0.5 g margin
-    assert err.value.field == "guidance.max_load_g"
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(ValidationError, match="load_margin_g"):
         GuidanceSettings(max_load_g=10.0, load_margin_g=-1.0)
-    assert err.value.field == "guidance.load_margin_g"
 
 
 def test_apollo_class_direct_entry_reaches_target():
     # Apollo-class capsule (Apollo CM: ~5,500 kg, L/D 0.3, 12 m², nose radius 4.7 m; canopies
     # approximate): direct entry at 11 km/s to a target 2,000 km downrange.
-    chutes = ParachuteSystem(7.3, 20.0, 3.0, 1500.0)
-    capsule = Capsule(5500.0, 12.0, 0.3, 4.7, ((0.0, 0.9), (2.0, 1.3), (40.0, 1.3)), chutes)
-    target = LandingTarget(20.0, -160.0, 0.0, "Pacific")
+    chutes = ParachuteSystem(drogue_altitude_km=7.3, drogue_cd_area_m2=20.0, main_altitude_km=3.0,
+                             main_cd_area_m2=1500.0)
+    capsule = EntryVehicle(Capsule(reference_area_m2=12.0, lift_to_drag=0.3, nose_radius_m=4.7,
+                                   cd_mach=[[0.0, 0.9], [2.0, 1.3], [40.0, 1.3]]), 5500.0, chutes)
+    target = Site(body="EARTH", lat_deg=20.0, lon_deg=-160.0)
     entry = _interface(target, 2000.0, 270.0, -6.5, utc="2020-12-16T17:33:00Z", altitude_km=122.0)
     settings = EntrySettings(guidance=GuidanceSettings(terminal_altitude_km=7.3))
     res = simulate_entry(entry, capsule, target, settings)
@@ -176,24 +183,23 @@ def test_apollo_class_direct_entry_reaches_target():
 
 
 def test_bad_inputs_raise_named_errors(ce5_entry, ce5_capsule):
-    with pytest.raises(ScenarioError) as err:
-        simulate_entry(ce5_entry, dataclasses.replace(ce5_capsule, lift_to_drag=0.0), SIZIWANG)
-    assert err.value.field == "capsule.lift_to_drag"
-    low = EntryInterfaceState.from_j2000(np.asarray(ce5_entry.r_j2000) * 0.9, ce5_entry.v_j2000,
-                                         ce5_entry.et)
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(ValidationError, match="lift_to_drag"):
+        Capsule(reference_area_m2=1.0, lift_to_drag=0.0, nose_radius_m=1.0, cd_mach=[[0.0, 1.0]])
+    low = SpacecraftState(ce5_entry.et, ce5_entry.r * 0.9, ce5_entry.v, 300.0, "J2000", "EARTH")
+    with pytest.raises(InputError) as err:
         simulate_entry(low, ce5_capsule, SIZIWANG)
-    assert err.value.field == "entry.r_j2000"
-    high = dataclasses.replace(ce5_capsule, parachutes=dataclasses.replace(
-        ce5_capsule.parachutes, drogue_altitude_km=150.0))
-    with pytest.raises(ScenarioError) as err:
+    assert err.value.quantity == "entry_interface"
+    high = _with(ce5_capsule, parachutes=ce5_capsule.parachutes.model_copy(
+        update={"drogue_altitude_km": 150.0}))
+    with pytest.raises(InputError) as err:
         simulate_entry(ce5_entry, high, SIZIWANG,
                        EntrySettings(guidance=GuidanceSettings(terminal_altitude_km=150.0)))
-    assert err.value.field == "parachutes.drogue_altitude_km"
+    assert err.value.quantity == "parachutes.drogue_altitude_km"
 
 
 def test_unreachable_target_is_logged_not_raised(ce5_entry, ce5_capsule):
-    near = LandingTarget(*_destination(SIZIWANG.lat_deg, SIZIWANG.lon_deg, 230.0, 5000.0))
+    near_lat, near_lon = _destination(SIZIWANG.lat_deg, SIZIWANG.lon_deg, 230.0, 5000.0)
+    near = Site(body="EARTH", lat_deg=float(near_lat), lon_deg=float(near_lon))
     res = simulate_entry(ce5_entry, ce5_capsule, near, EntrySettings())
     failures = [e for e in res.events if e["event"] == "guidance_failure"]
     assert failures and "reachable" in failures[0]["details"]["reason"]

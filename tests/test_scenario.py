@@ -10,7 +10,6 @@ import copy
 import datetime as dt
 import math
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,48 +17,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from guanghan.environment import spice_kernels
+from guanghan.errors import ScenarioError
 from guanghan.mission.scenario import Scenario, dumps_toml, load_scenario, validate_scenario
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+from helpers import SCENARIOS, minimal_dict
 FILES = ["chang-e-5.toml", "chang-e-6.toml", "apollo-like-coast.toml"]
 BJT = dt.timezone(dt.timedelta(hours=8))
 
 
-def minimal_dict() -> dict:
-    """A small valid scenario written as a dict (numbers chosen by hand, not from any file)."""
-    return {
-        "mission": {"name": "test", "description": "", "epoch_utc": "2021-03-01T00:00:00Z"},
-        "environment": {"lunar_gravity_model": "LP165P", "lunar_gravity_degree": 20,
-                        "lunar_gravity_order": 10, "third_bodies": ["EARTH"],
-                        "solar_radiation_pressure": False},
-        "modules": {
-            "bus": {"dry_mass_kg": 1000.0, "propellant_kg": 250.5,
-                    "engines": {"main": {"thrust_n": 500.0, "isp_s": 300.0, "count": 1}}},
-            "probe": {"dry_mass_kg": 75.25, "propellant_kg": 0.0,
-                      "engines": {"rcs": {"thrust_n": 10.0, "isp_s": 220.0, "count": 8}}},
-        },
-        "vehicles": {"stack": {"srp_area_m2": 4.0, "srp_reflectivity": 1.5,
-                               "modules": ["bus", "probe"]},
-                     "probe_only": {"srp_area_m2": 1.0, "srp_reflectivity": 1.0,
-                                    "modules": ["probe"]}},
-        "sites": {"crater": {"body": "MOON", "lat_deg": -10.5, "lon_deg": 180.0,
-                             "altitude_m": 120.0}},
-        "timeline": {"launch_utc": "2021-02-25T06:00:00Z"},
-        "phases": [
-            {"type": "lunar_orbit_coast", "name": "first", "vehicle": "stack", "duration_h": 2.5,
-             "site": "crater", "output_step_s": 30.0,
-             "events": ["site_longitude", "periapsis"],
-             "propagation": {"rtol": 1e-10, "atol_m": 1e-3, "max_step_s": 120.0},
-             "initial_orbit": {"frame": "J2000", "periapsis_altitude_km": 100.0,
-                               "apoapsis_altitude_km": 300.0, "inclination_deg": 90.0,
-                               "raan_deg": 10.0, "arg_periapsis_deg": 20.0,
-                               "true_anomaly_deg": 30.0}},
-            {"type": "lunar_orbit_coast", "name": "second", "vehicle": "probe_only",
-             "duration_h": 1.0, "events": ["shadow"]},
-        ],
-        "validation": [{"key": "first.mean_altitude_km", "published": 200.0, "tolerance": 5.0,
-                        "source": "[TEST]", "note": ""}],
-    }
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +95,7 @@ def test_ce5_timeline_matches_published_beijing_times(ce5, key, bjt):
 
 
 def test_ce5_coast_runs_from_loi2_to_separation(ce5):
-    start_et = ce5.phase_start_et(0)
+    start_et = ce5.epoch_et                         # the first phase starts at the mission epoch
     end_et = start_et + ce5.phases[0].duration_h * 3600.0
     assert start_et > spice_kernels.utc_to_et(ce5.timeline["loi_2_utc"])
     assert abs(end_et - spice_kernels.utc_to_et(ce5.timeline["lander_separation_utc"])) < 1.0  # 1 s
@@ -147,7 +112,7 @@ def _site_offset_from_plane_deg(scenario: Scenario, descent_key: str) -> float:
     n_hat = np.array([math.sin(inc) * math.sin(raan), -math.sin(inc) * math.cos(raan), math.cos(inc)])
     lat, lon = math.radians(site.lat_deg), math.radians(site.lon_deg)
     r_site_me = np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
-    ets = [scenario.phase_start_et(0), spice_kernels.utc_to_et(scenario.timeline[descent_key])]
+    ets = [scenario.epoch_et, spice_kernels.utc_to_et(scenario.timeline[descent_key])]
     dcm_j2000_me = spice_kernels.rotation_matrices("MOON_ME", "J2000", np.array(ets))
     r_frozen = dcm_j2000_me[0].T @ dcm_j2000_me[1] @ r_site_me
     return math.degrees(math.asin(abs(float(n_hat @ r_frozen))))
@@ -176,16 +141,26 @@ def test_vehicle_mass_sums_modules():
 
 
 def test_phase_start_defaults():
+    """The first coast starts at the mission epoch, a later one where its predecessor ends or at
+    its own start_utc (the coast leg's start rule)."""
+    from guanghan.dynamics.state import SpacecraftState
+    from guanghan.mission.leg import LegContext
+    from guanghan.mission.legs.lunar_orbit_coast.flight import start_state
+
     data = minimal_dict()
     scenario = validate_scenario(data)
+    masses = {m: mod.mass_kg for m, mod in scenario.modules.items()}
     epoch_et = spice_kernels.utc_to_et("2021-03-01T00:00:00Z")
-    assert scenario.phase_start_et(0) == epoch_et
-    assert scenario.phase_start_et(1, previous_end_et=epoch_et + 9000.0) == epoch_et + 9000.0
-    with pytest.raises(ValueError):
-        scenario.phase_start_et(1)
+    first = start_state(scenario.phases[0], LegContext(scenario, 0, None, masses))
+    assert first.et == epoch_et and first.mass == pytest.approx(scenario.vehicle_mass_kg("stack"))
+    before = SpacecraftState(epoch_et + 9000.0, first.r, first.v, 1.0, "J2000", "MOON")
+    second = start_state(scenario.phases[1], LegContext(scenario, 1, before, masses))
+    assert second.et == epoch_et + 9000.0
+    assert second.mass == pytest.approx(scenario.vehicle_mass_kg("probe_only"))   # its own modules
     data["phases"][1]["start_utc"] = "2021-03-01T06:00:00Z"
-    # 1 ms: ET - UTC varies by microseconds (TDB - TT periodic terms) over 6 h
-    assert abs(validate_scenario(data).phase_start_et(1, 0.0) - (epoch_et + 6 * 3600.0)) < 1e-3
+    later = validate_scenario(data)
+    with pytest.raises(ScenarioError):     # starts elsewhere than the predecessor ends, no state
+        start_state(later.phases[1], LegContext(later, 1, before, masses))
     assert scenario.phase_index("second") == 1
 
 

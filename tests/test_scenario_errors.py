@@ -15,42 +15,19 @@ from guanghan.environment import spice_kernels
 from guanghan.errors import ScenarioError
 from guanghan.mission.scenario import dumps_toml, load_scenario
 
-from test_scenario import minimal_dict
+from helpers import both as _both
+from helpers import drop as _drop
+from helpers import minimal_dict
+from helpers import rename as _rename
+from helpers import set_ as _set
 
 
-def _set(path: str, value):
-    """A mutation that sets ``data[path...] = value`` (dotted path, list indices as integers)."""
-    def mutate(data):
-        *head, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-        for key in head:
-            data = data[key]
-        data[last] = value
-    return mutate
 
 
-def _drop(path: str):
-    def mutate(data):
-        *head, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-        for key in head:
-            data = data[key]
-        del data[last]
-    return mutate
 
 
-def _rename(path: str, new_key: str):
-    def mutate(data):
-        *head, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-        for key in head:
-            data = data[key]
-        data[new_key] = data.pop(last)
-    return mutate
 
 
-def _both(*mutations):
-    def mutate(data):
-        for m in mutations:
-            m(data)
-    return mutate
 
 
 def _load_broken(tmp_path, mutate) -> ScenarioError:

@@ -8,7 +8,6 @@ validation notes), and continuity of the state handed from one phase to the next
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,12 +16,12 @@ import guanghan as gh
 from guanghan.analysis.validation import validation_rows
 from guanghan.environment import time_scales
 from guanghan.errors import GuidanceFailure, ScenarioError
-from guanghan.mission.phases import trans_earth_phase
 from guanghan.mission.scenario import dumps_toml, load_scenario
 
-from test_scenario_errors import _set
+from helpers import scenario_path
+from helpers import set_ as _set
 
-RETURN = Path(__file__).resolve().parents[1] / "scenarios" / "chang-e-5-return.toml"
+RETURN = scenario_path("chang-e-5-return")
 
 ISSUE_KEYS = ("tei.delta_v_m_s", "return.mcc_delta_v_m_s", "entry.interface_utc", "entry.interface_speed_m_s",
               "entry.interface_fpa_deg", "entry.skip_apogee_km", "entry.peak_g", "entry.peak_heat_flux_w_m2",
@@ -51,8 +50,10 @@ BAD = [
      "phases[0].entry_target.utc", "midcourse.utc[1]"),
     ("separation_below_interface", _set("phases.0.separation.altitude_km", 100.0),
      "phases[0].separation.altitude_km", "entry interface"),
-    ("stack_lighter_than_returner", _set("phases.0.start_mass_kg", 250.0), "phases[0].start_mass_kg",
-     "returner"),
+    ("propellant_above_the_load", _set("phases.0.start_propellant_kg.orbiter", 5000.0),
+     "phases[0].start_propellant_kg.orbiter", "propellant load"),
+    ("propellant_of_a_foreign_module", _set("phases.0.start_propellant_kg.lander", 10.0),
+     "phases[0].start_propellant_kg", "not part of vehicle"),
     ("downrange_band_empty", _set("phases.0.entry_target.downrange_max_km", 4000.0),
      "phases[0].entry_target.downrange_max_km", "downrange_min_km"),
     ("entry_climbing", _set("phases.0.entry_target.fpa_deg", 3.0), "phases[0].entry_target.fpa_deg", "descends"),
@@ -94,7 +95,8 @@ def test_targeting_failure_ends_the_mission_with_a_logged_reason(monkeypatch):
     def failing(config, start):
         raise GuidanceFailure("tei2", "TEI-2 targeting did not converge (test)")
 
-    monkeypatch.setattr(trans_earth_phase, "fly_return", failing)
+    from guanghan.mission.legs.trans_earth import flight
+    monkeypatch.setattr(flight, "fly_return", failing)
     result = gh.run(load_scenario(RETURN))
     kinds = [e["event"] for e in result.events]
     assert kinds == ["guidance_failure", "mission_aborted"]
@@ -104,9 +106,8 @@ def test_targeting_failure_ends_the_mission_with_a_logged_reason(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def flown():
-    scenario = load_scenario(RETURN)
-    return scenario, gh.run(scenario)
+def flown(ce5_return_run):
+    return ce5_return_run
 
 
 def test_return_logs_every_event_and_figure_the_issue_names(flown):
@@ -162,6 +163,19 @@ def test_return_legs_switch_from_moon_to_earth_once_and_mass_drops_only_in_burns
     soi = [e for e in result.events if e["event"] == "soi_exit"]
     assert soi and abs(time_scales.utc_to_et(soi[0]["utc"]) - et[switches[0] + 1]) < 1.0
     mass = t.column("mass_kg").to_numpy()[rows]
-    assert mass[0] == pytest.approx(2694.0)              # start_mass_kg of the scenario
+    assert mass[0] == pytest.approx(2694.0)              # orbiter dry + start_propellant_kg + returner
     assert mass[-1] == pytest.approx(300.0)              # the returner alone at the interface
     assert np.all(np.diff(mass) <= 1e-9)
+
+
+def test_returner_mass_flows_into_the_stack(tmp_path):
+    """The stack's mass is the sum of its modules': 50 kg more returner is 50 kg more stack."""
+    from guanghan.mission.leg import LegContext
+    data = _data()
+    data["modules"]["returner"]["dry_mass_kg"] += 50.0
+    sc = _load(tmp_path, data)
+    masses = {m: mod.mass_kg for m, mod in sc.modules.items()}
+    masses["orbiter"] = sc.modules["orbiter"].dry_mass_kg + 714.0
+    ctx = LegContext(sc, 0, None, masses)
+    assert ctx.vehicle_mass_kg("orbiter_returner_stack") == pytest.approx(2694.0 + 50.0)
+    assert ctx.vehicle_mass_kg("returner") == pytest.approx(350.0)

@@ -7,9 +7,8 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from guanghan import _numba_cache
+from guanghan.version import __version__
 
 _numba_cache.configure()
 

@@ -1,9 +1,14 @@
-"""The ``guanghan`` command line: run a scenario, validate it against published figures.
+"""The ``guanghan`` command line: run a scenario, validate it against published figures, list the
+packaged scenarios and their sources.
 
-    guanghan run scenarios/chang-e-5.toml --out out/ce5
-    guanghan validate scenarios/chang-e-5.toml
+    guanghan run chang-e-5 --out out/ce5           # a packaged scenario by name, or a TOML path
+    guanghan validate chang-e-5 --run-dir out/ce5
+    guanghan scenarios
+    guanghan sources CE5-LROC
 
-Bad input exits with code 2 and one message naming the file, the field, the value and why.
+Exit codes: 0 the mission completed (validate: every row passes), 3 the mission failed (outputs
+still written, the reason on the last line), 2 bad input (one message naming the file, the field,
+the value and why; nothing written), 1 validate found a failing row.
 """
 
 from __future__ import annotations
@@ -16,21 +21,36 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from guanghan.errors import GuanghanError, ScenarioError
+from guanghan.version import __version__
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Guanghan: simulate and verify robotic lunar sample-return missions.")
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+_MAX_MESSAGE = 2000
 
 
-def _load(path: Path):
+def _say_error(prefix: str, message: str) -> None:
+    """Print one error line verbatim (no markup), truncated to a readable length."""
+    text = " ".join(str(message).split())
+    if len(text) > _MAX_MESSAGE:
+        text = text[:_MAX_MESSAGE] + f"… ({len(text) - _MAX_MESSAGE} more characters)"
+    err_console.print(f"{prefix} {text}", markup=False, highlight=False)
+
+
+def _fail(message: str, code: int = 2):
+    _say_error("error:", message)
+    raise typer.Exit(code=code)
+
+
+def _load(name: str):
     from guanghan.mission.scenario import load_scenario
+    from guanghan.mission.scenario_catalogue import resolve
 
     try:
-        return load_scenario(path)
+        return load_scenario(resolve(name))
     except ScenarioError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        _fail(str(exc))
 
 
 def _run(scenario):
@@ -46,42 +66,70 @@ def _run(scenario):
         try:
             return run(scenario, progress=progress)
         except ScenarioError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(code=2) from None
+            _fail(str(exc))
         except GuanghanError as exc:
-            err_console.print(f"[bold red]run failed:[/] {exc}", highlight=False)
-            raise typer.Exit(code=1) from None
+            _fail(f"run failed: {exc}", code=3)
+
+
+def _version(value: bool):
+    if value:
+        console.print(f"guanghan {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                              help="print the version and exit")):
+    """Guanghan: simulate and verify robotic lunar sample-return missions."""
 
 
 @app.command("run")
-def run_command(scenario: Path = typer.Argument(..., help="scenario TOML file"),
-                out: Path = typer.Option(..., "--out", "-o", help="output directory (replaced atomically)")):
-    """Run a scenario's phases in order and write events, summary, trajectory and report to OUT."""
-    from guanghan.analysis.outputs import write_run
-
-    sc = _load(scenario)
-    result = _run(sc)
-    path = write_run(result, sc, out)
-    console.print(f"wrote {path}/events.json, summary.json, trajectory.parquet, report.html "
-                  f"({len(result.events)} events, {result.trajectory.num_rows} trajectory rows)")
-
-
-@app.command("validate")
-def validate_command(scenario: Path = typer.Argument(..., help="scenario TOML file"),
-                     run_dir: Path = typer.Option(None, "--run-dir", help="use the summary.json of an "
-                                                  "earlier run instead of running the scenario")):
-    """Print the table of published vs simulated figures (runs the scenario unless --run-dir)."""
-    import json
-
+def run_command(scenario: str = typer.Argument(..., help="packaged scenario name or TOML file"),
+                out: Path = typer.Option(..., "--out", "-o", help="output folder (new, empty, or an "
+                                         "earlier run, which is replaced atomically)")):
+    """Run a scenario's phases in order and write summary, events, trajectory, series and report."""
+    from guanghan.analysis.outputs import OutputError, check_output_path, write_run
     from guanghan.analysis.validation import validation_rows
 
     sc = _load(scenario)
+    try:
+        check_output_path(out)
+    except OutputError as exc:
+        _fail(str(exc))
+    result = _run(sc)
+    try:
+        path = write_run(result, sc, out)
+    except OutputError as exc:
+        _fail(str(exc))
+    console.print(f"wrote {path}: summary.json, events.json, trajectory.parquet, report.html "
+                  f"({len(result.events)} events, {result.trajectory.num_rows} trajectory rows)",
+                  markup=False, highlight=False)
+    console.print(result.verdict(validation_rows(sc, result.summary)), markup=False, highlight=False)
+    if not result.completed:
+        raise typer.Exit(code=3)
+
+
+@app.command("validate")
+def validate_command(scenario: str = typer.Argument(..., help="packaged scenario name or TOML file"),
+                     run_dir: Path = typer.Option(None, "--run-dir", help="use the summary.json of an "
+                                                  "earlier run of this scenario instead of running it")):
+    """Print the table of published vs simulated figures (runs the scenario unless --run-dir)."""
+    from guanghan.analysis.outputs import OutputError, read_summary
+    from guanghan.analysis.validation import validation_rows
+    from guanghan.mission.runner import provenance
+
+    sc = _load(scenario)
     if run_dir is not None:
-        path = run_dir / "summary.json"
-        if not path.is_file():
-            err_console.print(f"[bold red]error:[/] {path} not found: run `guanghan run` first")
-            raise typer.Exit(code=2)
-        summary = json.loads(path.read_text())
+        try:
+            doc = read_summary(run_dir)
+        except OutputError as exc:
+            _fail(str(exc))
+        ran = doc.get("provenance", {}).get("scenario_sha256")
+        if ran != provenance(sc)["scenario_sha256"]:
+            who = doc.get("provenance", {}).get("scenario_file") or "an unknown scenario"
+            _fail(f"{run_dir} is a run of another scenario ({who}, or a different version of it), "
+                  f"not of {scenario}: run `guanghan run {scenario}` first")
+        summary = doc["figures"]
     else:
         summary = _run(sc).summary
     rows = validation_rows(sc, summary)
@@ -95,10 +143,34 @@ def validate_command(scenario: Path = typer.Argument(..., help="scenario TOML fi
         pub = r["published"]
         shown = f"{sim:.6g}" if isinstance(sim, (int, float)) else (sim if isinstance(sim, str) else "—")
         table.add_row(r["key"], pub if isinstance(pub, str) else f"{pub:g}", shown,
-                      f"±{r['tolerance']:g}", r["unit"], f"[{style[r['status']]}]{r['status']}[/]", r["source"])
+                      f"±{r['tolerance']:g}", r["unit"], f"[{style[r['status']]}]{r['status']}[/]",
+                      r["source"].replace("[", "\\["))
     console.print(table)
     if any(r["status"] == "fail" for r in rows):
         raise typer.Exit(code=1)
+
+
+@app.command("scenarios")
+def scenarios_command():
+    """List the scenarios that ship with Guanghan (run them by name)."""
+    from guanghan.mission.scenario_catalogue import packaged
+
+    for name, description in packaged().items():
+        console.print(f"{name:22s} {description}", markup=False, highlight=False)
+
+
+@app.command("sources")
+def sources_command(key: str = typer.Argument(None, help="a source key such as CE5-LROC")):
+    """Print the sources the packaged scenarios cite, with their addresses (or those of KEY)."""
+    from guanghan.mission.scenario_catalogue import sources_text
+
+    lines = sources_text().splitlines()
+    if key:
+        wanted = f"[{key.strip('[]')}]"
+        lines = [line for line in lines if wanted in line]
+        if not lines:
+            _fail(f"no source {wanted}; `guanghan sources` lists them all")
+    console.print("\n".join(lines), markup=False, highlight=False)
 
 
 def main():  # pragma: no cover - console entry point

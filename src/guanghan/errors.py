@@ -38,6 +38,21 @@ class ScenarioError(GuanghanError):
         return ScenarioError(self.reason, file=file, field=self.field, value=self.value)
 
 
+class InputError(GuanghanError, ValueError):
+    """A lower layer refuses a value: names the quantity, the value and the limit or reason.
+
+    ``quantity`` uses the name of the configuration record field that carries it, relative to the
+    record passed in (``altitude_km``, ``capsule.lift_to_drag``), so a leg can translate it to the
+    scenario's field path with :meth:`guanghan.mission.leg.LegContext.scenario_error`.
+    """
+
+    def __init__(self, reason: str, *, quantity: str | None = None, value: Any = None,
+                 limit: Any = None):
+        self.reason, self.quantity, self.value, self.limit = reason, quantity, value, limit
+        what = f"{quantity} = {value!r}: " if quantity is not None else ""
+        super().__init__(f"{what}{reason}")
+
+
 class GravityFieldError(GuanghanError, ValueError):
     """A gravity field request or file is invalid; names the field, the value and the limit."""
 

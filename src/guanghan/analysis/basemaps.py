@@ -36,9 +36,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from guanghan.environment.constants import EARTH_MEAN_RADIUS
+from guanghan.environment.geodetic import MOON_MEAN_RADIUS
+
 __all__ = ["Basemap", "basemap", "MEAN_RADIUS_KM"]
 
-MEAN_RADIUS_KM = {"MOON": 1737.4, "EARTH": 6371.0}  # IAU mean radii, for 3-D spheres (km)
+MEAN_RADIUS_KM = {"MOON": MOON_MEAN_RADIUS / 1e3,        # mean radii for 3-D spheres (km)
+                  "EARTH": EARTH_MEAN_RADIUS / 1e3}
 
 _MAP_WIDTH_PX = 1024  # 0.35°/pixel: sharp enough at report size, ~100 kB as JPEG
 

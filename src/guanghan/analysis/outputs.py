@@ -1,8 +1,15 @@
-"""Run outputs written atomically: ``events.json``, ``summary.json``, ``trajectory.parquet``, ``report.html``.
+"""Run outputs, written atomically: ``summary.json``, ``events.json``, ``trajectory.parquet``, one
+Parquet file per leg time series in ``series/``, ``report.html``, and the marker ``.guanghan-run``.
 
-Everything is written into a fresh temporary directory beside the target and renamed into place at
-the end, so a run that fails leaves no partial output directory and an earlier run's outputs are
-replaced whole or not at all.
+``summary.json`` holds the provenance (scenario file name, SHA-256 of its text, Guanghan version,
+seed), the outcome (status, failed leg, reason, verdict line) and the figures
+(``"<phase>.<quantity>_<unit>"`` → value). Everything is written into a fresh temporary directory
+beside the target and renamed into place at the end, so a run that fails leaves no partial output
+directory and an earlier run's outputs are replaced whole or not at all.
+
+Safety: an existing output path is replaced only when it is an earlier Guanghan run (it holds the
+marker); a non-empty folder that is not a run, or a file, is refused (:class:`OutputError`) —
+:func:`check_output_path` says so before any computation.
 """
 
 from __future__ import annotations
@@ -18,8 +25,14 @@ import pyarrow.parquet as pq
 
 from guanghan.analysis.report import render_report
 from guanghan.analysis.validation import validation_rows
+from guanghan.errors import GuanghanError
 
 FILES = ("events.json", "summary.json", "trajectory.parquet", "report.html")
+MARKER = ".guanghan-run"
+
+
+class OutputError(GuanghanError):
+    """The output location cannot take a run (it holds other files, is a file, or is not writable)."""
 
 
 def _json_ready(value):
@@ -32,10 +45,50 @@ def _json_ready(value):
     return value
 
 
+def check_output_path(out_dir) -> Path:
+    """The resolved output path, if a run may be written there; else OutputError saying why."""
+    out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out_dir} is a file, not a folder: choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise OutputError(f"{out_dir} is a folder that is not a Guanghan run and is not empty: "
+                          "choose an empty or new folder")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to {parent}: choose another --out")
+    return out
+
+
+def summary_document(result, rows: list[dict]) -> dict:
+    """The contents of ``summary.json``."""
+    return {"provenance": result.meta.get("provenance", {}),
+            "outcome": {"status": result.status, "failed_leg": result.failed_leg,
+                        "reason": result.reason, "verdict": result.verdict(rows)},
+            "figures": result.summary}
+
+
+def read_summary(run_dir) -> dict:
+    """``summary.json`` of a run folder; OutputError when missing or unreadable."""
+    path = Path(run_dir) / "summary.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OutputError(f"{path} not found: run `guanghan run` first") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OutputError(f"{path} cannot be read as a Guanghan summary: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("figures"), dict):
+        raise OutputError(f"{path} is not a Guanghan summary (no `figures` table)")
+    return doc
+
+
 def write_run(result, scenario, out_dir) -> Path:
     """Write a :class:`~guanghan.mission.runner.RunResult` into ``out_dir`` atomically; the path."""
-    out = Path(out_dir).resolve()
+    out = check_output_path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.*.partial"):       # left by killed runs
+        shutil.rmtree(stale, ignore_errors=True)
     rows = validation_rows(scenario, result.summary)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     umask = os.umask(0)
@@ -43,11 +96,17 @@ def write_run(result, scenario, out_dir) -> Path:
     os.chmod(tmp, 0o777 & ~umask)                 # mkdtemp makes it 0700; give it the usual mode
     try:
         (tmp / "events.json").write_text(json.dumps(_json_ready(result.events), indent=1) + "\n")
-        (tmp / "summary.json").write_text(json.dumps(_json_ready(result.summary), indent=1) + "\n")
+        (tmp / "summary.json").write_text(
+            json.dumps(_json_ready(summary_document(result, rows)), indent=1) + "\n")
         pq.write_table(result.trajectory, tmp / "trajectory.parquet")
+        if result.series:
+            (tmp / "series").mkdir()
+            for name, table in result.series.items():
+                pq.write_table(table, tmp / "series" / f"{name}.parquet")
         (tmp / "report.html").write_text(
             render_report(result.scenario_name, result.events, result.summary, result.trajectory,
                           rows, result.meta, series=result.series), encoding="utf-8")
+        (tmp / MARKER).write_text(json.dumps(result.meta.get("provenance", {})) + "\n")
         old = None
         if out.exists():
             old = out.with_name(f".{out.name}.old")

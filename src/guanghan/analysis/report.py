@@ -28,9 +28,8 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.offline
 
-from guanghan.analysis import entry_figures as EF
 from guanghan.analysis import figures as F
-from guanghan.analysis import return_figures as RF
+from guanghan.analysis.legs import FigureInputs, leg_figures
 
 __all__ = ["render_report", "write_report", "build_figures"]
 
@@ -118,50 +117,8 @@ def build_figures(events: list[dict], trajectory, meta: dict, max_points: int = 
             out.append((f"fig-orbit3d-{slug}", f"Orbit around the {_title(body)} (3-D)",
                         "Body-centred J2000 positions around a sphere of mean radius. Drag to "
                         "rotate. " + note, F.orbit3d_figure(cols, body, colours, max_points)))
-    out += _return_figures(events or [], trajectory, series or {}, summary or {}, max_points)
-    out += _entry_figures(series or {}, cols, sites, colours, meta)
-    return out
-
-
-def _return_figures(events, trajectory, series, summary, max_points) -> list:
-    phases = list(dict.fromkeys(e.get("phase") for e in events if e.get("event") == "tei1_start"))
-    out = []
-    for phase in phases:
-        slug = phase.replace("_", "-")
-        orbiter = series.get(f"{phase}.orbiter")
-        out.append((f"fig-return-overview-{slug}", "Trans-Earth trajectory",
-                    "The return in the Earth–Moon rotating frame (x from the Earth to the Moon, z along "
-                    "the Moon's orbital angular momentum), plan and side views; Earth and Moon discs to "
-                    "scale, the Moon where it is at the start; the orbiter's divert dashed.",
-                    RF.return_overview_figure(trajectory, orbiter, events, [phase], max_points)))
-        out.append((f"fig-return-range-{slug}", "Distance from the Earth and the Moon",
-                    "Log distance against hours since TEI-1; dotted lines mark the burns, the "
-                    "sphere-of-influence switch, separation and the entry interface.",
-                    RF.return_range_figure(trajectory, events, [phase], max_points)))
-        out.append((f"fig-return-dv-{slug}", "Δv budget of the return",
-                    "TEI burns from the propellant used (Isp g0 ln m0/m1), midcourse corrections and "
-                    "the orbiter's divert from their events.", RF.delta_v_budget_figure(summary, events)))
-    return out
-
-
-def _entry_figures(series: dict, cols, sites, colours, meta) -> list:
-    out = []
-    for key, table in series.items():
-        if not key.endswith(".entry") or table.num_rows == 0:
-            continue
-        phase = key.rsplit(".", 1)[0]
-        slug = phase.replace("_", "-")
-        out.append((f"fig-entry-profile-{slug}", "Entry profile", "Altitude against downrange and "
-                    "time from the entry interface, coloured by guidance regime: first entry, skip "
-                    "(above the sensible atmosphere), second entry, final phase, canopies.",
-                    EF.entry_profile_figure(table)))
-        out.append((f"fig-entry-loads-{slug}", "Entry bank angle, load and heating",
-                    "Commanded bank angle (sign changes are bank reversals), sensed load with the "
-                    "scenario's limit (dashed), Sutton–Graves stagnation-point heat flux.",
-                    EF.entry_loads_figure(table, (meta.get("max_g") or {}).get(phase))))
-        out.append((f"fig-entry-track-{slug}", "Entry ground track over the landing region",
-                    "Ground track from the entry interface to touchdown, zoomed on the region; the "
-                    "star is the aim point.", EF.regional_track_figure(cols, "EARTH", sites, colours)))
+    out += leg_figures(FigureInputs(events or [], trajectory, cols, series or {}, summary or {},
+                                    meta, colours, max_points))
     return out
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from guanghan.environment.constants import STANDARD_GRAVITY as G0
+
 #: Sutton–Graves constant for Earth air, SI (kg^0.5 / m): NASA TR R-376 (1971).
 SUTTON_GRAVES_K_EARTH = 1.7415e-4
-G0 = 9.80665                    # standard gravity (m/s²)
 
 
 def stagnation_heat_flux(density, speed, nose_radius: float,

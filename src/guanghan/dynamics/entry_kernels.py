@@ -49,7 +49,6 @@ from numba import njit
 from guanghan.environment import spice_kernels
 from guanghan.environment.atmosphere import profile_state
 
-G0 = 9.80665                     # standard gravity (m/s²), for g-loads
 
 
 # --------------------------------------------------------------------------- set-up (Python)
@@ -226,33 +225,6 @@ def jacobi_energy(x, planet):
 
 
 # --------------------------------------------------------------------------- coordinates (numpy)
-
-
-def geodetic_from_itrf(r_itrf, a: float, b: float) -> np.ndarray:
-    """(lat (rad), lon (rad), geodetic height (m)) of Earth-fixed positions (m), shape (n, 3).
-
-    Bowring (1976) iteration, three passes (sub-mm for heights below 1,000 km).
-    """
-    r = np.atleast_2d(np.asarray(r_itrf, float))
-    e2 = 1.0 - (b / a) ** 2
-    ep2 = (a / b) ** 2 - 1.0
-    p = np.hypot(r[:, 0], r[:, 1])
-    lon = np.arctan2(r[:, 1], r[:, 0])
-    beta = np.arctan2(a * r[:, 2], b * p)
-    for _ in range(3):
-        lat = np.arctan2(r[:, 2] + ep2 * b * np.sin(beta) ** 3, p - e2 * a * np.cos(beta) ** 3)
-        beta = np.arctan2(b * np.sin(lat), a * np.cos(lat))
-    n = a / np.sqrt(1.0 - e2 * np.sin(lat) ** 2)
-    h = p * np.cos(lat) + r[:, 2] * np.sin(lat) - a * a / n
-    return np.column_stack([lat, lon, h])
-
-
-def itrf_from_geodetic(lat, lon, h, a: float, b: float) -> np.ndarray:
-    """Earth-fixed position (m) of geodetic latitude, longitude (rad) and height (m)."""
-    e2 = 1.0 - (b / a) ** 2
-    n = a / np.sqrt(1.0 - e2 * np.sin(lat) ** 2)
-    return np.array([(n + h) * np.cos(lat) * np.cos(lon), (n + h) * np.cos(lat) * np.sin(lon),
-                     (n * (1.0 - e2) + h) * np.sin(lat)])
 
 
 def aero_history(states, banks, planet, vehicle, mach_nodes, cd_nodes, profile, scale=1.0):

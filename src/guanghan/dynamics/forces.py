@@ -37,14 +37,13 @@ import numpy as np
 from numba import njit
 
 from guanghan.environment import frames, spice_kernels
+from guanghan.environment.constants import AU, SOLAR_IRRADIANCE_1AU, SPEED_OF_LIGHT, SUN_RADIUS
+from guanghan.environment.constants import STANDARD_GRAVITY as G0
 from guanghan.environment.chebyshev import ChebyshevTable, cheb_eval
 from guanghan.environment.gravity_field import GravityField
 from guanghan.environment.gravity_kernels import sh_acceleration
 
-G0 = 9.80665                     # m/s², standard gravity (Isp definition)
-AU = 149_597_870_700.0           # m, IAU 2012 exact
-SOLAR_PRESSURE_1AU = 1361.0 / 299_792_458.0   # N/m² (Kopp & Lean 2011 TSI / c)
-SUN_RADIUS = 695_700_000.0       # m, IAU 2015 nominal
+SOLAR_PRESSURE_1AU = SOLAR_IRRADIANCE_1AU / SPEED_OF_LIGHT   # N/m² (Kopp & Lean 2011 TSI / c)
 
 BURN_INERTIAL, BURN_PROGRADE, BURN_RETROGRADE = 0, 1, 2
 _BURN_MODES = {"inertial": BURN_INERTIAL, "prograde": BURN_PROGRADE, "retrograde": BURN_RETROGRADE}

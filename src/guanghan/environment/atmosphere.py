@@ -49,9 +49,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from guanghan.environment.constants import BOLTZMANN
 from guanghan.environment.space_weather import _as_datetime, msis_indices
 
-BOLTZMANN = 1.380649e-23        # J/K (exact, SI 2019)
 GAMMA_AIR = 1.4                 # ratio of specific heats of diatomic air (assumption, see above)
 _SPECIES = (1, 2, 3, 4, 5, 6, 7, 9)   # pymsis columns N2 O2 O He H Ar N NO (anomalous O excluded)
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from guanghan.environment import spice_kernels
+from guanghan.environment.constants import SPEED_OF_LIGHT
 from guanghan.errors import EphemerisRangeError
 
-SPEED_OF_LIGHT = 299_792_458.0  # m/s (IAU exact)
 
 
 def check_span(ets: np.ndarray, what: str = "DE440") -> None:

@@ -10,6 +10,10 @@ Assumptions and limitations
     spheroid of ``pck00011.tpc`` (a = 6 378 136.6 m, f = 1/298.2576…) unless another is passed.
     Planetodetic conversion uses Bowring's iteration, converged to < 1e-12 rad.
 
+Also here: the local east–north–up basis and great-circle distances and destinations on a sphere
+(spherical trigonometry, the haversine form for small distances: Sinnott, R. W. (1984), "Virtues
+of the haversine", Sky and Telescope 68(2), 159).
+
 References
     Bowring, B. R. (1976), "Transformation from spatial to geographical coordinates", Survey
     Review 23(181); Vallado, *Fundamentals of Astrodynamics and Applications* (4th ed.), Algorithm 12
@@ -19,6 +23,8 @@ References
 from __future__ import annotations
 
 import numpy as np
+
+from guanghan.environment.constants import EARTH_MEAN_RADIUS
 
 MOON_MEAN_RADIUS = 1_737_400.0            # m, IAU 2015 / LOLA reference sphere
 EARTH_EQUATORIAL_RADIUS = 6_378_136.6     # m, pck00011.tpc (IERS 2003)
@@ -80,3 +86,29 @@ def planetodetic_from_cartesian(r_bf: np.ndarray, a=EARTH_EQUATORIAL_RADIUS, f=E
     # Height: well conditioned at all latitudes (Vallado Algorithm 12 variant).
     h = p * np.cos(lat) + z * sin_lat - a * a / n
     return lat, np.arctan2(y, x), h
+
+
+def enu_basis(lat_rad: float, lon_rad: float) -> np.ndarray:
+    """Rows east, north, up (unit vectors in body-fixed axes) at latitude, longitude (rad).
+
+    ``lat_rad`` is the latitude of the local vertical: planetodetic for the ellipsoid normal,
+    planetocentric for the radial direction."""
+    sl, cl, so, co = np.sin(lat_rad), np.cos(lat_rad), np.sin(lon_rad), np.cos(lon_rad)
+    return np.array([[-so, co, 0.0], [-sl * co, -sl * so, cl], [cl * co, cl * so, sl]])
+
+
+def great_circle_distance(lat1_rad, lon1_rad, lat2_rad, lon2_rad, radius_m=EARTH_MEAN_RADIUS):
+    """Great-circle distance(s) (m) between points (rad) on a sphere of ``radius_m`` (m); haversine."""
+    s = (np.sin(0.5 * (np.asarray(lat2_rad) - lat1_rad)) ** 2
+         + np.cos(lat1_rad) * np.cos(lat2_rad) * np.sin(0.5 * (np.asarray(lon2_rad) - lon1_rad)) ** 2)
+    return 2.0 * radius_m * np.arcsin(np.sqrt(np.clip(s, 0.0, 1.0)))
+
+
+def destination(lat_rad: float, lon_rad: float, bearing_rad: float, angle_rad: float) -> tuple[float, float]:
+    """(lat, lon) (rad) reached from (lat, lon) along the great circle leaving at ``bearing_rad``
+    (from north, clockwise) after the central angle ``angle_rad`` (spherical law of cosines)."""
+    lat = np.arcsin(np.sin(lat_rad) * np.cos(angle_rad)
+                    + np.cos(lat_rad) * np.sin(angle_rad) * np.cos(bearing_rad))
+    lon = lon_rad + np.arctan2(np.sin(bearing_rad) * np.sin(angle_rad) * np.cos(lat_rad),
+                               np.cos(angle_rad) - np.sin(lat_rad) * np.sin(lat))
+    return float(lat), float(lon)

@@ -57,48 +57,48 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
+from pydantic import Field, model_validator
 from scipy.optimize import brentq
 
-from guanghan.dynamics.entry_kernels import G0, aero_acceleration, height, rk4_step
-from guanghan.errors import GuidanceFailure, ScenarioError
+from guanghan.dynamics.entry_kernels import aero_acceleration, height, rk4_step
+from guanghan.environment.constants import EARTH_MEAN_RADIUS as R_MEAN
+from guanghan.environment.constants import STANDARD_GRAVITY as G0
+from guanghan.config_model import ConfigModel, fail
+from guanghan.errors import GuidanceFailure
 
-R_MEAN = 6371.0e3            # mean Earth radius (m), converts central angles to distances
 _BIG_MISS = 1.0e8            # miss (m) reported when the predictor does not reach the terminal
 
 
-@dataclass(frozen=True)
-class GuidanceSettings:
+class GuidanceSettings(ConfigModel):
     """Tuning of the predictor–corrector (angles in degrees, distances in km, as named)."""
 
-    sigma_final_deg: float = 70.0          # σf of the energy-linear profile
-    sigma_min_deg: float = 15.0            # bounds of σ0 (keep lateral authority at the bounds)
-    sigma_max_deg: float = 165.0
-    period_s: float = 2.0                  # guidance cycle
-    predictor_step_s: float = 2.0          # RK4 step of the predictor inside the atmosphere
-    predictor_coast_step_s: float = 10.0   # RK4 step above the sensible atmosphere
-    sensible_atmosphere_km: float = 100.0  # skip exit / second entry altitude
-    terminal_altitude_km: float = 10.0     # predictor stops here (drogue deployment)
-    terminal_speed_m_s: float = 200.0      # sets ef of the bank profile
-    final_phase_speed_m_s: float = 800.0  # below: hold |σ|, lateral logic only
-    corridor_km: float = 1.0               # c0 of the crossrange corridor
-    corridor_km_per_km_s: float = 3.0      # c1 (km per km/s of relative speed)
-    max_reversals: int = 8
-    max_flight_s: float = 3600.0           # predictions longer than this count as overshoot
-    tolerance_deg: float = 0.02            # brentq xtol on σ0
-    miss_tolerance_km: float = 0.3         # the corrector stops below this predicted miss
-    estimator_gain: float = 0.3            # fading-memory gain per cycle of the ratio filters
-    estimator_min_g: float = 0.05          # sensed load (g0) below which the filters hold
-    max_load_g: float | None = None        # load limit (g0) of the limiter; None: no limiter
-    load_margin_g: float = 0.5             # the limiter aims at max_load_g − load_margin_g
+    sigma_final_deg: float = Field(default=70.0, gt=0, lt=180)          # σf of the energy-linear profile
+    sigma_min_deg: float = Field(default=15.0, ge=0, lt=180)  # bounds of σ0 (lateral authority)
+    sigma_max_deg: float = Field(default=165.0, gt=0, le=180)
+    period_s: float = Field(default=2.0, gt=0)                  # guidance cycle
+    predictor_step_s: float = Field(default=2.0, gt=0)  # RK4 step of the predictor inside the atmosphere
+    predictor_coast_step_s: float = Field(default=10.0, gt=0)   # RK4 step above the sensible atmosphere
+    sensible_atmosphere_km: float = Field(default=100.0, gt=0)  # skip exit / second entry altitude
+    terminal_altitude_km: float = Field(default=10.0, gt=0)  # predictor stops here (drogue deployment)
+    terminal_speed_m_s: float = Field(default=200.0, gt=0)      # sets ef of the bank profile
+    final_phase_speed_m_s: float = Field(default=800.0, gt=0)  # below: hold |σ|, lateral logic only
+    corridor_km: float = Field(default=1.0, ge=0)               # c0 of the crossrange corridor
+    corridor_km_per_km_s: float = Field(default=3.0, ge=0)      # c1 (km per km/s of relative speed)
+    max_reversals: int = Field(default=8, ge=0)
+    max_flight_s: float = Field(default=3600.0, gt=0)  # predictions longer than this count as overshoot
+    tolerance_deg: float = Field(default=0.02, gt=0)            # brentq xtol on σ0
+    miss_tolerance_km: float = Field(default=0.3, gt=0)  # the corrector stops below this predicted miss
+    estimator_gain: float = Field(default=0.3, ge=0, le=1)  # fading-memory gain per cycle of the ratio filter
+    estimator_min_g: float = Field(default=0.05, ge=0)  # sensed load (g0) below which the filters hold
+    max_load_g: float | None = Field(default=None, gt=0)   # load limit (g0); None: no limiter
+    load_margin_g: float = Field(default=0.5, ge=0)  # the limiter aims at max_load_g − load_margin_g
 
-    def __post_init__(self):
+    @model_validator(mode="after")
+    def _check_limiter(self) -> "GuidanceSettings":
         if self.max_load_g is not None and not self.max_load_g - self.load_margin_g > 0.0:
-            raise ScenarioError(f"must exceed load_margin_g ({self.load_margin_g} g): the limiter "
-                                "aims at max_load_g - load_margin_g", field="guidance.max_load_g",
-                                value=self.max_load_g)
-        if not self.load_margin_g >= 0.0:
-            raise ScenarioError("must be >= 0", field="guidance.load_margin_g",
-                                value=self.load_margin_g)
+            fail(f"must exceed load_margin_g ({self.load_margin_g} g): the limiter aims at "
+                 "max_load_g - load_margin_g", "max_load_g", self.max_load_g)
+        return self
 
 
 @dataclass(frozen=True)
@@ -313,7 +313,7 @@ class EntryGuidance:
         when the sensed load exceeds ``estimator_min_g``.
         """
         s, m = self.settings, self.model
-        if np.linalg.norm(sensed) < s.estimator_min_g * 9.80665:
+        if np.linalg.norm(sensed) < s.estimator_min_g * G0:
             return
         u = x[3:] / np.linalg.norm(x[3:])
         drag = -sensed @ u

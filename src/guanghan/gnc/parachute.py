@@ -23,27 +23,34 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+from pydantic import Field, model_validator
 
+from guanghan.environment.constants import STANDARD_GRAVITY as G0
 from guanghan.environment.atmosphere import AtmosphereProfile, profile_state
-from guanghan.errors import ScenarioError
+from guanghan.config_model import ConfigModel, fail
+from guanghan.errors import InputError
 
 
-@dataclass(frozen=True)
-class ParachuteSystem:
+class ParachuteSystem(ConfigModel):
     """Canopies and wind: altitudes (km, geodetic), drag areas CdA (m²), wind (m/s, east/north)."""
 
-    drogue_altitude_km: float
-    drogue_cd_area_m2: float
-    main_altitude_km: float
-    main_cd_area_m2: float
+    drogue_altitude_km: float = Field(gt=0)
+    drogue_cd_area_m2: float = Field(gt=0)
+    main_altitude_km: float = Field(gt=0)
+    main_cd_area_m2: float = Field(gt=0)
     wind_east_m_s: float = 0.0
     wind_north_m_s: float = 0.0
 
-    def validate(self, entry_altitude_km: float | None = None, ground_altitude_km: float = 0.0):
-        """Raise ScenarioError naming the field if the set-up cannot work."""
+    @model_validator(mode="after")
+    def _check_order(self) -> "ParachuteSystem":
+        if self.main_altitude_km >= self.drogue_altitude_km:
+            fail(f"the main opens below the drogue ({self.drogue_altitude_km} km)",
+                 "main_altitude_km", self.main_altitude_km)
+        return self
+
+    def validate_for(self, entry_altitude_km: float | None = None, ground_altitude_km: float = 0.0):
+        """Raise InputError naming the field if the set-up cannot work for this entry and ground."""
         checks = [
-            ("drogue_cd_area_m2", self.drogue_cd_area_m2, self.drogue_cd_area_m2 > 0, "must be > 0"),
-            ("main_cd_area_m2", self.main_cd_area_m2, self.main_cd_area_m2 > 0, "must be > 0"),
             ("main_altitude_km", self.main_altitude_km,
              ground_altitude_km < self.main_altitude_km < self.drogue_altitude_km,
              f"must lie between the ground ({ground_altitude_km} km) and the drogue altitude "
@@ -55,7 +62,7 @@ class ParachuteSystem:
                            f"must be below the entry interface altitude ({entry_altitude_km} km)"))
         for name, value, ok, why in checks:
             if not ok:
-                raise ScenarioError(why, field=f"parachutes.{name}", value=value)
+                raise InputError(why, quantity=f"parachutes.{name}", value=value)
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ def expected_drift(system: ParachuteSystem, mass: float, profile: AtmosphereProf
     """Wind drift (m east, m north) from drogue deployment to touchdown, starting at rest in the
     air (horizontal speed = wind) at the drogue's steady descent rate: the aim-point offset."""
     rho, _ = profile.state(system.drogue_altitude_km * 1e3)
-    v_down = np.sqrt(2.0 * mass * 9.8 / (rho[0] * system.drogue_cd_area_m2))   # Knacke eq. 5-1
+    v_down = np.sqrt(2.0 * mass * G0 / (rho[0] * system.drogue_cd_area_m2))   # Knacke eq. 5-1
     d = descend(system, mass, [system.wind_east_m_s, system.wind_north_m_s, -v_down], profile,
                 ground_altitude)
     return d.east, d.north

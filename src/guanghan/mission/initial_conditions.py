@@ -16,8 +16,6 @@ import numpy as np
 from guanghan.dynamics.kepler import Elements, elements_to_state
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import frames, spice_kernels
-from guanghan.environment.ephemeris import check_span
-from guanghan.errors import EphemerisRangeError, ScenarioError
 
 
 def state_from_orbit(orbit, et: float, mass: float, body: str = "MOON") -> SpacecraftState:
@@ -41,29 +39,3 @@ def state_from_cartesian(state, et: float, mass: float, body: str = "MOON") -> S
     x = np.concatenate([np.asarray(state.position_km, float), np.asarray(state.velocity_km_s, float)]) * 1e3
     sc = SpacecraftState(et, x[:3], x[3:], mass, state.frame, body)
     return sc.to_frame("J2000")
-
-
-def phase_start_state(scenario, index: int, previous: SpacecraftState | None) -> SpacecraftState:
-    """The state phase ``index`` starts from (J2000, Moon-centred), checked against the ephemeris
-    span over the phase's duration."""
-    phase = scenario.phases[index]
-    prev_et = previous.et if previous is not None else None
-    et = scenario.phase_start_et(index, prev_et)
-    try:
-        check_span([et, et + phase.duration_h * 3600.0])
-    except EphemerisRangeError as exc:
-        raise ScenarioError(str(exc), file=str(scenario.source_path),
-                            field=f"phases[{index}].duration_h", value=phase.duration_h) from None
-    mass = scenario.vehicle_mass_kg(phase.vehicle)
-    if phase.initial_orbit is not None:
-        return state_from_orbit(phase.initial_orbit, et, mass)
-    if phase.initial_state is not None:
-        return state_from_cartesian(phase.initial_state, et, mass)
-    if previous is None:  # pragma: no cover - the scenario model rejects this already
-        raise ScenarioError("the first phase needs initial_orbit or initial_state",
-                            file=str(scenario.source_path), field=f"phases[{index}]")
-    if abs(previous.et - et) > 1e-6:
-        raise ScenarioError(f"starts at a different epoch than the previous phase ends "
-                            f"({previous.utc}) and gives no initial state",
-                            file=str(scenario.source_path), field=f"phases[{index}].start_utc")
-    return previous

@@ -1,37 +1,38 @@
-"""The sequencer: run a scenario's phases in order, chaining each phase's final state to the next.
+"""The sequencer: run a scenario's phases in order, each leg starting from the previous leg's final
+state and the modules' current masses.
 
-``run(scenario)`` returns a :class:`RunResult` with the event log (list of
-``{"utc", "phase", "event", "details"}``), the summary (``"<phase>.<quantity>_<unit>"`` → value)
-and the trajectory (Arrow table). Writing files and reports is the ``analysis`` layer's job
+``run(scenario)`` returns a :class:`RunResult`: the event log (``{"utc", "phase", "event",
+"details"}``), the summary (``"<phase>.<quantity>_<unit>"`` → value), the trajectory (Arrow table),
+the legs' own time series, and the outcome: ``completed``, or ``failed`` with the leg and the reason
+(a guidance failure, a crash). Writing files is the ``analysis`` layer's job
 (:mod:`guanghan.analysis.outputs`).
 
-Each phase function ``(phase, scenario, index, previous_state) -> PhaseResult`` starts from its own
-initial condition when the scenario gives one (so each leg can run alone), else from the previous
-phase's final state (:func:`guanghan.mission.initial_conditions.phase_start_state`). A phase that
-cannot hand on a state (a guidance failure) sets ``aborted``; the run stops there and logs
-``mission_aborted`` with the phases not flown.
+Module masses start at the scenario's wet masses; a leg reports the masses of the modules it
+changed, and a phase may reset a module's propellant with ``start_propellant_kg`` (for a leg whose
+predecessors are not simulated). When the scenario gives a published launch mass, the modules' sum
+is compared with it and a ``mass_budget_mismatch`` warning event logged if they differ.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-import guanghan
 from guanghan.mission.event_log import EventLog
-from guanghan.mission.phase_result import PhaseResult
-from guanghan.mission.phases import PHASE_RUNNERS
-from guanghan.mission.trajectory_table import SCHEMA
+from guanghan.mission.leg import LEGS, LegContext, PhaseResult
+from guanghan.mission.trajectory_table import SCHEMA, with_segments
+from guanghan.version import __version__
 
 ProgressCallback = Callable[[str, int, int], None]
 
 
 @dataclass
 class RunResult:
-    """Everything a run produced."""
+    """Everything a run produced, and its outcome."""
 
     scenario_name: str
     events: list[dict]
@@ -40,6 +41,51 @@ class RunResult:
     phases: list[PhaseResult] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     series: dict[str, pa.Table] = field(default_factory=dict)
+    status: str = "completed"               # "completed" or "failed"
+    failed_leg: str | None = None
+    reason: str | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "completed"
+
+    def verdict(self, validation: list[dict] | None = None) -> str:
+        """One line: the outcome and, given validation rows, how many pass."""
+        text = ("mission completed" if self.completed
+                else f"mission failed in leg {self.failed_leg}: {self.reason}")
+        if validation:
+            checked = [r for r in validation if r["status"] != "not run"]
+            passed = sum(r["status"] == "pass" for r in checked)
+            text += f"; validation {passed} of {len(checked)} passed"
+        return text
+
+
+def provenance(scenario, seed: int | None = None) -> dict:
+    """What produced a run: scenario file name, SHA-256 of its text, Guanghan version, seed."""
+    text = scenario.source_text if scenario.source_text is not None else scenario.to_toml()
+    return {"scenario_name": scenario.mission.name,
+            "scenario_file": scenario.source_path.name if scenario.source_path else None,
+            "scenario_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "guanghan_version": __version__, "seed": seed}
+
+
+def _initial_masses(scenario, log: EventLog) -> dict[str, float]:
+    masses = {name: module.mass_kg for name, module in scenario.modules.items()}
+    published = scenario.mission.launch_mass_kg
+    if published is not None and abs(sum(masses.values()) - published) > 0.5:
+        log.add(scenario.epoch_et, "mission", "mass_budget_mismatch",
+                {"modules_total_kg": sum(masses.values()), "launch_mass_kg": published,
+                 "difference_kg": sum(masses.values()) - published})
+    return masses
+
+
+def _seed(scenario) -> int | None:
+    """The seed of the first execution-error table of the scenario's phases, if any."""
+    for phase in scenario.phases:
+        errors = getattr(phase, "execution_errors", None)
+        if errors is not None:
+            return errors.seed
+    return None
 
 
 def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
@@ -48,32 +94,45 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
     log = EventLog()
     summary: dict = {}
     results: list[PhaseResult] = []
-    state = None
+    masses = _initial_masses(scenario, log)
+    state, status, failed_leg, reason = None, "completed", None, None
     n = len(scenario.phases)
     for i, phase in enumerate(scenario.phases):
         if progress:
             progress(phase.name, i, n)
-        result = PHASE_RUNNERS[phase.type](phase, scenario, i, state)
+        for module, kg in (phase.start_propellant_kg or {}).items():
+            masses[module] = scenario.modules[module].dry_mass_kg + kg
+        result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses)))
+        result.leg_type = result.leg_type or phase.type
         results.append(result)
         log.extend(result.events)
         summary.update(result.summary)
+        masses.update(result.module_masses)
         state = result.final_state
         if result.aborted is not None:
             skipped = [p.name for p in scenario.phases[i + 1:]]
-            log.add(state.et, phase.name, "mission_aborted", {"reason": result.aborted, "phases_not_flown": skipped})
+            log.add(state.et, phase.name, "mission_aborted", {"reason": result.aborted,
+                                                               "phases_not_flown": skipped})
             summary["mission.aborted_in_phase"] = phase.name
+            status, failed_leg, reason = "failed", phase.name, result.aborted
             break
     if progress:
         progress("done", n, n)
-    table = pa.concat_tables([r.trajectory for r in results]) if results else SCHEMA.empty_table()
+    summary["mission.status"] = status
+    table = with_segments(pa.concat_tables([r.trajectory for r in results])) if results \
+        else SCHEMA.empty_table()
     meta = {
         "scenario": str(scenario.source_path) if scenario.source_path else scenario.mission.name,
-        "guanghan_version": guanghan.__version__,
+        "provenance": provenance(scenario, _seed(scenario)),
+        "guanghan_version": __version__,
         "run_wall_s": time.perf_counter() - wall,
         "models": {r.name: r.meta.get("force_model", "") for r in results},
-        "max_g": {p.name: p.max_g for p in scenario.phases if hasattr(p, "max_g")},
+        "legs": {r.name: r.leg_type for r in results},
+        "max_g": {r.name: r.meta["max_g"] for r in results if "max_g" in r.meta},
         "sites": [{"name": k, "body": s.body, "lat_deg": s.lat_deg, "lon_deg": s.lon_deg}
                   for k, s in scenario.sites.items()],
+        "module_masses_kg": masses,
     }
     series = {f"{r.name}.{k}": v for r in results for k, v in r.series.items()}
-    return RunResult(scenario.mission.name, log.to_list(), summary, table, results, meta, series)
+    return RunResult(scenario.mission.name, log.to_list(), summary, table, results, meta, series,
+                     status, failed_leg, reason)

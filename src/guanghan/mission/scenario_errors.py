@@ -7,23 +7,33 @@ value given and the reason; a key that differs from a known field only by its un
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+import typing
+
+from pydantic import BaseModel, ValidationError
 
 from guanghan.errors import ScenarioError
+from guanghan.mission.leg import LEGS
 
 
-def _models():
-    from guanghan.mission import scenario as sc
-
-    return [sc.Scenario, sc.MissionInfo, sc.Environment, sc.Engine, sc.Module, sc.Vehicle, sc.Site,
-            sc.InitialOrbit, sc.InitialState, sc.Propagation, sc.ValidationTarget,
-            *sc.PHASE_MODELS, *sc.PHASE_TYPES.values()]
+def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
+    """Every model reachable from ``root`` through its fields' annotations (the registered legs'
+    configurations included)."""
+    found: list[type[BaseModel]] = []
+    todo: list = [root, *(leg.config for leg in LEGS.values())]
+    while todo:
+        t = todo.pop()
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            if t in found:
+                continue
+            found.append(t)
+            todo.extend(f.annotation for f in t.model_fields.values())
+        else:
+            todo.extend(typing.get_args(t))
+    return found
 
 
 def _phase_types():
-    from guanghan.mission.scenario import PHASE_TYPES
-
-    return PHASE_TYPES
+    return LEGS
 
 
 _UNIT_WORDS = {"_km_s": "km/s", "_m2": "m²", "_kg": "kg", "_km": "km", "_deg": "deg", "_utc": "UTC",
@@ -38,13 +48,13 @@ def _unit_of(name: str) -> tuple[str, str] | None:
     return None
 
 
-def _all_field_names() -> set[str]:
-    return {name for model in _models() for name in model.model_fields}
+def _all_field_names(root: type[BaseModel]) -> set[str]:
+    return {name for model in _models(root) for name in model.model_fields}
 
 
-def _wrong_unit_hint(key: str) -> str | None:
+def _wrong_unit_hint(key: str, root: type[BaseModel]) -> str | None:
     """'wrong unit' message if ``key`` differs from a known field only by its unit suffix."""
-    for known in sorted(_all_field_names()):
+    for known in sorted(_all_field_names(root)):
         unit = _unit_of(known)
         if unit is None or key == known:
             continue
@@ -74,7 +84,7 @@ def _join(base: str, extra: str | None) -> str:
     return extra if not base else base + ("" if extra.startswith("[") else ".") + extra
 
 
-def _reason(err: dict, field: str) -> str:
+def _reason(err: dict, field: str, root: type[BaseModel]) -> str:
     kind, ctx = err["type"], err.get("ctx", {})
     unit = _unit_of(field.rsplit(".", 1)[-1])
     u = f" {unit[1]}" if unit and unit[1] != "UTC" else ""
@@ -84,7 +94,7 @@ def _reason(err: dict, field: str) -> str:
         return "must be " + bounds[kind].format(**ctx) + u
     if kind == "extra_forbidden":
         key = field.rsplit(".", 1)[-1]
-        return _wrong_unit_hint(key) or f"unknown key `{key}` (check the spelling in the schema)"
+        return _wrong_unit_hint(key, root) or f"unknown key `{key}` (check the spelling in the schema)"
     if kind in ("float_type", "int_type", "int_from_float", "string_type", "bool_type",
                 "list_type", "dict_type", "model_type", "model_attributes_type"):
         wanted = {"float_type": "a number", "int_type": "an integer", "int_from_float": "an integer",
@@ -114,8 +124,9 @@ def _pick(errors: list[dict]) -> dict:
     return first
 
 
-def to_scenario_error(exc: ValidationError, file: str | None) -> ScenarioError:
-    """One ScenarioError for the first (most telling) error of a pydantic ValidationError."""
+def to_scenario_error(exc: ValidationError, file: str | None, root: type[BaseModel]) -> ScenarioError:
+    """One ScenarioError for the first (most telling) error of a pydantic ValidationError raised
+    by validating the model ``root``."""
     err = _pick(exc.errors())
     ctx, loc = err.get("ctx", {}), tuple(err["loc"])
     field = _format_loc(loc)
@@ -130,6 +141,6 @@ def to_scenario_error(exc: ValidationError, file: str | None) -> ScenarioError:
         value = None
     elif err["type"].startswith("union_tag"):
         field, value = _join(field, "type"), ctx.get("tag")
-    return ScenarioError(_reason(err, field), file=file, field=field or None, value=value)
+    return ScenarioError(_reason(err, field, root), file=file, field=field or None, value=value)
 
 

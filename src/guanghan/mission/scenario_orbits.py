@@ -6,10 +6,10 @@ import functools
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from guanghan.environment import spice_kernels
-from guanghan.mission.scenario_fields import CONFIG, fail
+from guanghan.config_model import ConfigModel, fail
 
 
 Frame = Literal["J2000", "MOON_ME", "MOON_PA"]
@@ -20,10 +20,9 @@ def _moon_mean_radius_km() -> float:
     return float(sum(spice_kernels.radii("MOON")) / 3.0 / 1e3)
 
 
-class InitialOrbit(BaseModel):
+class InitialOrbit(ConfigModel):
     """Osculating Keplerian elements about the Moon, in J2000 or body-fixed axes frozen at start."""
 
-    model_config = CONFIG
     frame: Frame
     periapsis_altitude_km: float
     apoapsis_altitude_km: float
@@ -46,10 +45,9 @@ class InitialOrbit(BaseModel):
 Vector3 = Annotated[list[float], Field(min_length=3, max_length=3)]
 
 
-class InitialState(BaseModel):
+class InitialState(ConfigModel):
     """Cartesian Moon-centred state; in a body-fixed frame the velocity is relative to that frame."""
 
-    model_config = CONFIG
     frame: Frame
     position_km: Vector3
     velocity_km_s: Vector3

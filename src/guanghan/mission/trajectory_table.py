@@ -1,6 +1,8 @@
 """Sampled trajectories as Arrow tables with the columns reports and users need.
 
-Columns: ``et_s`` (TDB s past J2000), ``utc``, ``phase``, ``frame``, ``body``, ``x_m``…``vz_m_s``
+Columns: ``et_s`` (TDB s past J2000), ``utc`` (ISO text) and ``epoch`` (UTC timestamp, ns),
+``phase``, ``segment`` (a counter that changes with the phase or the central body, so a change of
+centre is not read as a jump in one series), ``frame``, ``body``, ``x_m``…``vz_m_s``
 (body-centred, J2000 axes), ``mass_kg``, ``lat_deg``/``lon_deg``/``altitude_km`` (planetocentric
 over the mean sphere in MOON_ME for the Moon; planetodetic in ITRF93 for the Earth) and ``sunlit``
 (visible fraction of the Sun's disc, conical shadow of the Moon and the Earth).
@@ -8,19 +10,28 @@ over the mean sphere in MOON_ME for the Moon; planetodetic in ITRF93 for the Ear
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyarrow as pa
 
 from guanghan.dynamics.forces import shadow_fraction
 from guanghan.environment import frames, geodetic, spice_kernels, time_scales
 
+_UNITS = {"et_s": "s (TDB past J2000)", "x_m": "m", "y_m": "m", "z_m": "m", "vx_m_s": "m/s",
+          "vy_m_s": "m/s", "vz_m_s": "m/s", "mass_kg": "kg", "lat_deg": "deg", "lon_deg": "deg",
+          "altitude_km": "km", "sunlit": "fraction of the solar disc"}
 SCHEMA = pa.schema([
-    ("et_s", pa.float64()), ("utc", pa.string()), ("phase", pa.string()), ("frame", pa.string()),
+    ("et_s", pa.float64()), ("utc", pa.string()), ("epoch", pa.timestamp("ns", tz="UTC")),
+    ("phase", pa.string()), ("segment", pa.int32()), ("frame", pa.string()),
     ("body", pa.string()), ("x_m", pa.float64()), ("y_m", pa.float64()), ("z_m", pa.float64()),
     ("vx_m_s", pa.float64()), ("vy_m_s", pa.float64()), ("vz_m_s", pa.float64()),
     ("mass_kg", pa.float64()), ("lat_deg", pa.float64()), ("lon_deg", pa.float64()),
     ("altitude_km", pa.float64()), ("sunlit", pa.float64()),
-])
+], metadata={"units": json.dumps(_UNITS), "frame": "J2000 axes, origin the row's `body`",
+             "coordinates": "lat/lon/altitude: planetocentric over the mean sphere (MOON_ME) for the "
+                            "Moon, planetodetic (ITRF93) for the Earth; longitudes east-positive",
+             "time_scales": "et_s TDB; utc and epoch UTC"})
 
 
 def surface_coordinates(body: str, ets: np.ndarray, r_j2000: np.ndarray):
@@ -56,10 +67,31 @@ def build_table(phase: str, body: str, ets: np.ndarray, states: np.ndarray) -> p
     """Arrow table of sampled states (n, 7) at ``ets`` (ET s) for one phase."""
     lat, lon, alt = surface_coordinates(body, ets, states[:, :3])
     n = len(ets)
+    utc = time_scales.et_to_utc(ets)
     cols = {
-        "et_s": ets, "utc": time_scales.et_to_utc(ets), "phase": [phase] * n, "frame": ["J2000"] * n,
+        "et_s": ets, "utc": utc, "epoch": _timestamps(utc), "phase": [phase] * n,
+        "segment": np.zeros(n, np.int32), "frame": ["J2000"] * n,
         "body": [body] * n, "x_m": states[:, 0], "y_m": states[:, 1], "z_m": states[:, 2],
         "vx_m_s": states[:, 3], "vy_m_s": states[:, 4], "vz_m_s": states[:, 5], "mass_kg": states[:, 6],
         "lat_deg": lat, "lon_deg": lon, "altitude_km": alt, "sunlit": sunlit_fraction(body, ets, states[:, :3]),
     }
     return pa.table(cols, schema=SCHEMA)
+
+
+def _timestamps(utc: list[str]) -> pa.Array:
+    """UTC timestamps (ns) of ISO texts; a leap second ``:60.x`` is shown as ``:59.x`` (timestamps have no leap seconds)."""
+    text = [u.replace(":60.", ":59.") if ":60." in u else u for u in utc]
+    return pa.array(np.array([t.rstrip("Z") for t in text], dtype="datetime64[ns]"),
+                    pa.timestamp("ns", tz="UTC"))
+
+
+def with_segments(table: pa.Table) -> pa.Table:
+    """``table`` with ``segment`` numbered 0, 1, ... along the rows, a new segment wherever the
+    phase or the central body changes from the row before."""
+    if table.num_rows == 0:
+        return table
+    phase = table.column("phase").to_numpy(zero_copy_only=False)
+    body = table.column("body").to_numpy(zero_copy_only=False)
+    change = np.r_[False, (phase[1:] != phase[:-1]) | (body[1:] != body[:-1])]
+    seg = pa.array(np.cumsum(change).astype(np.int32))
+    return table.set_column(table.schema.get_field_index("segment"), "segment", seg)

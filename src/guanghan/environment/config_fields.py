@@ -1,8 +1,10 @@
-"""Building blocks shared by the scenario models: strict config, UTC text fields, error raising.
+"""Configuration field types that need the environment: UTC epochs checked against the data spans,
+east-positive longitudes.
 
-``fail`` raises the pydantic error that :mod:`guanghan.mission.scenario_errors` turns into one
-plain-words ScenarioError; ``UtcText`` is an ISO-8601 UTC string with a ``Z`` checked against the
-span of the loaded ephemeris and lunar orientation kernels.
+``UtcText`` is an ISO-8601 UTC string with a ``Z``, checked against the span of the loaded
+ephemeris and lunar orientation kernels; ``Longitude`` is east-positive in (-180, 180].
+Problems are raised with :func:`guanghan.config_model.fail`, so they reach the user as one
+ScenarioError naming the field.
 """
 
 from __future__ import annotations
@@ -12,31 +14,12 @@ import functools
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BeforeValidator
 
+from guanghan.config_model import UNSET, fail
 from guanghan.environment import spice_kernels
 
-CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 _UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$")
-
-
-UNSET = object()
-
-
-def fail(reason: str, field: str | None = None, value: Any = UNSET):
-    """Raise a pydantic error that :func:`~guanghan.mission.scenario_errors.to_scenario_error` turns into a ScenarioError.
-
-    ``field`` is relative to the model being validated; without ``value`` the input is reported.
-    """
-    ctx: dict[str, Any] = {"reason": reason, "field": field}
-    if value is not UNSET:
-        ctx["value"] = value
-    raise PydanticCustomError("scenario", "{reason}", ctx)
-
-
-# --------------------------------------------------------------------------- time
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,6 +32,7 @@ def _coverage_et() -> tuple[float, float, str]:
 
 
 def check_et_in_span(et: float, field: str | None = None, value: Any = UNSET) -> None:
+    """Fail (validator error) if ``et`` (s past J2000 TDB) is outside the ephemeris span."""
     start, end, text = _coverage_et()
     if not start <= et <= end:
         fail(f"epoch outside the ephemeris span: {text}", field, value)
@@ -64,7 +48,7 @@ def _datetime_to_utc_text(value: Any) -> Any:
 
 
 def utc_text_to_et(text: str) -> float:
-    """ET (s past J2000 TDB) of a scenario UTC string; raises the pydantic error `fail` makes."""
+    """ET (s past J2000 TDB) of a configuration UTC string; raises the validator error of ``fail``."""
     if not _UTC_RE.match(text):
         fail("malformed UTC: write ISO-8601 with a Z, e.g. \"2020-11-29T12:40:00Z\"")
     try:
@@ -92,3 +76,6 @@ def check_lon(lon_deg: float) -> float:
         wrapped = 180.0 if wrapped == -180.0 else wrapped
         fail(f"longitude must be east-positive in (-180, 180] deg; write {wrapped}")
     return lon_deg
+
+
+Longitude = Annotated[float, AfterValidator(check_lon)]

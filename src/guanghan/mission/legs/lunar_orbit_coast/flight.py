@@ -35,13 +35,44 @@ from guanghan.dynamics.kepler import state_to_elements
 from guanghan.dynamics.propagator import Tolerances, propagate
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import frames, spice_kernels, time_scales
+from guanghan.environment.ephemeris import check_span
+from guanghan.environment.geodetic import great_circle_distance
+from guanghan.errors import EphemerisRangeError
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
-from guanghan.mission.initial_conditions import phase_start_state
-from guanghan.mission.phase_result import PhaseResult
+from guanghan.mission.initial_conditions import state_from_cartesian, state_from_orbit
+from guanghan.mission.leg import LegContext, PhaseResult
 from guanghan.mission.trajectory_table import build_table, surface_coordinates
 
-EARTH_RADIUS_MEAN = 6_371_008.8   # m, IUGG mean radius (for the Earth's shadow cone)
+
+def start_state(phase, ctx: LegContext) -> SpacecraftState:
+    """The state the coast starts from (J2000, Moon-centred): its own initial condition, else the
+    previous leg's final state; checked against the ephemeris span over the coast."""
+    previous = ctx.previous
+    if phase.start_utc is not None:
+        et = time_scales.utc_to_et(phase.start_utc)
+    elif ctx.index == 0:
+        et = ctx.scenario.epoch_et
+    elif previous is not None:
+        et = previous.et
+    else:  # pragma: no cover - the scenario model rejects this already
+        raise ctx.error("needs a start epoch", "start_utc")
+    try:
+        check_span([et, et + phase.duration_h * 3600.0])
+    except EphemerisRangeError as exc:
+        raise ctx.error(str(exc), "duration_h", phase.duration_h) from None
+    mass = ctx.vehicle_mass_kg(phase.vehicle)
+    if phase.initial_orbit is not None:
+        return state_from_orbit(phase.initial_orbit, et, mass)
+    if phase.initial_state is not None:
+        return state_from_cartesian(phase.initial_state, et, mass)
+    if previous is None or previous.body != "MOON":
+        raise ctx.error("needs [phases.initial_orbit] or [phases.initial_state], or a previous "
+                        "phase ending about the Moon", "initial_orbit")
+    if abs(previous.et - et) > 1e-6:
+        raise ctx.error(f"starts at a different epoch than the previous phase ends ({previous.utc}) "
+                        "and gives no initial state", "start_utc", phase.start_utc)
+    return previous.to_frame("J2000").with_mass(mass)
 
 
 def detectors_for(phase, scenario, moon_radius: float) -> list[ev.Detector]:
@@ -63,20 +94,14 @@ def detectors_for(phase, scenario, moon_radius: float) -> list[ev.Detector]:
     return dets
 
 
-def _great_circle_km(lat1, lon1, lat2, lon2, radius_m) -> float:
-    p1, p2, dl = map(math.radians, (lat1, lat2, lon2 - lon1))
-    c = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
-    return radius_m * math.acos(max(-1.0, min(1.0, c))) / 1e3
-
-
 def _event_details(event: ev.Event, phase, scenario, moon_radius: float) -> dict:
     lat, lon, alt = surface_coordinates("MOON", np.array([event.et]), event.state[None, :3])
     details = {"altitude_km": alt[0], "lat_deg": lat[0], "lon_deg": lon[0]}
     if event.name == "site_longitude_crossing":
         site = scenario.sites[phase.site]
         details["site"] = phase.site
-        details["ground_distance_km"] = _great_circle_km(lat[0], lon[0], site.lat_deg, site.lon_deg,
-                                                         moon_radius)
+        details["ground_distance_km"] = float(great_circle_distance(
+            *np.radians([lat[0], lon[0], site.lat_deg, site.lon_deg]), moon_radius)) / 1e3
         r_me = frames.transform_states(event.state[None, :6], "J2000", "MOON_ME", [event.et])[0]
         details["direction"] = "ascending" if r_me[5] > 0 else "descending"
     return details
@@ -96,9 +121,10 @@ def _interval_fraction(events, start_name: str, end_name: str, t0: float, t1: fl
     return total / (t1 - t0)
 
 
-def run_lunar_orbit_coast(phase, scenario, index: int, previous: SpacecraftState | None) -> PhaseResult:
-    """Propagate the coast for ``phase.duration_h`` from its initial condition (or ``previous``)."""
-    start = phase_start_state(scenario, index, previous)
+def fly(phase, ctx: LegContext) -> PhaseResult:
+    """Propagate the coast for ``phase.duration_h`` from its initial condition (or the previous leg)."""
+    scenario = ctx.scenario
+    start = start_state(phase, ctx)
     name = phase.name
     model = lunar_force_model(scenario, phase.vehicle)
     moon_radius = float(spice_kernels.radii("MOON").mean())

@@ -1,4 +1,4 @@
-"""Earth entry phase: closed-loop guided (skip) entry from the entry interface to touchdown.
+"""Earth entry: closed-loop guided (skip) entry from the entry interface to touchdown.
 
 :func:`simulate_entry` flies the 3-DOF capsule (:mod:`guanghan.dynamics.entry_kernels`) under the
 predictor–corrector bank guidance (:mod:`guanghan.gnc.entry_guidance`) down to drogue deployment,
@@ -7,7 +7,7 @@ then the canopy descent (:mod:`guanghan.gnc.parachute`) to the ground, and retur
 
 Assumptions and limitations
     * Perfect navigation: the guidance sees the true state. The guidance's vehicle and atmosphere
-      models are the nominal ones; the truth may differ (``density_scale``, ``truth_capsule``).
+      models are the nominal ones; the truth may differ (``density_scale``, ``truth_vehicle``).
     * Guidance atmosphere: one profile, NRLMSIS 2.1 at the interface epoch averaged over points
       on the great circle from the interface to the target. Truth atmosphere: NRLMSIS at
       ``truth_track_points`` stations on that great circle, interpolated along the track at every
@@ -27,9 +27,12 @@ Assumptions and limitations
       otherwise); touchdown is where the geodetic height reaches the target's altitude.
     * Flight-path angle and azimuth are measured from the local horizontal plane normal to the
       geocentric radius; azimuth clockwise from north. Miss and downrange are great-circle
-      distances on the mean sphere (R = 6371 km).
+      distances on the Earth's mean sphere (IUGG R1, :mod:`guanghan.environment.constants`).
     * Bank-angle changes are rate-limited in the simulation (capsule ``max_bank_rate_deg_s``),
       through lift-up on a reversal (the signed bank angle passes through 0).
+
+This module is a little over the ~400-line guide: it is one closed loop (set-up, guided flight,
+canopy descent, figures) whose parts share the flight's private state.
 
 References: see the modules above; phases follow Lu (2014) §IV and the Apollo skip-entry scheme.
 """
@@ -41,59 +44,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from guanghan.dynamics import aerothermal
-from guanghan.dynamics.entry_kernels import geodetic_from_itrf, height, itrf_from_geodetic, planet_array
+from guanghan.dynamics.entry_kernels import height, planet_array
 from guanghan.dynamics.entry_track_kernels import aero_history_track, aero_track, integrate_track
+from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import spice_kernels
 from guanghan.environment.atmosphere import (AtmosphereProfile, AtmosphereTrack, MsisDrivers,
                                              build_profile, build_track)
+from guanghan.environment.constants import STANDARD_GRAVITY as G0
 from guanghan.environment.density_dispersion import DensityPerturbation
-from guanghan.errors import GuidanceFailure, PropagationError, ScenarioError
-from guanghan.gnc.entry_guidance import (R_MEAN, EntryGuidance, GuidanceModel, GuidanceSettings)
-from guanghan.gnc.parachute import ParachuteSystem, descend, expected_drift
-
-
-@dataclass(frozen=True)
-class Capsule:
-    """Return capsule: mass (kg), reference area (m²), trim L/D, nose radius (m), Cd vs Mach."""
-
-    mass_kg: float
-    reference_area_m2: float
-    lift_to_drag: float
-    nose_radius_m: float
-    cd_mach: tuple[tuple[float, float], ...]          # ((Mach, Cd), ...), Mach increasing
-    parachutes: ParachuteSystem
-    max_bank_rate_deg_s: float = 20.0
-
-    def validate(self) -> None:
-        """Raise ScenarioError naming the field if a value is impossible."""
-        for name in ("mass_kg", "reference_area_m2", "lift_to_drag", "nose_radius_m",
-                     "max_bank_rate_deg_s"):
-            value = getattr(self, name)
-            if not value > 0.0:
-                raise ScenarioError("must be > 0 (a lifting capsule needs L/D > 0)"
-                                    if name == "lift_to_drag" else "must be > 0",
-                                    field=f"capsule.{name}", value=value)
-        table = np.asarray(self.cd_mach, float)
-        if table.ndim != 2 or table.shape[1] != 2 or np.any(np.diff(table[:, 0]) <= 0) \
-                or np.any(table[:, 1] <= 0):
-            raise ScenarioError("needs (Mach, Cd) pairs, Mach increasing, Cd > 0",
-                                field="capsule.cd_mach", value=self.cd_mach)
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(vehicle [mass, area, L/D], Mach nodes, Cd nodes) for the kernels."""
-        table = np.asarray(self.cd_mach, float)
-        return (np.array([self.mass_kg, self.reference_area_m2, self.lift_to_drag]),
-                np.ascontiguousarray(table[:, 0]), np.ascontiguousarray(table[:, 1]))
-
-
-@dataclass(frozen=True)
-class LandingTarget:
-    """Aim point: geodetic latitude/longitude (deg) and ground height (m) above the ellipsoid."""
-
-    lat_deg: float
-    lon_deg: float
-    altitude_m: float = 0.0
-    name: str = ""
+from guanghan.environment.geodetic import (cartesian_from_planetodetic, enu_basis,
+                                           great_circle_distance, planetodetic_from_cartesian)
+from guanghan.environment.sites import Site
+from guanghan.errors import GuidanceFailure, InputError, PropagationError
+from guanghan.gnc.entry_guidance import EntryGuidance, GuidanceModel, GuidanceSettings
+from guanghan.gnc.entry_vehicle import EntryVehicle
+from guanghan.gnc.parachute import descend, expected_drift
 
 
 @dataclass(frozen=True)
@@ -109,47 +74,6 @@ class EntrySettings:
                                                 # guidance's profile (see the module's limitations)
     max_flight_s: float = 5400.0
     strict: bool = False                        # True: raise GuidanceFailure instead of logging
-
-
-@dataclass(frozen=True)
-class EntryInterfaceState:
-    """Entry-interface state: epoch ET (s past J2000 TDB), J2000 Earth-centred r (m), v (m/s)."""
-
-    et: float
-    r_j2000: tuple[float, float, float]
-    v_j2000: tuple[float, float, float]
-
-    @classmethod
-    def from_j2000(cls, r_j2000, v_j2000, et: float) -> "EntryInterfaceState":
-        """From a J2000 Earth-centred state (m, m/s) at ``et``."""
-        return cls(float(et), tuple(map(float, r_j2000)), tuple(map(float, v_j2000)))
-
-    @classmethod
-    def from_geodetic(cls, altitude_km: float, lat_deg: float, lon_deg: float, speed_m_s: float,
-                      fpa_deg: float, azimuth_deg: float, utc: str,
-                      inertial: bool = True) -> "EntryInterfaceState":
-        """From geodetic position and speed, flight-path angle, azimuth (inertial or relative)."""
-        if not -90.0 <= lat_deg <= 90.0:
-            raise ScenarioError("must be within [-90, 90] deg", field="entry.lat_deg", value=lat_deg)
-        if not speed_m_s > 0.0:
-            raise ScenarioError("must be > 0", field="entry.speed_m_s", value=speed_m_s)
-        if not -90.0 < fpa_deg < 90.0:
-            raise ScenarioError("must be within (-90, 90) deg", field="entry.fpa_deg", value=fpa_deg)
-        et = spice_kernels.utc_to_et(utc)
-        a, _, b = spice_kernels.radii("EARTH")
-        r = itrf_from_geodetic(np.radians(lat_deg), np.radians(lon_deg), altitude_km * 1e3, a, b)
-        up = r / np.linalg.norm(r)
-        east = np.cross([0.0, 0.0, 1.0], up)
-        east /= np.linalg.norm(east)
-        north = np.cross(up, east)
-        g, z = np.radians(fpa_deg), np.radians(azimuth_deg)
-        v = speed_m_s * (np.cos(g) * (np.sin(z) * east + np.cos(z) * north) + np.sin(g) * up)
-        if inertial:                          # inertial velocity in ITRF93 axes -> relative
-            omega = planet_array(et)[3:6]
-            v = v - np.cross(omega, r)
-        xf = spice_kernels.state_transforms("ITRF93", "J2000", np.array([et]))[0]
-        s = xf @ np.concatenate([r, v])
-        return cls.from_j2000(s[:3], s[3:], et)
 
 
 @dataclass
@@ -181,54 +105,39 @@ def _rotate_bank(current: float, command: float, rate: float, dt: float, n: int)
     return out
 
 
-def _great_circle(lat1, lon1, lat2, lon2) -> float:
-    """Great-circle distance (m) on the mean sphere between geodetic points (rad)."""
-    s = np.sin(0.5 * (lat2 - lat1)) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(0.5 * (lon2 - lon1)) ** 2
-    return float(2.0 * R_MEAN * np.arcsin(np.sqrt(min(1.0, s))))
-
-
-def _enu(r: np.ndarray, a: float, b: float) -> np.ndarray:
-    """Rows east, north, up (geodetic) at Earth-fixed ``r`` (m)."""
-    lat, lon, _ = geodetic_from_itrf(r, a, b)[0]
-    return np.array([[-np.sin(lon), np.cos(lon), 0.0],
-                     [-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)],
-                     [np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]])
-
-
-def _validate(entry, capsule, target, settings, ab, r0) -> None:
-    capsule.validate()
+def _validate(entry, vehicle, target, settings, ab, r0) -> None:
+    vehicle.validate()
     if not -90.0 <= target.lat_deg <= 90.0:
-        raise ScenarioError("must be within [-90, 90] deg", field="target.lat_deg", value=target.lat_deg)
+        raise InputError("must be within [-90, 90] deg", quantity="site.lat_deg", value=target.lat_deg)
     h0 = height(r0, *ab)
     if h0 <= max(0.0, target.altitude_m):
-        raise ScenarioError(f"entry state is {h0 / 1e3:.1f} km above the ellipsoid: below the "
-                            "surface", field="entry.r_j2000", value=entry.r_j2000)
-    capsule.parachutes.validate(h0 / 1e3, target.altitude_m / 1e3)
-    if settings.guidance.terminal_altitude_km != capsule.parachutes.drogue_altitude_km:
-        raise ScenarioError("must equal capsule.parachutes.drogue_altitude_km "
-                            f"({capsule.parachutes.drogue_altitude_km} km)",
-                            field="settings.guidance.terminal_altitude_km",
-                            value=settings.guidance.terminal_altitude_km)
+        raise InputError(f"the entry state is {h0 / 1e3:.1f} km above the ellipsoid: below the "
+                         "surface", quantity="entry_interface", value=entry.utc)
+    vehicle.parachutes.validate_for(h0 / 1e3, target.altitude_m / 1e3)
+    if settings.guidance.terminal_altitude_km != vehicle.parachutes.drogue_altitude_km:
+        raise InputError("must equal parachutes.drogue_altitude_km "
+                         f"({vehicle.parachutes.drogue_altitude_km} km)",
+                         quantity="guidance.terminal_altitude_km",
+                         value=settings.guidance.terminal_altitude_km)
     if settings.truth_track_points != 0 and not 2 <= settings.truth_track_points <= 200:
-        raise ScenarioError("must be 0 (the guidance's profile) or within [2, 200] stations",
-                            field="settings.truth_track_points",
-                            value=settings.truth_track_points)
+        raise InputError("must be 0 (the guidance's profile) or within [2, 200] stations",
+                         quantity="truth_track_points", value=settings.truth_track_points)
     for name in ("step_s", "coast_step_s"):
         if not 0.0 < getattr(settings, name) <= settings.guidance.period_s * 5:
-            raise ScenarioError("must be > 0 and at most 5 guidance periods",
-                                field=f"settings.{name}", value=getattr(settings, name))
+            raise InputError("must be > 0 and at most 5 guidance periods",
+                             quantity=name, value=getattr(settings, name))
 
 
 def _ground_points(r0, target, n: int, ab) -> tuple[np.ndarray, np.ndarray]:
     """Geodetic (lat, lon) (deg) of ``n`` points on the great circle from ``r0`` to the target."""
     p0 = r0 / np.linalg.norm(r0)
-    pt = itrf_from_geodetic(np.radians(target.lat_deg), np.radians(target.lon_deg), 0.0, *ab)
+    pt = cartesian_from_planetodetic(np.radians(target.lat_deg), np.radians(target.lon_deg), 0.0)
     pt /= np.linalg.norm(pt)
     angle = np.arccos(np.clip(p0 @ pt, -1.0, 1.0))
     fr = np.linspace(0.0, 1.0, n)
     pts = (np.sin((1 - fr[:, None]) * angle) * p0 + np.sin(fr[:, None] * angle) * pt) / np.sin(angle)
-    geo = geodetic_from_itrf(pts * ab[0], *ab)
-    return np.degrees(geo[:, 0]), np.degrees(geo[:, 1])
+    lat, lon, _ = planetodetic_from_cartesian(pts * ab[0])
+    return np.degrees(lat), np.degrees(lon)
 
 
 def _profile(entry_et, r0, target, settings, ab) -> AtmosphereProfile:
@@ -244,9 +153,9 @@ def _track(entry_et, r0, target, settings, ab) -> AtmosphereTrack:
 class _Truth:
     """The flown vehicle in the truth atmosphere: kernel arrays and scratch columns (SI)."""
 
-    def __init__(self, planet, capsule: Capsule, track: AtmosphereTrack, density_scale: float):
+    def __init__(self, planet, vehicle: EntryVehicle, track: AtmosphereTrack, density_scale: float):
         self.planet, self.track, self.scale = planet, track, density_scale
-        self.vehicle = capsule.arrays()
+        self.vehicle = vehicle.arrays()
         self._atm = (track.altitude0, track.step, track.theta, track.start, track.normal,
                      track.log_density, track.sound_speed, density_scale)
         self._cols = (np.empty(track.log_density.shape[1]), np.empty(track.log_density.shape[1]))
@@ -267,8 +176,8 @@ class _Truth:
                                   self.planet, *self.vehicle, *self._atm)
 
 
-def _aim_unit(target, capsule, profile, ab) -> np.ndarray:
-    east, north = expected_drift(capsule.parachutes, capsule.mass_kg, profile, target.altitude_m)
+def _aim_unit(target, vehicle, profile, ab) -> np.ndarray:
+    east, north = expected_drift(vehicle.parachutes, vehicle.mass_kg, profile, target.altitude_m)
     a, b = ab
     lat = np.radians(target.lat_deg)
     e2 = 1.0 - (b / a) ** 2
@@ -276,7 +185,7 @@ def _aim_unit(target, capsule, profile, ab) -> np.ndarray:
     m_rad = n_rad * (1.0 - e2) / (1.0 - e2 * np.sin(lat) ** 2)
     lat_aim = lat - north / m_rad
     lon_aim = np.radians(target.lon_deg) - east / (n_rad * np.cos(lat))
-    r = itrf_from_geodetic(lat_aim, lon_aim, target.altitude_m, a, b)
+    r = cartesian_from_planetodetic(lat_aim, lon_aim, target.altitude_m)
     return r / np.linalg.norm(r)
 
 
@@ -365,7 +274,7 @@ def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
                 log.failure(et0 + fl.t, cmd.failure)
             if cmd.load_limited:
                 log.load_limited(et0 + fl.t, fl.phase, cmd.sigma0,
-                                 float(np.linalg.norm(sensed)) / 9.80665)
+                                 float(np.linalg.norm(sensed)) / G0)
             if cmd.reversed and not first:
                 log.add(et0 + fl.t, "bank_reversal", to_sign=int(np.sign(cmd.bank)),
                         speed_m_s=float(np.linalg.norm(fl.x[3:])))
@@ -394,26 +303,27 @@ def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
                                    "have skipped out; check the interface flight-path angle")
 
 
-def simulate_entry(entry: EntryInterfaceState, capsule: Capsule, target: LandingTarget,
+def simulate_entry(entry: SpacecraftState, vehicle: EntryVehicle, target: Site,
                    settings: EntrySettings = EntrySettings(), density_scale: float = 1.0,
-                   truth_capsule: Capsule | None = None,
+                   truth_vehicle: EntryVehicle | None = None,
                    profile: AtmosphereProfile | None = None,
                    density_perturbation: DensityPerturbation | None = None) -> EntryResult:
     """Closed-loop entry from ``entry`` to touchdown near ``target``.
 
-    ``capsule`` is what the guidance believes; ``truth_capsule`` (default: the same) flies, in the
+    ``entry`` is the Earth-centred J2000 state at the interface. ``vehicle`` is what the guidance
+    believes; ``truth_vehicle`` (default: the same) flies, in the
     truth atmosphere (NRLMSIS along the ground track) times ``density_scale`` times
     exp(``density_perturbation``). ``profile`` replaces NRLMSIS for both guidance and truth.
     """
     if not density_scale > 0.0:
-        raise ScenarioError("must be > 0", field="density_scale", value=density_scale)
-    truth_capsule = truth_capsule or capsule
-    truth_capsule.validate()
+        raise InputError("must be > 0", quantity="density_scale", value=density_scale)
+    truth_vehicle = truth_vehicle or vehicle
+    truth_vehicle.validate()
     ab = tuple(spice_kernels.radii("EARTH")[[0, 2]])
     et0 = entry.et
     xf = spice_kernels.state_transforms("J2000", "ITRF93", np.array([et0]))[0]
-    x0 = xf @ np.concatenate([entry.r_j2000, entry.v_j2000])
-    _validate(entry, capsule, target, settings, ab, x0[:3])
+    x0 = xf @ np.concatenate([entry.r, entry.v])
+    _validate(entry, vehicle, target, settings, ab, x0[:3])
     planet = planet_array(et0)
     if profile is None:
         profile = _profile(et0, x0[:3], target, settings, ab)
@@ -425,29 +335,29 @@ def simulate_entry(entry: EntryInterfaceState, capsule: Capsule, target: Landing
         track = track.perturbed(density_perturbation.on_grid(track.altitude0, track.step,
                                                              track.log_density.shape[1]))
     prof = (profile.altitude0, profile.step, profile.log_density, profile.sound_speed)
-    model = GuidanceModel(planet, *capsule.arrays(), *prof)
-    guidance = EntryGuidance(model, settings.guidance, _aim_unit(target, capsule, profile, ab))
-    truth = _Truth(planet, truth_capsule, track, density_scale)
+    model = GuidanceModel(planet, *vehicle.arrays(), *prof)
+    guidance = EntryGuidance(model, settings.guidance, _aim_unit(target, vehicle, profile, ab))
+    truth = _Truth(planet, truth_vehicle, track, density_scale)
     log = _Log(settings.strict)
     log.add(et0, "entry_interface", altitude_km=height(x0[:3], *ab) / 1e3)
     fl = _Flight(x0.copy())
     fl.times.append(0.0)
     fl.states.append(x0.copy())
     fl.phases.append("first_entry")
-    rate = np.radians(truth_capsule.max_bank_rate_deg_s)
+    rate = np.radians(truth_vehicle.capsule.max_bank_rate_deg_s)
     _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate)
     fl.banks.insert(0, fl.banks[0])
-    return _finish(fl, entry, truth_capsule, target, truth, ab, log, guidance.calls)
+    return _finish(fl, entry, truth_vehicle, target, truth, ab, log, guidance.calls)
 
 
-def _canopy(fl, capsule, target, truth, ab, log, et0):
+def _canopy(fl, vehicle, target, truth, ab, log, et0):
     """Canopy descent from the drogue point; returns (times, Earth-fixed states) and landing."""
     r_d = fl.x[:3]
-    enu = _enu(r_d, *ab)
-    h_d = geodetic_from_itrf(r_d, *ab)[0, 2]
-    chutes = capsule.parachutes
+    lat_d, lon_d, h_d = planetodetic_from_cartesian(r_d)
+    enu = enu_basis(lat_d, lon_d)
+    chutes = vehicle.parachutes
     gravity = truth.planet[0] / (r_d @ r_d)
-    d = descend(chutes, capsule.mass_kg, enu @ fl.x[3:], truth.track.profile_at(r_d),
+    d = descend(chutes, vehicle.mass_kg, enu @ fl.x[3:], truth.track.profile_at(r_d),
                 target.altitude_m, gravity, truth.scale)
     log.add(et0 + fl.t, "drogue_deploy", altitude_km=h_d / 1e3,
             speed_m_s=float(np.linalg.norm(fl.x[3:])))
@@ -459,21 +369,21 @@ def _canopy(fl, capsule, target, truth, ab, log, et0):
     return fl.t + d.times[keep], np.hstack([r, v]), d
 
 
-def _finish(fl, entry, capsule, target, truth, ab, log, calls):
+def _finish(fl, entry, vehicle, target, truth, ab, log, calls):
     et0 = entry.et
     t_entry = np.asarray(fl.times)
     x_entry = np.asarray(fl.states)
     bank = np.asarray(fl.banks)
     rho, mach, acc = truth.history(x_entry, bank)
     speed = np.linalg.norm(x_entry[:, 3:], axis=1)
-    q = aerothermal.stagnation_heat_flux(rho, speed, capsule.nose_radius_m)
-    t_can, x_can, descent = _canopy(fl, capsule, target, truth, ab, log, et0)
+    q = aerothermal.stagnation_heat_flux(rho, speed, vehicle.capsule.nose_radius_m)
+    t_can, x_can, descent = _canopy(fl, vehicle, target, truth, ab, log, et0)
     times = np.r_[t_entry, t_can]
     x_itrf = np.vstack([x_entry, x_can])
     et = et0 + times
     xf = spice_kernels.state_transforms("ITRF93", "J2000", et)
     x_j2000 = np.einsum("nij,nj->ni", xf, x_itrf)
-    geo = geodetic_from_itrf(x_itrf[:, :3], *ab)
+    geo = np.column_stack(planetodetic_from_cartesian(x_itrf[:, :3]))
     land = geo[-1]
     log.add(et[-1], "touchdown", lat_deg=float(np.degrees(land[0])),
             lon_deg=float(np.degrees(land[1])), speed_m_s=descent.touchdown_speed)
@@ -492,7 +402,7 @@ def _finish(fl, entry, capsule, target, truth, ab, log, calls):
 
 
 def _summary(res: EntryResult, entry, target, t_entry, q, ab) -> dict:
-    r, v = np.asarray(entry.r_j2000), np.asarray(entry.v_j2000)
+    r, v = entry.r, entry.v
     rel = res.state_itrf93[0]
     fpa = lambda rr, vv: float(np.degrees(np.arcsin(rr @ vv / np.linalg.norm(rr) / np.linalg.norm(vv))))  # noqa: E731
     skip = res.phase == "skip"
@@ -512,11 +422,11 @@ def _summary(res: EntryResult, entry, target, t_entry, q, ab) -> dict:
         "peak_g": float(res.g_load[entry_part].max()),
         "peak_heat_flux_w_m2": float(q.max()),
         "heat_load_j_m2": aerothermal.heat_load(t_entry, q),
-        "downrange_km": _great_circle(lat0, lon0, lat1, lon1) / 1e3,
+        "downrange_km": float(great_circle_distance(lat0, lon0, lat1, lon1)) / 1e3,
         "landing_lat_deg": float(res.lat_deg[-1]),
         "landing_lon_deg": float(res.lon_deg[-1]),
-        "miss_km": _great_circle(lat1, lon1, np.radians(target.lat_deg),
-                                 np.radians(target.lon_deg)) / 1e3,
+        "miss_km": float(great_circle_distance(lat1, lon1, np.radians(target.lat_deg),
+                                               np.radians(target.lon_deg))) / 1e3,
         "drogue_utc": spice_kernels.et_to_utc(res.et[len(t_entry) - 1]),
         "landing_utc": spice_kernels.et_to_utc(res.et[-1]),
         "time_of_flight_s": float(res.et[-1] - res.et[0]),

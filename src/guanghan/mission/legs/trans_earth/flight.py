@@ -1,0 +1,124 @@
+"""Trans-Earth leg: the return of :func:`~guanghan.gnc.trans_earth_return.fly_return` from a lunar
+parking orbit to the Earth entry interface, with the scenario's engines and the modules' masses.
+
+The start is the designed parking orbit (``[phases.parking_orbit]``), given elements
+(``[phases.initial_orbit]`` at ``start_utc``), or the previous leg's final state (Moon-centred,
+before TEI-1). The stack's mass is the sum of its modules' current masses (flowing from the previous
+legs, or ``start_propellant_kg`` for a leg whose predecessors are not simulated); the returner's is
+the sum of its own modules. The leg ends with the returner at the entry interface (Earth-centred
+J2000). Figures keep the keys ``tei.delta_v_m_s`` and ``return.mcc_delta_v_m_s``; the others go
+under the phase name (``trans_earth.tei2_duration_s``). A targeting failure is logged as
+``guidance_failure`` and ends the mission there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from guanghan.dynamics.state import SpacecraftState
+from guanghan.environment import time_scales
+from guanghan.errors import GuidanceFailure, InputError
+from guanghan.gnc.parking_orbit_design import design_parking_orbit
+from guanghan.gnc.return_plan import ReturnProblem
+from guanghan.gnc.trans_earth_return import fly_return
+from guanghan.mission.event_log import EventLog
+from guanghan.mission.initial_conditions import state_from_orbit
+from guanghan.mission.leg import LegContext, PhaseResult
+from guanghan.mission.trajectory_table import SCHEMA, build_table
+
+#: figures kept under their own group (the mission's headline keys)
+_TOP_LEVEL = ("tei.delta_v_m_s", "return.mcc_delta_v_m_s")
+
+
+def _start(phase, ctx: LegContext, mass: float) -> SpacecraftState | None:
+    """The start state, or None when it is to be designed."""
+    if phase.parking_orbit is None and phase.initial_orbit is None:
+        previous = ctx.previous
+        tei1_et = time_scales.utc_to_et(phase.tei_1.utc)
+        if previous is None or previous.body != "MOON" or previous.et >= tei1_et:
+            got = "nothing" if previous is None else f"a {previous.body}-centred state at {previous.utc}"
+            raise ctx.error(f"needs [phases.parking_orbit] or [phases.initial_orbit], or a previous "
+                            f"phase ending about the Moon before TEI-1; the previous phase gives {got}",
+                            "parking_orbit")
+        return previous.to_frame("J2000").with_mass(mass)
+    if phase.initial_orbit is not None:
+        return state_from_orbit(phase.initial_orbit, time_scales.utc_to_et(phase.start_utc), mass)
+    return None
+
+
+def fly(phase, ctx: LegContext) -> PhaseResult:
+    """Plan and fly the return of ``phase``; the result ends at the entry interface."""
+    scenario = ctx.scenario
+    stack_kg = ctx.vehicle_mass_kg(phase.vehicle)
+    returner_kg = ctx.vehicle_mass_kg(phase.separation.returner_vehicle)
+    site = scenario.sites[phase.site]
+    problem = ReturnProblem.resolve(phase, ctx.engines(phase.vehicle), stack_kg - returner_kg,
+                                    returner_kg, site.lat_deg, site.lon_deg)
+    start = _start(phase, ctx, stack_kg)
+    log = EventLog()
+    try:
+        if start is None:
+            p = phase.parking_orbit
+            try:
+                start = design_parking_orbit(problem, altitude_km=p.altitude_km,
+                                             inclination_deg=p.inclination_deg, lead_s=p.lead_s)
+            except InputError as exc:
+                raise ctx.scenario_error(exc, "parking_orbit") from None
+        try:
+            res = fly_return(problem, start)
+        except InputError as exc:
+            raise ctx.scenario_error(exc, "initial_orbit" if exc.quantity == "start" else "") from None
+    except GuidanceFailure as exc:
+        et = start.et if start is not None else time_scales.utc_to_et(phase.tei_1.utc)
+        log.add(et, phase.name, "guidance_failure", {"phase": exc.phase, "reason": exc.reason})
+        final = start or SpacecraftState(et, np.zeros(3), np.zeros(3), stack_kg, "J2000", "MOON")
+        return PhaseResult(phase.name, final, log, {}, SCHEMA.empty_table(), aborted=exc.reason,
+                           leg_type=phase.type)
+    for e in res.events:
+        log.add(e["et"], phase.name, e["event"], e.get("details", {}))
+    summary = _summary(phase.name, res.figures)
+    summary[f"{phase.name}.start_utc"] = time_scales.et_to_utc(start.et)
+    table = pa.concat_tables([_table(phase.name, t, phase.output_step_s) for t in res.trajectory])
+    orbiter = pa.concat_tables([_table(f"{phase.name}_orbiter", t, phase.output_step_s)
+                                for t in res.orbiter_trajectory])
+    final = SpacecraftState(res.entry_et, np.asarray(res.r_entry_j2000), np.asarray(res.v_entry_j2000),
+                            returner_kg, "J2000", "EARTH")
+    fm = phase.force_models
+    meta = {"force_model": (f"Moon GRGM1200A {fm.lunar_degree}x{fm.lunar_degree} + Earth + Sun inside "
+                            f"{fm.soi_radius_km:.0f} km of the Moon; Earth EGM96 {fm.earth_degree}x"
+                            f"{fm.earth_degree} + Moon + Sun outside"),
+            "burns": {k: _burn_text(b) for k, b in res.burns.items() if b is not None}}
+    return PhaseResult(phase.name, final, log, summary, table, meta, series={"orbiter": orbiter},
+                       module_masses=_module_masses(phase, ctx, res.figures["return.final_orbiter_mass_kg"]),
+                       leg_type=phase.type)
+
+
+def _module_masses(phase, ctx: LegContext, final_orbiter_kg: float) -> dict[str, float]:
+    """Module masses after the return: the propellant burnt comes out of the module whose engines
+    flew it (all burns of the return are on the orbiter's engines)."""
+    modules = ctx.scenario.vehicles[phase.vehicle].modules
+    returner = set(ctx.scenario.vehicles[phase.separation.returner_vehicle].modules)
+    burner = phase.tei_1.engine.split(".", 1)[0]
+    others = [m for m in modules if m not in returner]
+    out = {m: ctx.masses[m] for m in others}
+    out[burner] -= sum(out.values()) - final_orbiter_kg
+    return out
+
+
+def _summary(name: str, figures: dict) -> dict:
+    """The headline keys as they are; ``group.quantity`` → ``<phase>.group_quantity``."""
+    return {key if key in _TOP_LEVEL else f"{name}.{key.replace('.', '_')}": value
+            for key, value in figures.items()}
+
+
+def _table(phase_name: str, traj, step_s: float) -> pa.Table:
+    """Sampled trajectory leg; near the Moon at most 60 s apart, so low orbits keep their shape."""
+    step = min(step_s, 60.0) if traj.body == "MOON" else step_s
+    ets, states = traj.sample(step)
+    return build_table(phase_name, traj.body, ets, states)
+
+
+def _burn_text(burn) -> dict:
+    return {"start_utc": time_scales.et_to_utc(burn.start_et), "duration_s": float(burn.duration_s),
+            "thrust_n": float(burn.thrust_n), "isp_s": float(burn.isp_s), "direction": burn.direction}
