@@ -194,7 +194,7 @@ def test_field_truncated_rejects_growth():
 
 def test_cache_dir_env(monkeypatch, tmp_path):
     monkeypatch.setenv("GUANGHAN_CACHE_DIR", str(tmp_path))
-    assert gf.cache_dir() == tmp_path
+    assert gf.cache_dir() == tmp_path             # re-exported from environment.cache_files
     monkeypatch.delenv("GUANGHAN_CACHE_DIR")
     assert "guanghan" in str(gf.cache_dir()).lower()
 

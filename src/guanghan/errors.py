@@ -76,6 +76,10 @@ class PropagationError(GuanghanError):
     """The integrator could not continue (step size underflow, too many steps, surface impact)."""
 
 
+class RunLimitExceeded(GuanghanError):
+    """A leg used up its wall-time or step budget (:mod:`guanghan.run_limits`): a mission failure."""
+
+
 class GuidanceFailure(GuanghanError):
     """A guidance law found no solution; the runner logs it as a ``guidance_failure`` event."""
 

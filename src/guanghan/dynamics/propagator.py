@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from guanghan import run_limits
 from guanghan.dynamics import dop853
 from guanghan.dynamics.events import Detector, Event, EventEnvironment, find_events
 from guanghan.dynamics.forces import ForceModel
@@ -99,6 +100,7 @@ def propagate(state: SpacecraftState, end_et: float, model: ForceModel,
             status, n, h = dop853.integrate(fd, tau, y, tau_end, tolerances.rtol, atol, h,
                                             tolerances.max_step_s, True, t_out, y_out, k_out, n_eval)
             total += n
+            run_limits.charge(n)
             if n > 0:
                 taus.append(t_out[1:n + 1])
                 ys.append(y_out[1:n + 1])

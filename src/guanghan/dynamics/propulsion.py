@@ -25,9 +25,11 @@ from guanghan.environment.constants import STANDARD_GRAVITY as G0
 class Engine(ConfigModel):
     """A set of ``count`` identical engines: thrust per engine (N), Isp (s)."""
 
-    thrust_n: float = Field(gt=0)
-    isp_s: float = Field(gt=0)
-    count: int = Field(default=1, ge=1)
+    thrust_n: float = Field(gt=0, le=1e8, description="an engine's thrust: positive, below 1e8 N "
+                            "(about three Saturn V first stages)")
+    isp_s: float = Field(ge=1, le=1e4, description="a specific impulse between 1 s (cold gas is ~70 s) "
+                         "and 1e4 s (ion engines)")
+    count: int = Field(default=1, ge=1, le=100, description="engines fired together: 1 to 100")
 
     @property
     def total_thrust_n(self) -> float:

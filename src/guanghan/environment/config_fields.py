@@ -38,13 +38,32 @@ def check_et_in_span(et: float, field: str | None = None, value: Any = UNSET) ->
         fail(f"epoch outside the ephemeris span: {text}", field, value)
 
 
+_OFFSET_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)([+-]\d{2}:\d{2})$")
+
+
 def _datetime_to_utc_text(value: Any) -> Any:
+    """A TOML date-time, or a string with an explicit UTC offset (``+08:00``), as ``…Z`` text."""
+    if isinstance(value, str) and _OFFSET_RE.match(value) and ":60" not in value:
+        try:
+            value = _dt.datetime.fromisoformat(value)
+        except ValueError as exc:
+            fail(f"malformed date-time: {exc}")
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             fail("a date-time needs an explicit UTC offset; write it as \"YYYY-MM-DDTHH:MM:SSZ\"")
         utc = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
         return utc.isoformat() + "Z"
     return value
+
+
+def _check_leap_second(text: str, et: float) -> None:
+    """A ``:60`` second must be a leap second of the leap-seconds kernel (the next day's 00:00:00
+    then comes one second after it); elsewhere SPICE would silently read it as that 00:00:00."""
+    day = _dt.date.fromisoformat(text[:10]) + _dt.timedelta(days=1)
+    leap_start = spice_kernels.utc_to_et(f"{day.isoformat()}T00:00:00") - 1.0
+    if abs(leap_start + (float(text[17:-1]) - 60.0) - et) > 1e-6:
+        fail(f"{text[:10]} ends without a leap second (leap seconds are inserted on the dates the "
+             "IERS announces; this one is not in the leap-seconds kernel)")
 
 
 def utc_text_to_et(text: str) -> float:
@@ -56,9 +75,12 @@ def utc_text_to_et(text: str) -> float:
     except ValueError as exc:
         fail(f"malformed UTC: {exc}")
     try:
-        return spice_kernels.utc_to_et(text)
+        et = spice_kernels.utc_to_et(text)
     except ValueError as exc:
         fail(f"malformed UTC: {exc}")
+    if text[17:19] == "60":
+        _check_leap_second(text, et)
+    return et
 
 
 def _check_utc(text: str) -> str:

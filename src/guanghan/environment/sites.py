@@ -21,4 +21,6 @@ class Site(ConfigModel):
     body: Literal["MOON", "EARTH"]
     lat_deg: float = Field(ge=-90, le=90)
     lon_deg: Longitude
-    altitude_m: float = 0.0
+    altitude_m: float = Field(default=0.0, ge=-20_000, le=20_000, description=(
+        "a surface height within ±20 km of the reference (the Moon spans -9.1 to +10.8 km, the Earth "
+        "-11 to +8.8 km)"))

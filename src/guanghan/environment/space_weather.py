@@ -105,8 +105,11 @@ def _as_datetime(utc: str | dt.datetime | dt.date) -> dt.datetime:
             utc.astimezone(dt.timezone.utc).replace(tzinfo=None)
     if isinstance(utc, dt.date):
         return dt.datetime(utc.year, utc.month, utc.day)
+    text = str(utc).strip()
+    if text[17:19] == "60":                       # a leap second: still the same UTC day
+        text = text[:17] + "59.999999" + ("Z" if text.endswith("Z") else "")
     try:
-        parsed = dt.datetime.fromisoformat(str(utc).strip().replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"cannot read {utc!r} as an ISO-8601 UTC time") from None
     return _as_datetime(parsed)

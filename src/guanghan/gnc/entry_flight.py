@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from guanghan import run_limits
 from guanghan.dynamics import aerothermal
 from guanghan.dynamics.entry_kernels import height, planet_array
 from guanghan.dynamics.entry_track_kernels import aero_history_track, aero_track, integrate_track
@@ -296,11 +297,12 @@ def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
             return
         fl.append(hist, banks, dt)
         fl.x, fl.t, fl.bank = hist[-1].copy(), fl.t + dt * n, banks[-1]
+        run_limits.charge(n)
         if fl.t > settings.max_flight_s:
-            raise PropagationError(f"entry flight passed settings.max_flight_s = "
-                                   f"{settings.max_flight_s} s without reaching the drogue "
-                                   f"altitude ({gs.terminal_altitude_km} km): the capsule may "
-                                   "have skipped out; check the interface flight-path angle")
+            raise PropagationError(f"the capsule did not come down to the drogue altitude "
+                                   f"({gs.terminal_altitude_km} km) within {settings.max_flight_s:.0f} s "
+                                   f"of flight: it skipped out (entry too shallow or too fast) or "
+                                   f"is still climbing at {height(fl.x, *ab) / 1e3:.0f} km")
 
 
 def simulate_entry(entry: SpacecraftState, vehicle: EntryVehicle, target: Site,

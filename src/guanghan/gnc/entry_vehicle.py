@@ -27,18 +27,21 @@ class Capsule(ConfigModel):
     """Return-capsule aerodynamics: reference area (m²), trim L/D, nose radius (m), Cd against Mach,
     maximum bank rate (deg/s)."""
 
-    reference_area_m2: float = Field(gt=0)
-    lift_to_drag: float = Field(gt=0)
-    nose_radius_m: float = Field(gt=0)
+    reference_area_m2: float = Field(gt=0, le=1e3, description="a capsule cross-section below 1,000 m²")
+    lift_to_drag: float = Field(gt=0, le=1.0, description=(
+        "a trimmed capsule's L/D: positive (lift is what the guidance steers) and at most 1 (capsules "
+        "fly 0.2-0.4; above 1 is a lifting body this model does not describe)"))
+    nose_radius_m: float = Field(ge=0.01, le=50.0, description="a nose radius of 1 cm to 50 m")
     cd_mach: list[list[float]] = Field(min_length=1)     # [[Mach, Cd], ...], Mach increasing
-    max_bank_rate_deg_s: float = Field(default=20.0, gt=0)
+    max_bank_rate_deg_s: float = Field(default=20.0, gt=0, le=90.0, description="a bank rate up to 90 deg/s")
 
     @model_validator(mode="after")
     def _check_table(self) -> "Capsule":
         mach = [row[0] for row in self.cd_mach]
         if any(len(row) != 2 for row in self.cd_mach) or any(b <= a for a, b in zip(mach, mach[1:])) \
-                or any(row[1] <= 0 for row in self.cd_mach):
-            fail("needs [Mach, Cd] pairs with Mach increasing and Cd > 0", "cd_mach", self.cd_mach)
+                or any(not 0 < row[1] <= 5 for row in self.cd_mach) or mach[0] < 0 or mach[-1] > 100:
+            fail("needs [Mach, Cd] pairs with Mach increasing within [0, 100] and 0 < Cd <= 5",
+                 "cd_mach", self.cd_mach)
         return self
 
 

@@ -34,12 +34,14 @@ from guanghan.errors import InputError
 class ParachuteSystem(ConfigModel):
     """Canopies and wind: altitudes (km, geodetic), drag areas CdA (m²), wind (m/s, east/north)."""
 
-    drogue_altitude_km: float = Field(gt=0)
-    drogue_cd_area_m2: float = Field(gt=0)
-    main_altitude_km: float = Field(gt=0)
-    main_cd_area_m2: float = Field(gt=0)
-    wind_east_m_s: float = 0.0
-    wind_north_m_s: float = 0.0
+    drogue_altitude_km: float = Field(gt=0, le=50.0, description="a canopy opens below 50 km")
+    drogue_cd_area_m2: float = Field(ge=0.01, le=1e4, description=(
+        "a drag area of 0.01 to 1e4 m² (Apollo's three mains: ~2,000 m²)"))
+    main_altitude_km: float = Field(gt=0, le=50.0, description="a canopy opens below 50 km")
+    main_cd_area_m2: float = Field(ge=0.01, le=1e4, description=(
+        "a drag area of 0.01 to 1e4 m² (Apollo's three mains: ~2,000 m²)"))
+    wind_east_m_s: float = Field(default=0.0, ge=-100.0, le=100.0, description="a wind within ±100 m/s")
+    wind_north_m_s: float = Field(default=0.0, ge=-100.0, le=100.0, description="a wind within ±100 m/s")
 
     @model_validator(mode="after")
     def _check_order(self) -> "ParachuteSystem":

@@ -40,9 +40,10 @@ from guanghan.gnc.return_plan import ReturnProblem
 class ParkingOrbit(ConfigModel):
     """A circular lunar orbit designed so that TEI at the published epochs reaches the target."""
 
-    altitude_km: float = Field(gt=0)
+    altitude_km: float = Field(ge=20, le=5000, description=(
+        "a designed parking orbit of 20 to 5,000 km (below 20 km it meets the terrain)"))
     inclination_deg: float | None = Field(default=None, ge=0, le=180)   # to the lunar equator
-    lead_s: float = Field(default=600.0, gt=0)     # the leg starts this long before TEI-1
+    lead_s: float = Field(default=600.0, gt=0, le=86_400.0)   # the leg starts this long before TEI-1
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from typing import Callable
 
 import numpy as np
 
+from guanghan import run_limits
 from guanghan.dynamics.powered_descent_dynamics import LanderDynamics, SiteFrame
 from guanghan.dynamics.propulsion import delta_v_from_masses
 from guanghan.dynamics.state import SpacecraftState
@@ -352,6 +353,7 @@ class _Loop:
                 self.d_cmd = _unit(thrust)
                 throttle = min(max(mag / lander.max_thrust_n, lander.min_throttle), 1.0)
             m_before = float(self.dyn.y[6])
+            run_limits.charge(1)
             frac = self.dyn.step(dt, throttle, self.d_cmd, self.ground_under(self.dyn.y[0:3]))
             self.ground_m = self.ground_under(self.dyn.y[0:3])
             step = frac * dt

@@ -34,8 +34,8 @@ class BurnPlan(ConfigModel):
 
     utc: UtcText
     engine: str
-    duration_guess_s: float = Field(gt=0)
-    published_duration_s: float | None = Field(default=None, gt=0)  # reported: the stack mass it implies
+    duration_guess_s: float = Field(gt=0, le=86_400.0, description="a burn shorter than a day")
+    published_duration_s: float | None = Field(default=None, gt=0, le=86_400.0)  # reported: the stack mass it implies
 
 
 class Midcourse(ConfigModel):
@@ -48,7 +48,7 @@ class Midcourse(ConfigModel):
 class Separation(ConfigModel):
     """Returner separation at a geodetic altitude on the way in; the returner flies on to the EI."""
 
-    altitude_km: float = Field(gt=0)
+    altitude_km: float = Field(gt=0, le=100_000.0, description="a separation below 100,000 km altitude")
     returner_vehicle: str
 
 
@@ -56,21 +56,22 @@ class OrbiterDivert(ConfigModel):
     """The orbiter's burn after separation, raising its perigee clear of the atmosphere."""
 
     engine: str
-    min_perigee_altitude_km: float = Field(gt=0)
-    delay_s: float = Field(default=60.0, ge=0)
-    margin_km: float = Field(default=50.0, ge=0)
+    min_perigee_altitude_km: float = Field(gt=0, le=100_000.0)
+    delay_s: float = Field(default=60.0, ge=0, le=86_400.0)
+    margin_km: float = Field(default=50.0, ge=0, le=10_000.0)
 
 
 class EntryAim(ConfigModel):
     """Entry-interface aim: altitude, flight-path angle, epoch (soft) and downrange band (soft)."""
 
     utc: UtcText
-    altitude_km: float = Field(default=120.0, gt=0)
-    fpa_deg: float = Field(gt=-90)
+    altitude_km: float = Field(default=120.0, ge=80.0, le=200.0, description=(
+        "an entry interface between 80 and 200 km (conventionally 120-122 km: the sensible atmosphere)"))
+    fpa_deg: float = Field(gt=-45, description="an entry steeper than -45 deg is not a guided entry")
     fpa_reference: Literal["relative", "inertial"] = "relative"
-    downrange_min_km: float = Field(ge=0)
-    downrange_max_km: float = Field(gt=0)
-    epoch_weight_s: float = Field(default=60.0, gt=0)
+    downrange_min_km: float = Field(ge=0, le=20_000.0, description="at most half the Earth's circumference")
+    downrange_max_km: float = Field(gt=0, le=20_000.0, description="at most half the Earth's circumference")
+    epoch_weight_s: float = Field(default=60.0, gt=0, le=86_400.0)
 
     @model_validator(mode="after")
     def _check_band(self) -> "EntryAim":
@@ -104,7 +105,7 @@ class ReturnPlan(ConfigModel):
     entry_target: EntryAim
     execution_errors: ExecutionErrors = ExecutionErrors()
     force_models: ReturnForceModels = ReturnForceModels()
-    tei2_periapsis_altitude_km: float = Field(default=230.0, gt=0)   # design guess of the departure
+    tei2_periapsis_altitude_km: float = Field(default=230.0, ge=20.0, le=5000.0)   # design guess
 
     @model_validator(mode="after")
     def _check_plan(self) -> "ReturnPlan":

@@ -29,6 +29,15 @@ from guanghan.errors import InputError, ScenarioError
 from guanghan.mission.event_log import EventLog
 
 
+class LegLimits(ConfigModel):
+    """Work a leg may do before it is ended as a mission failure (:mod:`guanghan.run_limits`)."""
+
+    max_wall_s: float = Field(default=1800.0, ge=1.0, le=86_400.0, description=(
+        "a leg's wall-time budget: 1 s to 1 day (default 30 min, ~20x the slowest packaged leg)"))
+    max_steps: int = Field(default=20_000_000, ge=100, le=1_000_000_000, description=(
+        "a leg's budget of integration steps: 100 to 1e9 (default 2e7)"))
+
+
 class PhaseConfig(ConfigModel):
     """What every phase of a scenario has: its leg type, a unique name (the prefix of its summary
     keys), the vehicle that flies it, an optional start epoch, and, for a leg whose predecessors are
@@ -39,6 +48,7 @@ class PhaseConfig(ConfigModel):
     vehicle: str
     start_utc: UtcText | None = None
     start_propellant_kg: dict[str, float] | None = None
+    limits: LegLimits = LegLimits()
 
     #: summary-key groups the leg writes besides its own name (e.g. ``entry``, ``earth_landing``)
     summary_groups: ClassVar[tuple[str, ...]] = ()
@@ -66,6 +76,12 @@ class PhaseConfig(ConfigModel):
 
     def check_standalone(self, where: str) -> None:
         """Fail if this phase cannot start without a previous leg (it is the first phase)."""
+
+    def data_needs(self, scenario, index: int) -> list[tuple[str, float, float, str, object, str]]:
+        """Data this phase needs before it runs: (source, ET from, ET to, field relative to the
+        phase, value, hint) for :func:`guanghan.environment.data_spans.require`. Planetary
+        ephemeris and lunar orientation are checked on every UTC field already."""
+        return []
 
 
 def need(name: str, defined: dict, what: str, field: str) -> None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from guanghan import run_limits
+from guanghan.errors import RunLimitExceeded
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.leg import LEGS, LegContext, PhaseResult
 from guanghan.mission.trajectory_table import SCHEMA, with_segments
@@ -102,7 +104,13 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
             progress(phase.name, i, n)
         for module, kg in (phase.start_propellant_kg or {}).items():
             masses[module] = scenario.modules[module].dry_mass_kg + kg
-        result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses)))
+        try:
+            with run_limits.budget(f"leg {phase.name}", phase.limits.max_wall_s, phase.limits.max_steps):
+                result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses)))
+        except RunLimitExceeded as exc:
+            et = state.et if state is not None else scenario.epoch_et
+            result = PhaseResult(phase.name, state, EventLog(), {}, SCHEMA.empty_table(), aborted=str(exc))
+            result.events.add(et, phase.name, "run_limit_exceeded", {"reason": str(exc)})
         result.leg_type = result.leg_type or phase.type
         results.append(result)
         log.extend(result.events)
@@ -111,7 +119,8 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         state = result.final_state
         if result.aborted is not None:
             skipped = [p.name for p in scenario.phases[i + 1:]]
-            log.add(state.et, phase.name, "mission_aborted", {"reason": result.aborted,
+            et = state.et if state is not None else scenario.epoch_et
+            log.add(et, phase.name, "mission_aborted", {"reason": result.aborted,
                                                                "phases_not_flown": skipped})
             summary["mission.aborted_in_phase"] = phase.name
             status, failed_leg, reason = "failed", phase.name, result.aborted

@@ -38,7 +38,7 @@ from pydantic import AfterValidator, Field, PrivateAttr, ValidationError, create
 
 from guanghan.config_model import ConfigModel, fail
 from guanghan.dynamics.propulsion import Engine
-from guanghan.environment import spice_kernels
+from guanghan.environment import data_spans, spice_kernels
 from guanghan.environment.config_fields import UtcText, check_et_in_span
 from guanghan.environment.sites import Site
 from guanghan.errors import ScenarioError
@@ -60,7 +60,7 @@ class MissionInfo(ConfigModel):
     name: str = Field(min_length=1)
     description: str = ""
     epoch_utc: UtcText
-    launch_mass_kg: float | None = Field(default=None, gt=0)
+    launch_mass_kg: float | None = Field(default=None, gt=0, le=1e7, description="a launch mass: below 1e7 kg")
 
 
 class Environment(ConfigModel):
@@ -91,8 +91,9 @@ class Environment(ConfigModel):
 class Module(ConfigModel):
     """A separable spacecraft module (orbiter, lander, ...) with its propellant and engines."""
 
-    dry_mass_kg: float = Field(gt=0)
-    propellant_kg: float = Field(ge=0)
+    dry_mass_kg: float = Field(ge=0.1, le=1e7, description=(
+        "a spacecraft module: 0.1 kg to 1e7 kg (ten times the heaviest vehicle flown)"))
+    propellant_kg: float = Field(ge=0, le=1e7, description="a propellant load below 1e7 kg")
     engines: dict[str, Engine] = {}
 
     @property
@@ -104,7 +105,7 @@ class Module(ConfigModel):
 class Vehicle(ConfigModel):
     """A stack of modules flying together; its mass is the sum of theirs."""
 
-    srp_area_m2: float = Field(gt=0)
+    srp_area_m2: float = Field(gt=0, le=1e4, description="a cross-section below 1e4 m² (100 m × 100 m)")
     srp_reflectivity: float = Field(ge=1, le=2)
     modules: list[str] = Field(min_length=1)
 
@@ -117,7 +118,7 @@ class ValidationTarget(ConfigModel):
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
     published: float | UtcText          # a UTC epoch compares in seconds (tolerance in s)
-    tolerance: float = Field(gt=0)
+    tolerance: float = Field(gt=0, allow_inf_nan=False)
     source: str = Field(min_length=1)
     note: str = ""
 
@@ -171,6 +172,12 @@ class Scenario(ConfigModel):
                 end_et = spice_kernels.utc_to_et(start_utc) + phase.duration_h * 3600.0
                 check_et_in_span(end_et, f"phases[{i}].duration_h", phase.duration_h)
         self.phases[0].check_standalone("phases[0]")
+        for i, phase in enumerate(self.phases):
+            for source, et0, et1, field, value, hint in phase.data_needs(self, i):
+                try:
+                    data_spans.require(source, et0, et1, hint)
+                except data_spans.DataSpanError as exc:
+                    fail(str(exc), f"phases[{i}].{field}", value)
         groups = seen | {g for p in self.phases for g in p.summary_groups}
         for i, row in enumerate(self.validation):
             if row.phase not in groups:

@@ -84,6 +84,27 @@ def _join(base: str, extra: str | None) -> str:
     return extra if not base else base + ("" if extra.startswith("[") else ".") + extra
 
 
+def _field_description(root: type[BaseModel], loc: tuple) -> str | None:
+    """The ``description`` (the reason for its bounds) of the field at ``loc`` in ``root``; list
+    indices, dict keys and phase type tags along the path are stepped over."""
+    model, info = root, None
+    for item in loc:
+        if not isinstance(item, str) or model is None:
+            continue
+        if item in model.model_fields:
+            info = model.model_fields[item]
+            model = next(iter(_models_in(info.annotation)), None)
+        elif item in LEGS:
+            model = LEGS[item].config
+    return info.description if info is not None else None
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for a in typing.get_args(annotation) for m in _models_in(a)]
+
+
 def _reason(err: dict, field: str, root: type[BaseModel]) -> str:
     kind, ctx = err["type"], err.get("ctx", {})
     unit = _unit_of(field.rsplit(".", 1)[-1])
@@ -91,7 +112,8 @@ def _reason(err: dict, field: str, root: type[BaseModel]) -> str:
     bounds = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {ge}",
               "less_than": "less than {lt}", "less_than_equal": "at most {le}"}
     if kind in bounds:
-        return "must be " + bounds[kind].format(**ctx) + u
+        why = _field_description(root, tuple(err["loc"]))
+        return "must be " + bounds[kind].format(**ctx) + u + (f": {why}" if why else "")
     if kind == "extra_forbidden":
         key = field.rsplit(".", 1)[-1]
         return _wrong_unit_hint(key, root) or f"unknown key `{key}` (check the spelling in the schema)"

@@ -8,11 +8,14 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from guanghan.config_model import ConfigModel, fail
-from guanghan.environment.config_fields import Longitude, UtcText
+from guanghan.environment.config_fields import Longitude, UtcText, utc_text_to_et
 from guanghan.gnc.entry_guidance import GuidanceSettings
 from guanghan.gnc.entry_vehicle import Capsule
 from guanghan.gnc.parachute import ParachuteSystem
 from guanghan.mission.leg import PhaseConfig
+
+MIN_ENTRY_SPEED_M_S = 6_000.0     # m/s: below, not an entry from orbit
+MAX_ENTRY_SPEED_M_S = 16_000.0    # m/s: above, a fast hyperbolic entry this model is not checked for
 
 
 class EntryInterface(ConfigModel):
@@ -28,19 +31,34 @@ class EntryInterface(ConfigModel):
     inertial: bool = True               # speed/FPA/azimuth inertial (True) or Earth-relative
 
     @model_validator(mode="after")
-    def _check_altitude(self) -> "EntryInterface":
-        if self.altitude_km <= 0:
-            fail("the entry interface is at or below the Earth's surface: give an altitude > 0 km "
-                 "(typically 120 km)", "altitude_km", self.altitude_km)
+    def _check_state(self) -> "EntryInterface":
+        if not 80.0 <= self.altitude_km <= 200.0:
+            fail("an entry interface lies between 80 and 200 km, where the sensible atmosphere begins "
+                 "(conventionally 120-122 km)", "altitude_km", self.altitude_km)
+        if self.speed_m_s < MIN_ENTRY_SPEED_M_S:
+            fail(f"below {MIN_ENTRY_SPEED_M_S:.0f} m/s this is not an entry from orbit (circular speed "
+                 "at 120 km is ~7,800 m/s; lunar return ~11,000 m/s)", "speed_m_s", self.speed_m_s)
+        if self.speed_m_s > MAX_ENTRY_SPEED_M_S:
+            fail(f"above {MAX_ENTRY_SPEED_M_S:.0f} m/s the entry is strongly hyperbolic (escape speed at "
+                 "120 km is ~11,100 m/s; the fastest returns flown, Stardust, entered at 12,900 m/s)",
+                 "speed_m_s", self.speed_m_s)
+        if self.fpa_deg >= 0.0:
+            fail("a climbing or level state is not an entry: the flight-path angle must be below 0 deg "
+                 "(skip entries use about -5 to -7 deg)", "fpa_deg", self.fpa_deg)
+        if self.fpa_deg < -45.0:
+            fail("an entry steeper than -45 deg is a ballistic impact, not a guided entry",
+                 "fpa_deg", self.fpa_deg)
         return self
 
 
 class AtmosphereDrivers(ConfigModel):
     """NRLMSIS drivers; omitted values come from the space-weather table of the entry day."""
 
-    f107_sfu: float | None = Field(default=None, gt=0)
-    f107a_sfu: float | None = Field(default=None, gt=0)
-    ap: float | None = Field(default=None, ge=0)
+    f107_sfu: float | None = Field(default=None, ge=50, le=500, description=(
+        "a solar radio flux of 50-500 sfu (observed: ~63 at solar minimum to ~370 at the 1989 peak)"))
+    f107a_sfu: float | None = Field(default=None, ge=50, le=500, description=(
+        "a solar radio flux of 50-500 sfu (observed: ~63 at solar minimum to ~370 at the 1989 peak)"))
+    ap: float | None = Field(default=None, ge=0, le=400, description="the Ap index runs from 0 to 400")
 
 
 class EarthEntryConfig(PhaseConfig):
@@ -56,8 +74,8 @@ class EarthEntryConfig(PhaseConfig):
     parachutes: ParachuteSystem
     guidance: GuidanceSettings = GuidanceSettings()
     atmosphere: AtmosphereDrivers = AtmosphereDrivers()
-    max_g: float = Field(default=10.0, gt=0)
-    step_s: float = Field(default=0.5, gt=0, le=5)
+    max_g: float = Field(default=10.0, ge=1.0, le=100.0, description="a load limit of 1 to 100 g")
+    step_s: float = Field(default=0.5, ge=0.01, le=5, description="an integration step of 0.01 to 5 s")
     start_utc: None = None                      # the entry starts at its interface epoch
 
     summary_groups: ClassVar[tuple[str, ...]] = ("entry", "earth_landing")
@@ -75,6 +93,33 @@ class EarthEntryConfig(PhaseConfig):
                 fail(f"is set from {source}; remove it", f"guidance.{derived}",
                      getattr(self.guidance, derived))
         return self
+
+    def check_references(self, scenario, where: str) -> None:
+        super().check_references(scenario, where)
+        mass = scenario.vehicle_mass_kg(self.vehicle)
+        cd = max(row[1] for row in self.capsule.cd_mach)
+        beta = mass / (cd * self.capsule.reference_area_m2)
+        if not 10.0 <= beta <= 5000.0:
+            fail(f"the {self.vehicle!r} vehicle ({mass:g} kg) on {self.capsule.reference_area_m2:g} m² has a "
+                 f"ballistic coefficient of {beta:.3g} kg/m²; entry capsules fly 10-5,000 kg/m² (Apollo "
+                 "~400, Chang'e-5 ~200)", f"{where}.capsule.reference_area_m2",
+                 self.capsule.reference_area_m2)
+
+    def data_needs(self, scenario, index: int) -> list:
+        if self.entry_interface is not None:
+            utc, field = self.entry_interface.utc, "entry_interface.utc"
+        else:                                   # chained: the previous leg's aim gives the epoch
+            aim = getattr(scenario.phases[index - 1], "entry_target", None) if index else None
+            if aim is None:
+                return []
+            utc, field = aim.utc, "entry_interface"
+        et = utc_text_to_et(utc)
+        needs = [("earth_orientation", et, et + 7200.0, field, utc, "the entry flies over the rotating Earth")]
+        atm = self.atmosphere
+        if atm.f107_sfu is None or atm.f107a_sfu is None or atm.ap is None:
+            needs.append(("space_weather", et, et, field, utc,
+                          "give [phases.atmosphere] f107_sfu, f107a_sfu and ap for an entry outside it"))
+        return needs
 
     def check_standalone(self, where: str) -> None:
         if self.entry_interface is None:

@@ -16,17 +16,19 @@ EVENT_KINDS = ("site_longitude", "periapsis", "apoapsis", "earth_occultation", "
 class Propagation(ConfigModel):
     """Integrator settings; the velocity tolerance is derived from ``atol_m`` by the engine."""
 
-    rtol: float = Field(default=1e-11, gt=0, lt=1)
-    atol_m: float = Field(default=1e-4, gt=0)
-    max_step_s: float = Field(default=600.0, gt=0)
+    rtol: float = Field(default=1e-11, ge=1e-14, le=1e-3, description=(
+        "a relative tolerance between 1e-14 (double precision) and 1e-3 (looser is not an orbit)"))
+    atol_m: float = Field(default=1e-4, ge=1e-9, le=1e3, description="an absolute tolerance of 1 nm to 1 km")
+    max_step_s: float = Field(default=600.0, ge=1e-3, le=86_400.0, description="a step cap of 1 ms to 1 day")
 
 
 class LunarOrbitCoastConfig(PhaseConfig):
     """Unpowered flight about the Moon; logs passes over ``site`` and the listed events."""
 
     type: Literal["lunar_orbit_coast"]
-    duration_h: float = Field(gt=0)
-    output_step_s: float = Field(default=60.0, gt=0)
+    duration_h: float = Field(gt=0, le=8760.0, description=(
+        "a coast of at most a year; longer studies belong to a propagation script"))
+    output_step_s: float = Field(default=60.0, ge=0.1, le=86_400.0, description="an output step of 0.1 s to 1 day")
     propagation: Propagation = Propagation()
     initial_orbit: InitialOrbit | None = None
     initial_state: InitialState | None = None

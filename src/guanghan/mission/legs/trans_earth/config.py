@@ -23,7 +23,7 @@ class TransEarthConfig(PhaseConfig, ReturnPlan):
     site: str
     parking_orbit: ParkingOrbit | None = None
     initial_orbit: InitialOrbit | None = None
-    output_step_s: float = Field(default=300.0, gt=0)
+    output_step_s: float = Field(default=300.0, ge=1.0, le=86_400.0, description="1 s to 1 day")
 
     summary_groups: ClassVar[tuple[str, ...]] = ("tei", "return")
     site_body: ClassVar[str] = "EARTH"
@@ -40,6 +40,11 @@ class TransEarthConfig(PhaseConfig, ReturnPlan):
             if utc_text_to_et(self.start_utc) >= utc_text_to_et(self.tei_1.utc):
                 fail(f"must come before TEI-1 ({self.tei_1.utc})", "start_utc", self.start_utc)
         return self
+
+    def data_needs(self, scenario, index: int) -> list:
+        tei1, entry = (utc_text_to_et(u) for u in (self.tei_1.utc, self.entry_target.utc))
+        return [("earth_orientation", tei1, entry + 86_400.0, "entry_target.utc", self.entry_target.utc,
+                 "the Earth-centred part of the return needs the Earth's orientation")]
 
     def check_standalone(self, where: str) -> None:
         if self.parking_orbit is None and self.initial_orbit is None:

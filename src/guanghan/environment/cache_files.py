@@ -1,0 +1,102 @@
+"""Guanghan's on-disk caches: where they live, and arrays saved with a checksum and verified on load.
+
+The cache folder is ``$GUANGHAN_CACHE_DIR`` or the user cache (``platformdirs``). A folder that
+cannot be written falls back to a temporary one, with a warning. An array is written through a
+temporary file and ``os.replace`` (so a killed writer leaves no half file under the real name),
+with a ``.sha256`` sidecar; :func:`load_verified` checks the file's size against its header and
+its SHA-256 against the sidecar (once per process and file), and reports a damaged or truncated
+file as missing so the caller rebuilds it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+
+def cache_dir() -> Path:
+    """Cache folder: ``$GUANGHAN_CACHE_DIR`` or ``platformdirs.user_cache_dir("guanghan")``."""
+    env = os.environ.get("GUANGHAN_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+    return Path(platformdirs.user_cache_dir("guanghan"))
+
+
+@functools.lru_cache(maxsize=4)
+def writable(folder: Path) -> Path:
+    """``folder`` if it can be created and written, else a temporary cache folder (with a warning)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".probe", delete=True)
+        probe.close()
+        return folder
+    except OSError as exc:
+        user = os.getuid() if hasattr(os, "getuid") else 0
+        fallback = Path(tempfile.gettempdir()) / f"guanghan-cache-{user}"
+        fallback.mkdir(parents=True, exist_ok=True)
+        warnings.warn(f"cache folder {folder} is not writable ({exc.strerror}); using {fallback}",
+                      RuntimeWarning, stacklevel=2)
+        return fallback
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_verified(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` (``.npy``) atomically, with its SHA-256 in ``path.sha256``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, array)
+        digest = _digest(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    sidecar = path.with_name(path.name + ".sha256")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=sidecar.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(digest + "\n")
+    os.replace(tmp, sidecar)
+    _verified.cache_clear()
+
+
+@functools.lru_cache(maxsize=16)
+def _verified(path: Path, mtime_ns: int, size: int) -> bool:
+    sidecar = path.with_name(path.name + ".sha256")
+    try:
+        expected = sidecar.read_text().strip()
+        arr = np.load(path, mmap_mode="r")
+        whole = arr.dtype.itemsize * arr.size
+    except (OSError, ValueError):
+        return False
+    return size >= whole and _digest(path) == expected
+
+
+def load_verified(path: Path) -> np.ndarray | None:
+    """The memory-mapped array at ``path`` if it is whole and matches its checksum; else None
+    (the damaged file and its sidecar are removed, so the caller rebuilds them)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if _verified(path, st.st_mtime_ns, st.st_size):
+        return np.load(path, mmap_mode="r")
+    for stale in (path, path.with_name(path.name + ".sha256")):
+        try:
+            stale.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return None
