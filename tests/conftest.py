@@ -1,5 +1,5 @@
 """Session fixtures: each full mission is flown once per test session and shared by every test
-that needs it (``ce5_run``, ``ce6_run``, ``ce5_return_run``)."""
+that needs it (``ce5_run``, ``ce6_run``)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,3 @@ def ce5_run():
 def ce6_run():
     """(scenario, RunResult) of the full Chang'e-6 mission."""
     return _fly("chang-e-6")
-
-
-@pytest.fixture(scope="session")
-def ce5_return_run():
-    """(scenario, RunResult) of the Chang'e-5 return and entry alone."""
-    return _fly("chang-e-5-return")
