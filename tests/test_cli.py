@@ -32,8 +32,8 @@ def ce5_dir(tmp_path_factory, ce5_run):
 def test_run_writes_the_outputs_and_the_results_contract(ce5_dir):
     assert sorted(p.name for p in ce5_dir.iterdir()) == [".guanghan-run", "events.json", "report.html",
                                                        "series", "summary.json", "trajectory.parquet"]
-    assert sorted(p.name for p in (ce5_dir / "series").iterdir()) == ["entry.entry.parquet",
-                                                                    "trans_earth.orbiter.parquet"]
+    assert {"entry.entry.parquet", "trans_earth.orbiter.parquet", "lunar_descent.descent.parquet"} <= \
+        {p.name for p in (ce5_dir / "series").iterdir()}
     events = json.loads((ce5_dir / "events.json").read_text())
     assert all(set(e) == {"utc", "phase", "event", "details"} for e in events)
     kinds = {e["event"] for e in events}
@@ -59,7 +59,8 @@ def test_run_writes_the_outputs_and_the_results_contract(ce5_dir):
     assert units["x_m"] == "m" and units["et_s"].startswith("s (TDB")
     assert str(table.schema.field("epoch").type) == "timestamp[ns, tz=UTC]"
     assert set(table.column("frame").to_pylist()) == {"J2000"}
-    assert set(table.column("phase").to_pylist()) == {"lunar_orbit_coast", "trans_earth", "entry"}
+    assert set(table.column("phase").to_pylist()) == {"lunar_orbit_coast", "lunar_descent", "trans_earth",
+                                                      "entry"}
     seg = table.column("segment").to_numpy()
     body = np.array(table.column("body").to_pylist())
     phase = np.array(table.column("phase").to_pylist())

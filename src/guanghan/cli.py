@@ -65,10 +65,12 @@ def _run(scenario):
 
         try:
             return run(scenario, progress=progress)
-        except ScenarioError as exc:
-            _fail(str(exc))
         except GuanghanError as exc:
-            _fail(f"run failed: {exc}", code=3)
+            failure = exc
+    # after the progress display has closed, so the message is the last line
+    if isinstance(failure, ScenarioError):
+        _fail(str(failure))
+    _fail(f"run failed: {failure}", code=3)
 
 
 def _version(value: bool):
@@ -171,6 +173,39 @@ def sources_command(key: str = typer.Argument(None, help="a source key such as C
         if not lines:
             _fail(f"no source {wanted}; `guanghan sources` lists them all")
     console.print("\n".join(lines), markup=False, highlight=False)
+
+
+@app.command("site")
+def site_command(scenario: str = typer.Argument(..., help="packaged scenario name or TOML file"),
+                 area: tuple[float, float, float, float] = typer.Option(
+                     ..., "--area", help="LAT1 LAT2 LON1 LON2 (deg; longitudes east-positive, the "
+                     "box runs eastward from LON1 to LON2)"),
+                 out: Path = typer.Option(Path("."), "--out", help="folder for the ranking files"),
+                 top: int = typer.Option(10, "--top", min=1, help="rows to print")):
+    """Rank candidate landing sites in a lat/lon box from the DEM, the Sun and the Earth."""
+    from guanghan.analysis.site_report import FLAT_RADIUS_KM, site_report
+
+    sc = _load(scenario)
+    try:
+        rep = site_report(sc, *area, out_dir=out)
+    except GuanghanError as exc:
+        _fail(str(exc))
+    table = Table(title=f"{sc.mission.name}: candidate sites at {rep.epoch_utc} "
+                        f"(stay {rep.stay_s / 3600:.1f} h)")
+    for col in ("lat °", "lon °", "slope °", "rough m", "Sun ° (min)", "Earth °", "score"):
+        table.add_column(col, justify="right")
+    for r in rep.candidates[:top]:
+        table.add_row(f"{r['lat_deg']:.3f}", f"{r['lon_deg']:.3f}", f"{r['slope_deg']:.2f}",
+                      f"{r['roughness_m']:.1f}", f"{r['sun_elevation_deg']:.1f} "
+                      f"({r['sun_elevation_min_deg']:.1f})", f"{r['earth_elevation_deg']:.1f}",
+                      f"{r['score']:.2f}")
+    console.print(table)
+    console.print(f"note: {rep.scale_note}", markup=False, highlight=False)
+    console.print(f"flat (DEM-scale slope < {rep.flat_slope_deg:g}°) within {FLAT_RADIUS_KM:.0f} km "
+                  f"of {rep.site_name} ({rep.site_lat_deg:.4f}°, {rep.site_lon_deg:.4f}°): "
+                  f"{100 * rep.flat_fraction:.1f} % of the area", markup=False, highlight=False)
+    console.print(f"{len(rep.candidates)} candidates written to {rep.parquet_path} "
+                  f"(map: {rep.map_path})", markup=False, highlight=False)
 
 
 def main():  # pragma: no cover - console entry point

@@ -89,9 +89,9 @@ class DescentProfile(ConfigModel):
     n_nodes: int = Field(default=40, ge=10, le=200, description="convex guidance nodes")
     braking_replan_s: float = Field(default=20.0, gt=0, le=120, description="re-plan period (s)")
     approach_replan_s: float = Field(default=4.0, gt=0, le=60, description="re-plan period (s)")
-    time_step_s: float = Field(default=0.1, gt=0, le=0.5, description=(
+    time_step_s: float = Field(default=0.1, ge=0.01, le=0.5, description=(
         "simulation/control step (s) after main braking"))
-    braking_time_step_s: float = Field(default=0.2, gt=0, le=1.0, description=(
+    braking_time_step_s: float = Field(default=0.2, ge=0.01, le=1.0, description=(
         "simulation/control step (s) in main braking (smooth thrust, ~700 s)"))
     terminal_max_tilt_deg: float = Field(default=20.0, gt=0, le=60, description=(
         "largest thrust tilt in hover, divert and vertical descent (deg)"))

@@ -1,0 +1,143 @@
+"""Configuration of the lunar-descent leg: separation, orbit lowering, the lander's descent design,
+sensors, guidance tunables and hazard detection, composed from the records of the physics
+(:mod:`guanghan.gnc.powered_descent_config`, :mod:`guanghan.gnc.descent_navigation`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, create_model, model_validator
+
+from guanghan.config_model import ConfigModel, fail
+from guanghan.environment.config_fields import UtcText
+from guanghan.gnc.descent_navigation import SensorConfig
+from guanghan.gnc.powered_descent_config import DescentProfile, LanderConfig
+from guanghan.mission.leg import PhaseConfig, need
+
+#: The lander's descent design: LanderConfig's fields (bounds and reasons declared there) without
+#: the engine and the dry mass, which come from the scenario's modules.
+LanderDesign = create_model(
+    "LanderDesign", __base__=ConfigModel, __doc__=(
+        "The lander's descent design (LanderConfig without engine and dry mass, which the leg takes "
+        "from the scenario's engine table and modules)."),
+    **{name: (f.annotation, f) for name, f in LanderConfig.model_fields.items()
+       if name not in ("engine", "dry_mass_kg")})
+
+
+class OrbitLowering(ConfigModel):
+    """Two retrograde burns putting periapsis at the descent start (see
+    :mod:`guanghan.gnc.orbit_lowering`)."""
+
+    periapsis_altitude_km: float = Field(gt=3, le=100, description=(
+        "height of the descent-start periapsis over the sphere through the landing site (km); "
+        "Chang'e: ~15 km. Below 3 km the DEM's relief up-range is not cleared"))
+    uprange_km: float = Field(gt=20, le=2000, description=(
+        "arc of the descent start up-range of the site along the ground track (km): the braking "
+        "arc's length (~660 km for a 3.7 t lander on 7,500 N from 15 km and 1.7 km/s)"))
+    min_delay_h: float = Field(default=1.0, ge=0, le=48, description=(
+        "earliest first lowering burn after the separation (h): checkout, separation distance"))
+    min_terrain_clearance_km: float = Field(default=2.0, ge=0, le=20, description=(
+        "least height over the DEM at the descent start (km); lower is refused"))
+    max_iterations: int = Field(default=12, ge=1, le=50, description="Newton iterations")
+
+
+class HazardDetection(ConfigModel):
+    """The hover-area terrain and the lidar hazard detection on it
+    (:func:`guanghan.gnc.hazard_detection.detect_hazards`)."""
+
+    site_class: Literal["mare", "highland"] = Field(description=(
+        "terrain class of the seeded synthetic hover-area terrain (crater and rock statistics)"))
+    seed: int = Field(ge=0, description="seed of the synthetic terrain and the lidar noise")
+    area_m: float = Field(default=200.0, ge=40, le=600, description=(
+        "side of the square synthetic terrain centred on the aim point (m)"))
+    resolution_m: float = Field(default=0.25, gt=0, le=0.5, description="terrain grid (m/px)")
+    divert_radius_m: float = Field(default=50.0, gt=0, le=250, description=(
+        "largest distance from the aim point of the site chosen at the hover (m): the divert "
+        "budget (propellant and time); within the profile's max_divert_m"))
+    lidar_resolution_m: float = Field(default=0.25, gt=0, le=2, description="lidar pixel (m)")
+    range_noise_m: float = Field(default=0.02, ge=0, le=0.5, description="lidar 1σ range noise (m)")
+    footprint_diameter_m: float = Field(default=4.0, gt=0.5, le=20, description=(
+        "diameter of the landing-gear footprint over which slope and roughness are judged (m)"))
+    clearance_m: float = Field(default=0.25, gt=0, le=2, description=(
+        "ground clearance of the lander body: taller rocks are hazards (m)"))
+    slope_limit_deg: float = Field(default=8.0, gt=0, le=30, description=(
+        "largest slope under the footprint the lander stands on (deg)"))
+    slope_margin_deg: float = Field(default=2.0, ge=0, le=10, description=(
+        "margin below the slope limit for the lidar's plane fit (deg)"))
+    site_margin_m: float = Field(default=1.0, ge=0, le=20, description=(
+        "least distance of the chosen site from every hazard (m)"))
+    max_shadow_fraction: float = Field(default=0.5, ge=0, le=1, description=(
+        "largest shadowed fraction of the footprint (the lidar sees, the cameras need light)"))
+
+    @model_validator(mode="after")
+    def _check(self) -> HazardDetection:
+        if self.divert_radius_m + self.footprint_diameter_m > 0.5 * self.area_m:
+            fail(f"the divert radius plus a footprint ({self.divert_radius_m + self.footprint_diameter_m}"
+                 f" m) must lie inside the half-side of the hover area ({0.5 * self.area_m} m)",
+                 "divert_radius_m", self.divert_radius_m)
+        if self.lidar_resolution_m < self.resolution_m:
+            fail(f"the lidar cannot resolve finer than the terrain grid (resolution_m = {self.resolution_m} m)",
+                 "lidar_resolution_m", self.lidar_resolution_m)
+        if self.slope_margin_deg >= self.slope_limit_deg:
+            fail(f"must be below slope_limit_deg = {self.slope_limit_deg}", "slope_margin_deg",
+                 self.slope_margin_deg)
+        return self
+
+
+class LunarDescentConfig(PhaseConfig):
+    """Lander separation, orbit lowering, closed-loop powered descent with hazard avoidance, to
+    touchdown at ``site``; the rest of the stack (``remaining_vehicle``) stays in orbit."""
+
+    type: Literal["lunar_descent"]
+    site: str
+    remaining_vehicle: str = Field(description="the vehicle left in orbit at the separation")
+    engine: str = Field(description="the descent engine, '<module>.<engine>' of the vehicle")
+    powered_descent_utc: UtcText = Field(description="epoch of the powered-descent start")
+    orbit_lowering: OrbitLowering
+    lander: LanderDesign          # type: ignore[valid-type]
+    hazard: HazardDetection
+    sensors: SensorConfig = Field(default_factory=SensorConfig)
+    profile: DescentProfile = Field(default_factory=DescentProfile)
+    seed: int = Field(ge=0, description="seed of the navigation sensors' errors")
+    truth_gravity_degree: int = Field(default=8, ge=0, le=100, description=(
+        "degree/order of the scenario's lunar field in the powered descent's truth dynamics "
+        "(0: point mass); capped at the scenario's degree"))
+    min_sun_elevation_deg: float = Field(default=2.0, ge=-5, le=60, description=(
+        "least Sun elevation at the site at the descent start (deg): the optical hazard "
+        "detection and the landing need daylight"))
+    output_step_s: float = Field(default=60.0, gt=0, le=3600, description=(
+        "sampling of the orbital trajectory tables (s); the descent is sampled at 1 s"))
+
+    summary_groups: ClassVar[tuple[str, ...]] = ("descent", "lunar_landing")
+
+    @model_validator(mode="after")
+    def _check_divert(self) -> LunarDescentConfig:
+        if self.hazard.divert_radius_m > self.profile.max_divert_m:
+            fail(f"must not exceed profile.max_divert_m = {self.profile.max_divert_m} m",
+                 "hazard.divert_radius_m", self.hazard.divert_radius_m)
+        if self.lander.hover_altitude_m >= 1e3 * self.orbit_lowering.periapsis_altitude_km:
+            fail(f"must be below the descent start, orbit_lowering.periapsis_altitude_km = "
+                 f"{self.orbit_lowering.periapsis_altitude_km} km", "lander.hover_altitude_m",
+                 self.lander.hover_altitude_m)
+        if self.profile.braking_end_altitude_m >= 1e3 * self.orbit_lowering.periapsis_altitude_km:
+            fail(f"must be below the descent start, orbit_lowering.periapsis_altitude_km = "
+                 f"{self.orbit_lowering.periapsis_altitude_km} km", "profile.braking_end_altitude_m",
+                 self.profile.braking_end_altitude_m)
+        return self
+
+    def check_standalone(self, where: str) -> None:
+        fail("a lunar_descent phase starts from the previous phase's state in lunar orbit; put a "
+             "lunar_orbit_coast phase before it", f"{where}.type", self.type)
+
+    def check_references(self, scenario, where: str) -> None:
+        super().check_references(scenario, where)
+        need(self.remaining_vehicle, scenario.vehicles, "vehicle", f"{where}.remaining_vehicle")
+        lander = set(scenario.vehicles[self.vehicle].modules)
+        rest = set(scenario.vehicles[self.remaining_vehicle].modules)
+        if lander & rest:
+            fail(f"shares modules {sorted(lander & rest)} with the descending vehicle "
+                 f"{self.vehicle!r}", f"{where}.remaining_vehicle", self.remaining_vehicle)
+        engines = scenario.vehicle_engines(self.vehicle)
+        if self.engine not in engines:
+            fail(f"vehicle {self.vehicle!r} has no engine {self.engine!r}; it has {sorted(engines)}",
+                 f"{where}.engine", self.engine)
