@@ -75,9 +75,9 @@ class GuidanceSettings(ConfigModel):
     sigma_final_deg: float = Field(default=70.0, gt=0, lt=180)          # σf of the energy-linear profile
     sigma_min_deg: float = Field(default=15.0, ge=0, lt=180)  # bounds of σ0 (lateral authority)
     sigma_max_deg: float = Field(default=165.0, gt=0, le=180)
-    period_s: float = Field(default=2.0, gt=0)                  # guidance cycle
-    predictor_step_s: float = Field(default=2.0, gt=0)  # RK4 step of the predictor inside the atmosphere
-    predictor_coast_step_s: float = Field(default=10.0, gt=0)   # RK4 step above the sensible atmosphere
+    period_s: float = Field(default=2.0, ge=0.1, le=60.0)                  # guidance cycle
+    predictor_step_s: float = Field(default=2.0, ge=0.01, le=60.0)  # RK4 step of the predictor inside the atmosphere
+    predictor_coast_step_s: float = Field(default=10.0, ge=0.01, le=600.0)   # RK4 step above the sensible atmosphere
     sensible_atmosphere_km: float = Field(default=100.0, gt=0)  # skip exit / second entry altitude
     terminal_altitude_km: float = Field(default=10.0, gt=0)  # predictor stops here (drogue deployment)
     terminal_speed_m_s: float = Field(default=200.0, gt=0)      # sets ef of the bank profile
@@ -86,7 +86,7 @@ class GuidanceSettings(ConfigModel):
     corridor_km_per_km_s: float = Field(default=3.0, ge=0)      # c1 (km per km/s of relative speed)
     max_reversals: int = Field(default=8, ge=0)
     max_flight_s: float = Field(default=3600.0, gt=0)  # predictions longer than this count as overshoot
-    tolerance_deg: float = Field(default=0.02, gt=0)            # brentq xtol on σ0
+    tolerance_deg: float = Field(default=0.02, ge=1e-6, le=1.0)            # brentq xtol on σ0
     miss_tolerance_km: float = Field(default=0.3, gt=0)  # the corrector stops below this predicted miss
     estimator_gain: float = Field(default=0.3, ge=0, le=1)  # fading-memory gain per cycle of the ratio filter
     estimator_min_g: float = Field(default=0.05, ge=0)  # sensed load (g0) below which the filters hold

@@ -35,19 +35,19 @@ class ParachuteSystem(ConfigModel):
     """Canopies and wind: altitudes (km, geodetic), drag areas CdA (m²), wind (m/s, east/north)."""
 
     drogue_altitude_km: float = Field(gt=0, le=50.0, description="a canopy opens below 50 km")
-    drogue_cd_area_m2: float = Field(ge=0.01, le=1e4, description=(
-        "a drag area of 0.01 to 1e4 m² (Apollo's three mains: ~2,000 m²)"))
+    drogue_cd_area_m2: float = Field(ge=0.01, le=500.0, description=(
+        "a drogue drag area of 0.01 to 500 m² (Apollo's two drogues: ~60 m²)"))
     main_altitude_km: float = Field(gt=0, le=50.0, description="a canopy opens below 50 km")
-    main_cd_area_m2: float = Field(ge=0.01, le=1e4, description=(
-        "a drag area of 0.01 to 1e4 m² (Apollo's three mains: ~2,000 m²)"))
+    main_cd_area_m2: float = Field(ge=0.01, le=5000.0, description=(
+        "a main-canopy drag area of 0.01 to 5,000 m² (Apollo's three mains: ~2,000 m²)"))
     wind_east_m_s: float = Field(default=0.0, ge=-100.0, le=100.0, description="a wind within ±100 m/s")
     wind_north_m_s: float = Field(default=0.0, ge=-100.0, le=100.0, description="a wind within ±100 m/s")
 
     @model_validator(mode="after")
     def _check_order(self) -> "ParachuteSystem":
         if self.main_altitude_km >= self.drogue_altitude_km:
-            fail(f"the main opens below the drogue ({self.drogue_altitude_km} km)",
-                 "main_altitude_km", self.main_altitude_km)
+            fail(f"the main (main_altitude_km) opens below the drogue (drogue_altitude_km = "
+                 f"{self.drogue_altitude_km} km)", "main_altitude_km", self.main_altitude_km)
         return self
 
     def validate_for(self, entry_altitude_km: float | None = None, ground_altitude_km: float = 0.0):
@@ -55,8 +55,8 @@ class ParachuteSystem(ConfigModel):
         checks = [
             ("main_altitude_km", self.main_altitude_km,
              ground_altitude_km < self.main_altitude_km < self.drogue_altitude_km,
-             f"must lie between the ground ({ground_altitude_km} km) and the drogue altitude "
-             f"({self.drogue_altitude_km} km)"),
+             f"must lie between the ground (the site's altitude_m: {ground_altitude_km} km) and the "
+             f"drogue altitude ({self.drogue_altitude_km} km)"),
         ]
         if entry_altitude_km is not None:
             checks.append(("drogue_altitude_km", self.drogue_altitude_km,

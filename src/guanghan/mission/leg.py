@@ -63,8 +63,8 @@ class PhaseConfig(ConfigModel):
         if site is not None:
             need(site, scenario.sites, "site", f"{where}.site")
             if scenario.sites[site].body != self.site_body:
-                fail(f"site {site!r} is on {scenario.sites[site].body}; a {self.type} phase "
-                     f"needs a site on the {self.site_body.capitalize()}", f"{where}.site", site)
+                fail(f"site {site!r} is on {scenario.sites[site].body} (sites.{site}.body); a {self.type} "
+                     f"phase needs a site on the {self.site_body.capitalize()}", f"{where}.site", site)
         modules = scenario.vehicles[self.vehicle].modules
         for module, kg in (self.start_propellant_kg or {}).items():
             if module not in modules:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from guanghan import run_limits
-from guanghan.errors import RunLimitExceeded
+from guanghan.errors import GuanghanError, RunLimitExceeded, ScenarioError
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.leg import LEGS, LegContext, PhaseResult
 from guanghan.mission.trajectory_table import SCHEMA, with_segments
@@ -107,10 +107,14 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         try:
             with run_limits.budget(f"leg {phase.name}", phase.limits.max_wall_s, phase.limits.max_steps):
                 result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses)))
-        except RunLimitExceeded as exc:
+        except (RunLimitExceeded, GuanghanError) as exc:
+            if isinstance(exc, ScenarioError):
+                raise                           # bad input found at run time: exit 2, nothing written
+            kind = "run_limit_exceeded" if isinstance(exc, RunLimitExceeded) else "leg_error"
             et = state.et if state is not None else scenario.epoch_et
-            result = PhaseResult(phase.name, state, EventLog(), {}, SCHEMA.empty_table(), aborted=str(exc))
-            result.events.add(et, phase.name, "run_limit_exceeded", {"reason": str(exc)})
+            result = PhaseResult(phase.name, state, EventLog(), {}, SCHEMA.empty_table(),
+                                 aborted=f"{type(exc).__name__}: {exc}" if kind == "leg_error" else str(exc))
+            result.events.add(et, phase.name, kind, {"reason": str(exc)})
         result.leg_type = result.leg_type or phase.type
         results.append(result)
         log.extend(result.events)

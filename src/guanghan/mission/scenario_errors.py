@@ -36,7 +36,8 @@ def _phase_types():
     return LEGS
 
 
-_UNIT_WORDS = {"_km_s": "km/s", "_m2": "m²", "_kg": "kg", "_km": "km", "_deg": "deg", "_utc": "UTC",
+_UNIT_WORDS = {"_deg_s": "deg/s", "_m_s": "m/s", "_m_s2": "m/s²", "_kg_s": "kg/s", "_w_m2": "W/m²",
+               "_j_m2": "J/m²", "_sfu": "sfu", "_pct": "%", "_hz": "Hz", "_k": "K", "_km_s": "km/s", "_m2": "m²", "_kg": "kg", "_km": "km", "_deg": "deg", "_utc": "UTC",
                "_n": "N", "_s": "s", "_m": "m", "_h": "h"}
 
 

@@ -43,7 +43,8 @@ class InitialOrbit(ConfigModel):
                  "not the Moon, would govern such an orbit", "apoapsis_altitude_km",
                  self.apoapsis_altitude_km)
         if self.apoapsis_altitude_km < self.periapsis_altitude_km:
-            fail(f"apoapsis below periapsis ({self.periapsis_altitude_km} km); swap them?",
+            fail(f"apoapsis below periapsis (periapsis_altitude_km = {self.periapsis_altitude_km} km); "
+                 "swap them?",
                   "apoapsis_altitude_km", self.apoapsis_altitude_km)
         return self
 

@@ -3,18 +3,22 @@ previous leg's final state), guidance tunables, atmosphere drivers and limits.""
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from guanghan.config_model import ConfigModel, fail
 from guanghan.environment.config_fields import Longitude, UtcText, utc_text_to_et
+from guanghan.environment.constants import STANDARD_GRAVITY
 from guanghan.gnc.entry_guidance import GuidanceSettings
 from guanghan.gnc.entry_vehicle import Capsule
 from guanghan.gnc.parachute import ParachuteSystem
 from guanghan.mission.leg import PhaseConfig
 
 MIN_ENTRY_SPEED_M_S = 6_000.0     # m/s: below, not an entry from orbit
+MAX_MAIN_OPENING_SPEED_M_S = 200.0   # m/s: main canopies are opened well below this (Knacke ch. 6)
+MAX_TOUCHDOWN_SPEED_M_S = 30.0       # m/s: a capsule landing faster is destroyed
 MAX_ENTRY_SPEED_M_S = 16_000.0    # m/s: above, a fast hyperbolic entry this model is not checked for
 
 
@@ -87,6 +91,9 @@ class EarthEntryConfig(PhaseConfig):
                 self.parachutes.drogue_altitude_km >= self.entry_interface.altitude_km:
             fail(f"drogue deployment is above the entry interface ({self.entry_interface.altitude_km} km)",
                  "parachutes.drogue_altitude_km", self.parachutes.drogue_altitude_km)
+        if self.step_s > 5.0 * self.guidance.period_s:
+            fail(f"step_s ({self.step_s} s) must be at most 5 guidance periods (guidance.period_s = "
+                 f"{self.guidance.period_s} s)", "guidance.period_s", self.guidance.period_s)
         for derived, source in (("terminal_altitude_km", "parachutes.drogue_altitude_km"),
                                 ("max_load_g", "max_g")):
             if derived in self.guidance.model_fields_set:
@@ -100,10 +107,34 @@ class EarthEntryConfig(PhaseConfig):
         cd = max(row[1] for row in self.capsule.cd_mach)
         beta = mass / (cd * self.capsule.reference_area_m2)
         if not 10.0 <= beta <= 5000.0:
-            fail(f"the {self.vehicle!r} vehicle ({mass:g} kg) on {self.capsule.reference_area_m2:g} m² has a "
+            masses = ", ".join(f"modules.{m}.dry_mass_kg" for m in scenario.vehicles[self.vehicle].modules)
+            fail(f"the {self.vehicle!r} vehicle ({mass:g} kg: {masses}) on "
+                 f"{self.capsule.reference_area_m2:g} m² has a "
                  f"ballistic coefficient of {beta:.3g} kg/m²; entry capsules fly 10-5,000 kg/m² (Apollo "
                  "~400, Chang'e-5 ~200)", f"{where}.capsule.reference_area_m2",
                  self.capsule.reference_area_m2)
+        self._check_canopies(mass, where)
+
+    def _check_canopies(self, mass: float, where: str) -> None:
+        """Steady descent speeds under each canopy (Knacke eq. 5-1, v = sqrt(2 m g / (ρ CdA)), in an
+        exponential atmosphere ρ = 1.225 exp(-h / 8.5 km)): the drogue must slow the capsule enough
+        for the main to open, the main enough to land."""
+        ch = self.parachutes
+
+        def steady(cda_m2: float, altitude_km: float) -> float:
+            rho = 1.225 * math.exp(-altitude_km / 8.5)
+            return math.sqrt(2.0 * mass * STANDARD_GRAVITY / (rho * cda_m2))
+
+        v_main = steady(ch.drogue_cd_area_m2, ch.main_altitude_km)
+        if v_main > MAX_MAIN_OPENING_SPEED_M_S:
+            fail(f"under the drogue the {mass:g} kg capsule still falls at {v_main:.0f} m/s at the main's "
+                 f"altitude ({ch.main_altitude_km} km): above {MAX_MAIN_OPENING_SPEED_M_S:.0f} m/s no main "
+                 "canopy survives opening", f"{where}.parachutes.drogue_cd_area_m2", ch.drogue_cd_area_m2)
+        v_land = steady(ch.main_cd_area_m2, 0.0)
+        if v_land > MAX_TOUCHDOWN_SPEED_M_S:
+            fail(f"under the main the {mass:g} kg capsule lands at {v_land:.0f} m/s: above "
+                 f"{MAX_TOUCHDOWN_SPEED_M_S:.0f} m/s no capsule survives", f"{where}.parachutes.main_cd_area_m2",
+                 ch.main_cd_area_m2)
 
     def data_needs(self, scenario, index: int) -> list:
         if self.entry_interface is not None:
@@ -114,7 +145,8 @@ class EarthEntryConfig(PhaseConfig):
                 return []
             utc, field = aim.utc, "entry_interface"
         et = utc_text_to_et(utc)
-        needs = [("earth_orientation", et, et + 7200.0, field, utc, "the entry flies over the rotating Earth")]
+        needs = [("earth_orientation", et, et + 7200.0, field, utc,
+                  "the entry flies over the rotating Earth")]
         atm = self.atmosphere
         if atm.f107_sfu is None or atm.f107a_sfu is None or atm.ap is None:
             needs.append(("space_weather", et, et, field, utc,

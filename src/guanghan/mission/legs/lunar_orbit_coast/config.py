@@ -26,9 +26,9 @@ class LunarOrbitCoastConfig(PhaseConfig):
     """Unpowered flight about the Moon; logs passes over ``site`` and the listed events."""
 
     type: Literal["lunar_orbit_coast"]
-    duration_h: float = Field(gt=0, le=8760.0, description=(
+    duration_h: float = Field(ge=0.01, le=8760.0, description=(
         "a coast of at most a year; longer studies belong to a propagation script"))
-    output_step_s: float = Field(default=60.0, ge=0.1, le=86_400.0, description="an output step of 0.1 s to 1 day")
+    output_step_s: float = Field(default=60.0, ge=1.0, le=86_400.0, description="an output step of 1 s to 1 day")
     propagation: Propagation = Propagation()
     initial_orbit: InitialOrbit | None = None
     initial_state: InitialState | None = None
