@@ -107,14 +107,15 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         try:
             with run_limits.budget(f"leg {phase.name}", phase.limits.max_wall_s, phase.limits.max_steps):
                 result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses)))
-        except (RunLimitExceeded, GuanghanError) as exc:
-            if isinstance(exc, ScenarioError):
-                raise                           # bad input found at run time: exit 2, nothing written
-            kind = "run_limit_exceeded" if isinstance(exc, RunLimitExceeded) else "leg_error"
+        except ScenarioError:
+            raise                               # bad input found at run time: exit 2, nothing written
+        except GuanghanError as exc:            # a run limit, or the leg's own error: a failure
+            limit = isinstance(exc, RunLimitExceeded)
             et = state.et if state is not None else scenario.epoch_et
             result = PhaseResult(phase.name, state, EventLog(), {}, SCHEMA.empty_table(),
-                                 aborted=f"{type(exc).__name__}: {exc}" if kind == "leg_error" else str(exc))
-            result.events.add(et, phase.name, kind, {"reason": str(exc)})
+                                 aborted=str(exc) if limit else f"{type(exc).__name__}: {exc}")
+            result.events.add(et, phase.name, "run_limit_exceeded" if limit else "leg_error",
+                              {"reason": str(exc)})
         result.leg_type = result.leg_type or phase.type
         results.append(result)
         log.extend(result.events)
@@ -124,8 +125,8 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         if result.aborted is not None:
             skipped = [p.name for p in scenario.phases[i + 1:]]
             et = state.et if state is not None else scenario.epoch_et
-            log.add(et, phase.name, "mission_aborted", {"reason": result.aborted,
-                                                               "phases_not_flown": skipped})
+            log.add(et, phase.name, "mission_aborted",
+                    {"reason": result.aborted, "phases_not_flown": skipped})
             summary["mission.aborted_in_phase"] = phase.name
             status, failed_leg, reason = "failed", phase.name, result.aborted
             break
