@@ -97,6 +97,7 @@ def test_validate_prints_published_vs_simulated(ce5_dir):
     assert result.exit_code == (1 if failed else 0), result.output
     assert failed <= {"trans_earth.tei2_duration_s"}
     assert "published" in result.output and "pass" in result.output
+    assert "descent: propellant used" in result.output and "budget" in result.output
     if failed:
         assert "fail" in result.output
 

@@ -148,6 +148,12 @@ def validate_command(scenario: str = typer.Argument(..., help="packaged scenario
                       f"±{r['tolerance']:g}", r["unit"], f"[{style[r['status']]}]{r['status']}[/]",
                       r["source"].replace("[", "\\["))
     console.print(table)
+    for key in sorted(k for k in summary if k.endswith(".propellant_budget_kg")):
+        group = key.split(".", 1)[0]
+        used, budget = summary.get(f"{group}.total_propellant_kg"), summary[key]
+        if isinstance(used, (int, float)) and isinstance(budget, (int, float)):
+            console.print(f"{group}: propellant used {used:.1f} kg of the scenario's {budget:.1f} kg "
+                          f"budget (margin {budget - used:.1f} kg)", markup=False, highlight=False)
     if any(r["status"] == "fail" for r in rows):
         raise typer.Exit(code=1)
 
