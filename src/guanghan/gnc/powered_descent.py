@@ -27,6 +27,10 @@ Assumptions and limitations
     * The propellant need checked up front is an estimate (braking plan + approach plan from the
       nominal gate + hover/divert/descent at hover thrust).
 
+This module is over the ~400-line guide: the closed loop's phases share the flight's private
+state (:class:`_Loop`); its records live apart in :mod:`guanghan.gnc.powered_descent_config`.
+Splitting the loop by phase is the next step.
+
 References
     Zhang, H. et al. (2014), "Guidance navigation and control for Chang'E-3 powered descent"
     (in Chinese), Scientia Sinica Technologica 44(4), 377–384: the phase sequence (main braking,
