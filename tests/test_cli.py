@@ -59,7 +59,7 @@ def test_run_writes_the_outputs_and_the_results_contract(ce5_dir):
     assert units["x_m"] == "m" and units["et_s"].startswith("s (TDB")
     assert str(table.schema.field("epoch").type) == "timestamp[ns, tz=UTC]"
     assert set(table.column("frame").to_pylist()) == {"J2000"}
-    assert set(table.column("phase").to_pylist()) == {"lunar_orbit_coast", "lunar_descent", "trans_earth",
+    assert set(table.column("phase").to_pylist()) == {"lunar_orbit_coast", "lunar_descent", "surface", "trans_earth",
                                                       "entry"}
     seg = table.column("segment").to_numpy()
     body = np.array(table.column("body").to_pylist())
@@ -87,17 +87,19 @@ def _external_links(html: str) -> list[str]:
 
 
 def test_validate_prints_published_vs_simulated(ce5_dir):
-    """Exit code 1 exactly when a row fails (Chang'e-5 keeps one: the TEI-2 duration, see the
-    scenario), 0 otherwise; every row is printed either way."""
+    """Exit code 1 exactly when a row fails (Chang'e-5 keeps three: the TEI-2 duration, the drill
+    depth and the sample mass; see the scenario), 0 otherwise; every row is printed either way."""
     from guanghan.analysis.validation import validation_rows
 
     result = runner.invoke(app, ["validate", "chang-e-5", "--run-dir", str(ce5_dir)])
     rows = validation_rows(gh.load_scenario(CE5), json.loads((ce5_dir / "summary.json").read_text())["figures"])
     failed = {r["key"] for r in rows if r["status"] == "fail"}
     assert result.exit_code == (1 if failed else 0), result.output
-    assert failed <= {"trans_earth.tei2_duration_s"}
+    # the rows that fail on purpose, each with its reason in the scenario's note
+    assert failed <= {"trans_earth.tei2_duration_s", "surface.drill_depth_m", "surface.sample_mass_g"}
     assert "published" in result.output and "pass" in result.output
     assert "descent: propellant used" in result.output and "budget" in result.output
+    assert "comms: direct-to-Earth link" in result.output and "relay coverage" in result.output
     if failed:
         assert "fail" in result.output
 

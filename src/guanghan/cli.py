@@ -154,6 +154,11 @@ def validate_command(scenario: str = typer.Argument(..., help="packaged scenario
         if isinstance(used, (int, float)) and isinstance(budget, (int, float)):
             console.print(f"{group}: propellant used {used:.1f} kg of the scenario's {budget:.1f} kg "
                           f"budget (margin {budget - used:.1f} kg)", markup=False, highlight=False)
+    direct, relay = summary.get("comms.direct_visibility_fraction"), summary.get("comms.relay_coverage_fraction")
+    if isinstance(direct, (int, float)) and isinstance(relay, (int, float)):
+        console.print(f"comms: direct-to-Earth link {direct:.1%} of the stay, relay coverage {relay:.1%}, "
+                      f"{summary.get('comms.data_volume_mbit', float('nan')):.0f} Mbit over the stay",
+                      markup=False, highlight=False)
     if any(r["status"] == "fail" for r in rows):
         raise typer.Exit(code=1)
 

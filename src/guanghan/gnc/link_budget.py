@@ -161,13 +161,20 @@ def window_data_volume(budget: LinkBudget, window: tuple[float, float], ets, ran
     """Data volume (Mbit) over a window: ∫ R(d(t)) dt by the trapezoidal rule on the samples of
     ``ets`` (ET s) and ``range_m`` (m) that fall inside it (range interpolated at the edges)."""
     ets, range_m = np.asarray(ets, float), np.asarray(range_m, float)
+    return window_volume_from_rates(window, ets, budget.data_rate_bps(range_m))
+
+
+def window_volume_from_rates(window: tuple[float, float], ets, rate_bps) -> WindowVolume:
+    """Data volume (Mbit) over a window from sampled rates (bit/s) at ``ets`` (ET s): ∫ R dt by the
+    trapezoidal rule, the rate interpolated at the edges. For a relayed link pass the lesser of
+    the two hops' rates."""
+    ets, rate_bps = np.asarray(ets, float), np.asarray(rate_bps, float)
     t0, t1 = window
     if not t1 > t0:
         raise ValueError(f"window end {t1} must be after its start {t0} (ET s)")
     inside = (ets > t0) & (ets < t1)
     t = np.concatenate([[t0], ets[inside], [t1]])
-    d = np.interp(t, ets, range_m)
-    rate = budget.data_rate_bps(d)
+    rate = np.interp(t, ets, rate_bps)
     volume = float(np.sum(0.5 * (rate[1:] + rate[:-1]) * np.diff(t)))
     return WindowVolume(t0, t1, volume / 1e6, volume / (t1 - t0), float(rate.min()))
 

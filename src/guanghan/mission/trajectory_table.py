@@ -69,7 +69,7 @@ def build_table(phase: str, body: str, ets: np.ndarray, states: np.ndarray) -> p
     n = len(ets)
     utc = time_scales.et_to_utc(ets)
     cols = {
-        "et_s": ets, "utc": utc, "epoch": _timestamps(utc), "phase": [phase] * n,
+        "et_s": ets, "utc": utc, "epoch": utc_timestamps(utc), "phase": [phase] * n,
         "segment": np.zeros(n, np.int32), "frame": ["J2000"] * n,
         "body": [body] * n, "x_m": states[:, 0], "y_m": states[:, 1], "z_m": states[:, 2],
         "vx_m_s": states[:, 3], "vy_m_s": states[:, 4], "vz_m_s": states[:, 5], "mass_kg": states[:, 6],
@@ -78,7 +78,7 @@ def build_table(phase: str, body: str, ets: np.ndarray, states: np.ndarray) -> p
     return pa.table(cols, schema=SCHEMA)
 
 
-def _timestamps(utc: list[str]) -> pa.Array:
+def utc_timestamps(utc: list[str]) -> pa.Array:
     """UTC timestamps (ns) of ISO texts; a leap second ``:60.x`` is shown as ``:59.x`` (timestamps have no leap seconds)."""
     text = [u.replace(":60.", ":59.") if ":60." in u else u for u in utc]
     return pa.array(np.array([t.rstrip("Z") for t in text], dtype="datetime64[ns]"),

@@ -45,4 +45,4 @@ def leg_figures(inputs: FigureInputs) -> list:
     return out
 
 
-from guanghan.analysis.legs import earth_entry, lunar_descent, trans_earth  # noqa: E402,F401  (register)
+from guanghan.analysis.legs import earth_entry, lunar_descent, surface_operations, trans_earth  # noqa: E402,F401  (register)
