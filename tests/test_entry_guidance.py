@@ -206,3 +206,19 @@ def test_unreachable_target_is_logged_not_raised(ce5_entry, ce5_capsule):
     assert res.events[-1]["event"] == "touchdown"
     with pytest.raises(GuidanceFailure):
         simulate_entry(ce5_entry, ce5_capsule, near, EntrySettings(strict=True))
+
+
+def test_a_huge_drogue_opened_fast_stays_finite_and_lands_at_its_terminal_speed():
+    """A 500 m² drogue (the bound of ParachuteSystem) opened at 250 m/s: drag stiffness ρvCdA/m of
+    hundreds per second. The sub-stepped RK4 stays finite and lands at the terminal speed
+    √(2 m g / (ρ CdA)) of the main canopy (Knacke eq. 5-1) — the fuzz case that once gave NaN."""
+    from guanghan.environment.atmosphere import AtmosphereProfile
+    from guanghan.gnc.parachute import descend
+
+    chutes = ParachuteSystem(drogue_altitude_km=10.0, drogue_cd_area_m2=500.0, main_altitude_km=5.0,
+                             main_cd_area_m2=150.0)
+    profile = AtmosphereProfile.exponential(1.225, 8500.0)
+    d = descend(chutes, 300.0, [200.0, 0.0, -150.0], profile)
+    assert np.all(np.isfinite(d.states))
+    terminal = np.sqrt(2.0 * 300.0 * 9.80 / (1.225 * 150.0))
+    assert d.touchdown_speed == pytest.approx(terminal, rel=0.02)
