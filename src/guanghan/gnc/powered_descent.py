@@ -494,7 +494,8 @@ def fly_powered_descent(start_state: SpacecraftState, lander: LanderConfig, targ
         raise DescentInputError("start_state.mass", m,
                                 f"carries {m - lander.dry_mass_kg:.1f} kg of propellant above "
                                 f"dry_mass_kg = {lander.dry_mass_kg} kg; the descent needs "
-                                f"~{need:.1f} kg")
+                                f"~{need:.1f} kg (the braking plan, then hover and the divert "
+                                f"reserve for max_divert_m = {profile.max_divert_m} m)")
     if lander.min_thrust_n > m_final * loop.g_surface:
         raise DescentInputError("min_throttle", lander.min_throttle,
                                 f"min thrust {lander.min_thrust_n:.1f} N exceeds the weight "

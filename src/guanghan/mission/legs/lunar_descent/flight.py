@@ -157,11 +157,16 @@ def _infeasible(exc: GuidanceFailure, phase, ctx: LegContext, s: _Setup,
     arc when the braking gate is out of reach, else the propellant (the convex braking problem is
     infeasible within the thrust, tilt and propellant limits)."""
     avail = pdi.mass - s.dry_kg
-    if "out of reach" in exc.reason:
+    # the shortest braking arc of all: the start speed spent at the dry lander's full thrust
+    # (v²/2a with a = T/m_dry), a lower bound no propellant load or profile can beat
+    v = float(np.linalg.norm(pdi.v))
+    shortest_km = v * v / (2.0 * s.engine.total_thrust_n / s.dry_kg) / 1e3
+    if "out of reach" in exc.reason or phase.orbit_lowering.uprange_km < shortest_km:
         lw = phase.orbit_lowering
         return ctx.error(f"the {pdi.mass:.1f} kg lander ({avail:.1f} kg of propellant above its "
                          f"{s.dry_kg:.1f} kg dry mass) cannot brake from {lw.uprange_km} km "
-                         f"up-range: {exc.reason}", "orbit_lowering.uprange_km", lw.uprange_km)
+                         f"up-range (no braking arc from {v:.0f} m/s is shorter than "
+                         f"{shortest_km:.0f} km): {exc.reason}", "orbit_lowering.uprange_km", lw.uprange_km)
     return s.error(ctx, f"the {s.mass_kg:.1f} kg lander with {s.budget_kg:.1f} kg of propellant at "
                    f"separation ({avail:.1f} kg at the descent start above the {s.dry_kg:.1f} kg "
                    f"dry mass) has no feasible powered descent with this profile (profile."
