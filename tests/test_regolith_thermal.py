@@ -7,9 +7,8 @@ import numpy as np
 import pydantic
 import pytest
 
-from guanghan.environment import constants
+from guanghan.environment import constants, spice_kernels
 from guanghan.environment import regolith_thermal as rt
-from guanghan.environment import spice_kernels
 from guanghan.environment import surface_illumination as si
 
 CE5 = si.SurfaceSite(name="Chang'e-5", lat_deg=43.0576, lon_deg=-51.9161, height_m=-2570.0)
