@@ -124,6 +124,8 @@ def _fly_descent(scenario, ce5_run):
      "phases[1].profile.braking_end_altitude_m", ""),
     (set_("phases.1.remaining_vehicle", "lander_ascender"), "phases[1].remaining_vehicle", "shares"),
     (set_("phases.1.engine", "orbiter.main"), "phases[1].engine", "no engine"),
+    # a coast that ends after the descent's start is refused before a year-long propagation
+    (set_("phases.0.duration_h", 8760.0), "phases[0].duration_h", "must start later"),
 ])
 def test_bad_descent_config_is_refused_on_load(tmp_path, mutation, field, words):
     extra = [set_("phases.1.orbit_lowering.periapsis_altitude_km", 8.0)] \

@@ -77,6 +77,10 @@ class PhaseConfig(ConfigModel):
     def check_standalone(self, where: str) -> None:
         """Fail if this phase cannot start without a previous leg (it is the first phase)."""
 
+    def check_after(self, previous_end: tuple[float, str, object], where: str) -> None:
+        """Fail if this phase's own epochs come before the end of the previous phase, known before
+        flying as (ET s, its field, its value) when that phase has a fixed duration."""
+
     def data_needs(self, scenario, index: int) -> list[tuple[str, float, float, str, object, str]]:
         """Data this phase needs before it runs: (source, ET from, ET to, field relative to the
         phase, value, hint) for :func:`guanghan.environment.data_spans.require`. Planetary
@@ -106,17 +110,23 @@ class PhaseResult:
     aborted: str | None = None
     module_masses: dict[str, float] = field(default_factory=dict)
     leg_type: str = ""
+    #: final states of the other vehicles the leg flew or left in flight (vehicle name → state),
+    #: e.g. the orbiter left in orbit at a lander's separation; later legs pick them up
+    vehicle_states: dict[str, SpacecraftState] = field(default_factory=dict)
 
 
 @dataclass
 class LegContext:
     """What a leg is given: the scenario, its position, the previous leg's final state, the modules'
-    current masses (kg), and the translation of lower-layer errors to scenario fields."""
+    current masses (kg), the last known states of the other vehicles in flight, and the
+    translation of lower-layer errors to scenario fields."""
 
     scenario: Any
     index: int
     previous: SpacecraftState | None
     masses: dict[str, float]
+    #: last known states of vehicles other than the one flying (see PhaseResult.vehicle_states)
+    vehicles: dict[str, SpacecraftState] = field(default_factory=dict)
 
     @property
     def where(self) -> str:

@@ -161,16 +161,21 @@ class Scenario(ConfigModel):
             if len(set(vehicle.modules)) != len(vehicle.modules):
                 fail("a module is listed twice", f"vehicles.{vname}.modules", vehicle.modules)
         seen: set[str] = set()
+        previous_end = None
         for i, phase in enumerate(self.phases):
             phase.check_references(self, f"phases[{i}]")
             if phase.name in seen:
                 fail("duplicate phase name; names are summary-key prefixes and must be unique",
                      f"phases[{i}].name", phase.name)
             seen.add(phase.name)
+            if i > 0 and previous_end is not None:
+                phase.check_after(previous_end, f"phases[{i}]")
             start_utc = phase.start_utc or (self.mission.epoch_utc if i == 0 else None)
+            previous_end = None
             if start_utc is not None and getattr(phase, "duration_h", None) is not None:
                 end_et = spice_kernels.utc_to_et(start_utc) + phase.duration_h * 3600.0
                 check_et_in_span(end_et, f"phases[{i}].duration_h", phase.duration_h)
+                previous_end = (end_et, f"phases[{i}].duration_h", phase.duration_h)
         self.phases[0].check_standalone("phases[0]")
         for i, phase in enumerate(self.phases):
             for source, et0, et1, field, value, hint in phase.data_needs(self, i):

@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, create_model, model_validator
 
 from guanghan.config_model import ConfigModel, fail
+from guanghan.environment import time_scales
 from guanghan.environment.config_fields import UtcText
 from guanghan.gnc.descent_navigation import SensorConfig
 from guanghan.gnc.powered_descent_config import DescentProfile, LanderConfig
@@ -124,6 +125,13 @@ class LunarDescentConfig(PhaseConfig):
                  f"{self.orbit_lowering.periapsis_altitude_km} km", "profile.braking_end_altitude_m",
                  self.profile.braking_end_altitude_m)
         return self
+
+    def check_after(self, previous_end, where: str) -> None:
+        end_et, field, value = previous_end
+        if time_scales.utc_to_et(self.powered_descent_utc) <= end_et:
+            fail(f"the previous phase ends at {time_scales.et_to_utc(end_et)} ({field} = {value}), "
+                 f"after powered_descent_utc = {self.powered_descent_utc}: the descent must start later",
+                 field, value)
 
     def check_standalone(self, where: str) -> None:
         fail("a lunar_descent phase starts from the previous phase's state in lunar orbit; put a "
