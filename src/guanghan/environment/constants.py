@@ -26,3 +26,5 @@ SOLAR_IRRADIANCE_1AU = 1361.0         # W/m², total solar irradiance at 1 au (K
 STEFAN_BOLTZMANN = 5.670374419e-8     # W m⁻² K⁻⁴, CODATA 2018 (exact from h, k, c)
 BOLTZMANN = 1.380649e-23              # J/K, SI 2019 exact
 MEAN_SYNODIC_MONTH_S = 29.530589 * 86400.0   # s, mean synodic month (Allen's Astrophysical Quantities, §12.2)
+#: the Moon's sidereal rotation period (s): 27.321661 d (Allen's Astrophysical Quantities, 4th ed., §11.2)
+SIDEREAL_MONTH_S = 27.321661 * 86_400.0

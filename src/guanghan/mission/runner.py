@@ -97,6 +97,7 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
     summary: dict = {}
     results: list[PhaseResult] = []
     masses = _initial_masses(scenario, log)
+    vehicles: dict = {}
     state, status, failed_leg, reason = None, "completed", None, None
     n = len(scenario.phases)
     for i, phase in enumerate(scenario.phases):
@@ -106,7 +107,8 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
             masses[module] = scenario.modules[module].dry_mass_kg + kg
         try:
             with run_limits.budget(f"leg {phase.name}", phase.limits.max_wall_s, phase.limits.max_steps):
-                result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses)))
+                result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses),
+                                                                dict(vehicles)))
         except ScenarioError:
             raise                               # bad input found at run time: exit 2, nothing written
         except GuanghanError as exc:            # a run limit, or the leg's own error: a failure
@@ -121,6 +123,7 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         log.extend(result.events)
         summary.update(result.summary)
         masses.update(result.module_masses)
+        vehicles.update(result.vehicle_states)
         state = result.final_state
         if result.aborted is not None:
             skipped = [p.name for p in scenario.phases[i + 1:]]

@@ -13,8 +13,9 @@ Assumptions and limitations
       navigation error and the hazard divert, not a reconstruction of the real landing.
     * ``descent.propellant_kg`` and ``descent.delta_v_m_s`` are the powered descent's; the
       lowering burns are in ``descent.lowering_*`` and both in ``descent.total_*``.
-    * The remaining vehicle's final state is in the series ``orbiter`` (last row) and in
-      ``meta["remaining_vehicle_state"]``: the runner passes only the lander's state on.
+    * The remaining vehicle's final state is in the series ``orbiter`` (last row), in
+      ``meta["remaining_vehicle_state"]`` and in ``vehicle_states``, through which the runner hands
+      it to later legs (a rendezvous picks the orbiter up there).
 
 References
     See :mod:`guanghan.gnc.hazard_detection` (Johnson et al. 2002, plane fit over the footprint)
@@ -188,7 +189,8 @@ def pack(phase, ctx, s, log, start, low, res, hda, summary: dict) -> PhaseResult
     masses = {s.module: ctx.masses[s.module] - used_total}
     return PhaseResult(name, final, log, summary, table, meta, series=series,
                        aborted=None if res.success else res.failure_reason, module_masses=masses,
-                       leg_type=phase.type)
+                       leg_type=phase.type,
+                       vehicle_states={phase.remaining_vehicle: orbiter_final.to_frame("J2000")})
 
 
 def _judge(terrain, x: float, y: float, cfg):
