@@ -59,8 +59,8 @@ def test_run_writes_the_outputs_and_the_results_contract(ce5_dir):
     assert units["x_m"] == "m" and units["et_s"].startswith("s (TDB")
     assert str(table.schema.field("epoch").type) == "timestamp[ns, tz=UTC]"
     assert set(table.column("frame").to_pylist()) == {"J2000"}
-    assert set(table.column("phase").to_pylist()) == {"lunar_orbit_coast", "lunar_descent", "surface", "trans_earth",
-                                                      "entry"}
+    assert set(table.column("phase").to_pylist()) == {"lunar_orbit_coast", "lunar_descent", "surface", "ascent",
+                                                      "rendezvous", "trans_earth", "entry"}
     seg = table.column("segment").to_numpy()
     body = np.array(table.column("body").to_pylist())
     phase = np.array(table.column("phase").to_pylist())

@@ -113,6 +113,8 @@ class PhaseResult:
     #: final states of the other vehicles the leg flew or left in flight (vehicle name → state),
     #: e.g. the orbiter left in orbit at a lander's separation; later legs pick them up
     vehicle_states: dict[str, SpacecraftState] = field(default_factory=dict)
+    #: cargo (kg) each module carries after the leg, by module (the samples), included in its mass
+    cargo_kg: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -127,6 +129,8 @@ class LegContext:
     masses: dict[str, float]
     #: last known states of vehicles other than the one flying (see PhaseResult.vehicle_states)
     vehicles: dict[str, SpacecraftState] = field(default_factory=dict)
+    #: cargo (kg) carried by module (the samples), already included in ``masses``
+    cargo_kg: dict[str, float] = field(default_factory=dict)
 
     @property
     def where(self) -> str:

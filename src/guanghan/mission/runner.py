@@ -98,6 +98,7 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
     results: list[PhaseResult] = []
     masses = _initial_masses(scenario, log)
     vehicles: dict = {}
+    cargo: dict[str, float] = {}
     state, status, failed_leg, reason = None, "completed", None, None
     n = len(scenario.phases)
     for i, phase in enumerate(scenario.phases):
@@ -108,7 +109,7 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         try:
             with run_limits.budget(f"leg {phase.name}", phase.limits.max_wall_s, phase.limits.max_steps):
                 result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses),
-                                                                dict(vehicles)))
+                                                                dict(vehicles), dict(cargo)))
         except ScenarioError:
             raise                               # bad input found at run time: exit 2, nothing written
         except GuanghanError as exc:            # a run limit, or the leg's own error: a failure
@@ -124,6 +125,7 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         summary.update(result.summary)
         masses.update(result.module_masses)
         vehicles.update(result.vehicle_states)
+        cargo.update(result.cargo_kg)
         state = result.final_state
         if result.aborted is not None:
             skipped = [p.name for p in scenario.phases[i + 1:]]

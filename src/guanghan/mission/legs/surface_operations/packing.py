@@ -183,4 +183,5 @@ def pack(phase, ctx, stay, log, cond, links, hole, fill, timeline, items, final)
             "solver": timeline.solver, "timeline_wall_s": timeline.wall_s}
     module = phase.sample_module
     return PhaseResult(name, final, log, summary, table, meta, series=series,
-                       module_masses={module: ctx.masses[module] + fill.total_kg}, leg_type=phase.type)
+                       module_masses={module: ctx.masses[module] + fill.total_kg}, leg_type=phase.type,
+                       cargo_kg={module: ctx.cargo_kg.get(module, 0.0) + fill.total_kg})

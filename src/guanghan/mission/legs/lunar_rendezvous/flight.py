@@ -1,0 +1,144 @@
+"""Lunar-rendezvous leg: phasing, close-range approach and capture, sample transfer, undocking and
+the ascender's disposal.
+
+From the ascent's insertion (the previous leg's final state: the chaser, ``vehicle``) and the
+target vehicle's last state (handed on by an earlier leg and propagated to the insertion on the
+scenario's lunar force model), the phasing burns are designed on that force model to the
+hand-over point (:func:`guanghan.gnc.rendezvous_phasing.design_phasing`: ground-planned on ground
+navigation, flown as designed). From the hand-over the ``active`` vehicle flies the autonomous
+approach with relative navigation to capture (:func:`guanghan.gnc.proximity_operations.fly_proximity`).
+The docked stack is propagated to the undocking; the chaser's cargo (the samples) moves to
+``cargo_to_module`` after ``transfer_duration_min``; after the undocking the chaser is deorbited
+and its impact found (:func:`guanghan.gnc.lunar_impact.design_deorbit`).
+
+Assumptions and limitations
+    * Phasing burns are flown exactly as designed (no execution errors, no re-planning); the
+      close-range approach has the thrusters' errors and the filter in the loop.
+    * The close-range truth is two-body (see :mod:`guanghan.gnc.proximity_operations`); its
+      end state is re-attached to the target's propagated orbit at capture.
+    * The stack after the undocking is the target vehicle; its state is the leg's final state
+      and is handed on. The chaser's disposal is flown on the full force model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from guanghan.dynamics.propagator import Tolerances, propagate
+from guanghan.dynamics.state import SpacecraftState
+from guanghan.environment import time_scales
+from guanghan.environment.constants import STANDARD_GRAVITY
+from guanghan.errors import GuidanceFailure, InputError, ScenarioError
+from guanghan.gnc.lunar_impact import design_deorbit
+from guanghan.gnc.proximity_operations import fly_proximity
+from guanghan.gnc.rendezvous_phasing import design_phasing
+from guanghan.mission.event_log import EventLog
+from guanghan.mission.force_model_builder import lunar_force_model
+from guanghan.mission.leg import LegContext, PhaseResult
+from guanghan.mission.legs.lunar_rendezvous.packing import pack
+from guanghan.mission.trajectory_table import SCHEMA
+
+TOLERANCES = Tolerances(rtol=1e-10, atol_m=1e-2, max_step_s=600.0)
+
+
+class _Setup:
+    def __init__(self, phase, ctx: LegContext):
+        prev = ctx.previous
+        if prev is None or prev.body != "MOON":
+            raise ctx.error("starts from the ascent's insertion in lunar orbit", "type", phase.type)
+        self.chaser0 = prev.to_frame("J2000")
+        got = ctx.vehicles.get(phase.target_vehicle)
+        if got is None:
+            raise ctx.error(f"no earlier leg left vehicle {phase.target_vehicle!r} in flight (known: "
+                            f"{sorted(ctx.vehicles)})", "target_vehicle", phase.target_vehicle)
+        self.model_c = lunar_force_model(ctx.scenario, phase.vehicle)
+        self.model_t = lunar_force_model(ctx.scenario, phase.target_vehicle)
+        self.target0 = propagate(got.to_frame("J2000"), self.chaser0.et, self.model_t, TOLERANCES
+                                 ).trajectory
+        x = self.target0.final_state
+        self.target_at_start = SpacecraftState(self.chaser0.et, x[:3], x[3:6],
+                                               ctx.vehicle_mass_kg(phase.target_vehicle), "J2000", "MOON")
+        self.module, _ = phase.phasing_engine.split(".", 1)
+        self.engine = ctx.engines(phase.vehicle)[phase.phasing_engine]
+        self.undock_et = time_scales.utc_to_et(phase.undocking_utc)
+        self.chaser_mass = ctx.vehicle_mass_kg(phase.vehicle)
+        self.target_mass = ctx.vehicle_mass_kg(phase.target_vehicle)
+        self.budget_kg = ctx.masses[self.module] - ctx.scenario.modules[self.module].dry_mass_kg - \
+            ctx.cargo_kg.get(self.module, 0.0)
+        self.cargo_kg = sum(ctx.cargo_kg.get(m, 0.0) for m in ctx.scenario.vehicles[phase.vehicle].modules)
+
+
+def _proximity(phase, s: _Setup, design):
+    """The close-range approach from the hand-over, by the active vehicle."""
+    t_arr = design.arrival_et
+    xc = design.trajectory.states([t_arr])[0, :6]
+    xt = design.target_trajectory.states([t_arr])[0, :6]
+    chaser = SpacecraftState(t_arr, xc[:3], xc[3:], s.chaser_mass - design.propellant_kg, "J2000", "MOON")
+    target = SpacecraftState(t_arr, xt[:3], xt[3:], s.target_mass, "J2000", "MOON")
+    active, passive = (target, chaser) if phase.active == "target" else (chaser, target)
+    res = fly_proximity(active, passive, phase.proximity, phase.thrusters, phase.sensor, phase.navigation,
+                        np.random.default_rng(phase.seed))
+    return res, active, passive
+
+
+def fly(phase, ctx: LegContext) -> PhaseResult:
+    """Phasing, approach, capture, transfer, undocking, disposal; see the module docstring."""
+    s = _Setup(phase, ctx)
+    log = EventLog()
+    try:
+        design = design_phasing(s.chaser0.with_mass(s.chaser_mass), s.target_at_start, s.model_c, s.engine,
+                                phase.phasing, TOLERANCES)
+    except InputError as exc:
+        raise ctx.scenario_error(exc, "phasing") from None
+    except GuidanceFailure as exc:
+        return PhaseResult(phase.name, s.chaser0, log, {}, SCHEMA.empty_table(),
+                           aborted=f"phasing: {exc.reason}", leg_type=phase.type)
+    if design.propellant_kg >= s.budget_kg:
+        raise ScenarioError(f"the phasing burns need {design.propellant_kg:.1f} kg (Δv "
+                            f"{design.total_delta_v_m_s:.1f} m/s) of the {s.budget_kg:.1f} kg left in module "
+                            f"{s.module!r} after the ascent", file=ctx.file,
+                            field=f"modules.{s.module}.propellant_kg",
+                            value=ctx.scenario.modules[s.module].propellant_kg)
+    try:
+        prox, _, passive = _proximity(phase, s, design)
+    except InputError as exc:
+        raise ctx.scenario_error(exc, "proximity") from None
+    if not prox.success:
+        return pack(phase, ctx, s, log, design, prox, None, None, aborted=prox.failure_reason)
+    capture_et = design.arrival_et + float(prox.t_s[-1])
+    if capture_et >= s.undock_et:
+        raise ctx.error(f"comes before the capture at {time_scales.et_to_utc(capture_et)}", "undocking_utc",
+                        phase.undocking_utc)
+    # the docked stack: the passive vehicle's orbit (it did not manoeuvre) from the hand-over to
+    # the capture, then the stack to the undocking
+    stack0 = propagate(passive.with_mass(s.target_mass + s.chaser_mass - design.propellant_kg), capture_et,
+                       s.model_t, TOLERANCES).trajectory
+    stack = propagate(SpacecraftState.from_vector(capture_et, stack0.final_state), s.undock_et, s.model_t,
+                      TOLERANCES).trajectory
+    disposal = None
+    if phase.disposal is not None:
+        d = phase.disposal
+        x = stack.final_state
+        left = s.chaser_mass - design.propellant_kg - s.cargo_kg
+        chaser_after = SpacecraftState(s.undock_et, x[:3], x[3:6], left, "J2000", "MOON")
+        earliest = time_scales.utc_to_et(d.earliest_burn_utc)
+        if earliest < s.undock_et:
+            raise ctx.error(f"comes before the undocking ({phase.undocking_utc})", "disposal.earliest_burn_utc",
+                            d.earliest_burn_utc)
+        try:
+            disposal = design_deorbit(chaser_after, s.model_c, s.engine, d.plan, d.target_lat_deg,
+                                      d.target_lon_deg, earliest_et=earliest, tolerances=TOLERANCES)
+        except InputError as exc:
+            raise ctx.scenario_error(exc, "disposal") from None
+        except GuidanceFailure as exc:
+            raise ctx.error(exc.reason, "disposal.plan.delta_v_m_s", d.plan.delta_v_m_s) from None
+        b = disposal.burn
+        need = b.duration_s * b.thrust_n / (b.isp_s * STANDARD_GRAVITY)
+        left_kg = s.budget_kg - design.propellant_kg
+        if need > left_kg:
+            raise ScenarioError(f"the {d.plan.delta_v_m_s} m/s deorbit burn needs {need:.1f} kg; module "
+                                f"{s.module!r} has {left_kg:.1f} kg left after the ascent and the phasing "
+                                f"({design.propellant_kg:.1f} kg)", file=ctx.file,
+                                field=f"modules.{s.module}.propellant_kg",
+                                value=ctx.scenario.modules[s.module].propellant_kg)
+    return pack(phase, ctx, s, log, design, prox, stack, disposal)
