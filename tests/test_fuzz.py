@@ -11,7 +11,7 @@ refused there and judged on the CLI's own formatted message); only those that va
 cache. Whole missions' cases that validate are skipped here (the long profile runs them:
 ``python benchmarks/fuzz.py --cases 3000 --seed 1 --jobs 2 --full-runs``).
 
-Environment: ``GUANGHAN_FUZZ_CASES`` (total cases shared by the variants, default 150, plus one
+Environment: ``GUANGHAN_FUZZ_CASES`` (total cases shared by the variants, default 90, plus one
 unmutated ``baseline`` per flown variant; about a quarter run in a subprocess, 3 to 20 s each:
 the default measured 4 min 10 s on 2 shared cores, 57 subprocess runs; a hang costs the time
 limit), ``GUANGHAN_FUZZ_SEED`` (default 0),
@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 from pydantic import Field
 
-CASES = fv.build_cases(int(os.environ.get("GUANGHAN_FUZZ_CASES", "150")),
+CASES = fv.build_cases(int(os.environ.get("GUANGHAN_FUZZ_CASES", "90")),
                        int(os.environ.get("GUANGHAN_FUZZ_SEED", "0")))
 TIMEOUT_S = float(os.environ.get("GUANGHAN_FUZZ_TIMEOUT", "60"))
 JOBS = int(os.environ.get("GUANGHAN_FUZZ_JOBS", "2"))

@@ -108,7 +108,7 @@ class Drill(ConfigModel):
                  "string: shorten the target or lengthen string_length_m", "target_depth_m",
                  self.target_depth_m)
         if self.core_inner_diameter_m >= self.bit_diameter_m:
-            fail(f"the core must be narrower than the {self.bit_diameter_m} m bit",
+            fail(f"the core must be narrower than the bit (bit_diameter_m = {self.bit_diameter_m} m)",
                  "core_inner_diameter_m", self.core_inner_diameter_m)
         if self.min_rate_m_s >= self.max_feed_rate_m_s:
             fail(f"must be below max_feed_rate_m_s = {self.max_feed_rate_m_s} m/s", "min_rate_m_s",

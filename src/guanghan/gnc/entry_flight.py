@@ -125,7 +125,8 @@ def _validate(entry, vehicle, target, settings, ab, r0) -> None:
                          quantity="truth_track_points", value=settings.truth_track_points)
     for name in ("step_s", "coast_step_s"):
         if not 0.0 < getattr(settings, name) <= settings.guidance.period_s * 5:
-            raise InputError("must be > 0 and at most 5 guidance periods",
+            raise InputError(f"must be > 0 and at most 5 guidance periods (guidance.period_s = "
+                             f"{settings.guidance.period_s} s)",
                              quantity=name, value=getattr(settings, name))
 
 

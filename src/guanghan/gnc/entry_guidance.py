@@ -84,7 +84,8 @@ class GuidanceSettings(ConfigModel):
     final_phase_speed_m_s: float = Field(default=800.0, gt=0)  # below: hold |σ|, lateral logic only
     corridor_km: float = Field(default=1.0, ge=0)               # c0 of the crossrange corridor
     corridor_km_per_km_s: float = Field(default=3.0, ge=0)      # c1 (km per km/s of relative speed)
-    max_reversals: int = Field(default=8, ge=0)
+    max_reversals: int = Field(default=8, ge=0, le=1000, description=(
+        "largest number of bank reversals (a skip entry flies a handful; above 1000 is not a limit)"))
     max_flight_s: float = Field(default=3600.0, gt=0)  # predictions longer than this count as overshoot
     tolerance_deg: float = Field(default=0.02, ge=1e-6, le=1.0)            # brentq xtol on σ0
     miss_tolerance_km: float = Field(default=0.3, gt=0)  # the corrector stops below this predicted miss

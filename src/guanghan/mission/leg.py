@@ -91,7 +91,7 @@ class PhaseConfig(ConfigModel):
 def need(name: str, defined: dict, what: str, field: str) -> None:
     """Fail (validator error) naming ``field`` if ``name`` is not a key of ``defined``."""
     if name not in defined:
-        fail(f"no {what} named {name!r}; defined: {sorted(defined)}", field, name)
+        fail(f"no {what} named {name!r} in the scenario's {what}s; defined: {sorted(defined)}", field, name)
 
 
 @dataclass
