@@ -45,4 +45,11 @@ def leg_figures(inputs: FigureInputs) -> list:
     return out
 
 
-from guanghan.analysis.legs import earth_entry, lunar_descent, surface_operations, trans_earth  # noqa: E402,F401  (register)
+from guanghan.analysis.legs import (  # noqa: F401  (register)
+    earth_entry,
+    lunar_ascent,
+    lunar_descent,
+    lunar_rendezvous,
+    surface_operations,
+    trans_earth,
+)
