@@ -27,7 +27,6 @@ import numpy as np
 from guanghan.dynamics.propagator import Tolerances, propagate
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import time_scales
-from guanghan.environment.constants import STANDARD_GRAVITY
 from guanghan.errors import GuidanceFailure, InputError, ScenarioError
 from guanghan.gnc.lunar_impact import design_deorbit
 from guanghan.gnc.proximity_operations import fly_proximity
@@ -132,8 +131,8 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
             raise ctx.scenario_error(exc, "disposal") from None
         except GuidanceFailure as exc:
             raise ctx.error(exc.reason, "disposal.plan.delta_v_m_s", d.plan.delta_v_m_s) from None
-        b = disposal.burn
-        need = b.duration_s * b.thrust_n / (b.isp_s * STANDARD_GRAVITY)
+        need = s.engine.mass_flow_kg_s * disposal.burn.duration_s
+        disposal.figures["propellant_kg"] = need
         left_kg = s.budget_kg - design.propellant_kg
         if need > left_kg:
             raise ScenarioError(f"the {d.plan.delta_v_m_s} m/s deorbit burn needs {need:.1f} kg; module "

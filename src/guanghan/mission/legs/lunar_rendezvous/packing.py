@@ -15,7 +15,6 @@ import numpy as np
 import pyarrow as pa
 
 from guanghan.environment import time_scales
-from guanghan.environment.constants import STANDARD_GRAVITY
 from guanghan.mission.leg import PhaseResult
 from guanghan.mission.trajectory_table import SCHEMA, build_table
 
@@ -111,7 +110,7 @@ def pack(phase, ctx, s, log, design, prox, stack, disposal, aborted: str | None 
                             "disposal.impact_lon_deg": imp.lon_deg, "disposal.impact_speed_m_s": imp.speed_m_s,
                             "disposal.impact_flight_path_angle_deg": imp.flight_path_angle_deg})
             series["impact"] = pa.table({"lat_deg": [imp.lat_deg], "lon_deg": [imp.lon_deg], "utc": [imp.utc]})
-            dprop = burn.duration_s * burn.thrust_n / (burn.isp_s * STANDARD_GRAVITY)
+            dprop = disposal.figures["propellant_kg"]
             masses[s.module] -= dprop
             summary["disposal.propellant_kg"] = dprop
     log.records.sort(key=lambda r: r["et_s"])

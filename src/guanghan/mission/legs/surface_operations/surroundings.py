@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from guanghan.dynamics import panel_thermal, relay_orbit
+from guanghan.dynamics.conics import conic_periapsis
 from guanghan.dynamics.propagator import Tolerances
+from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import lunar_dem, regolith_thermal, spice_kernels
 from guanghan.environment import surface_illumination as illum
 from guanghan.environment.constants import SPEED_OF_LIGHT
@@ -104,16 +106,6 @@ def direct_links(phase, site, horizon, t0: float, t1: float) -> LinkSet:
     return LinkSet("direct", w.windows, vols, rates, w.coverage_fraction, ets, w.visible, rtt)
 
 
-def _periapsis_radius_m(states: np.ndarray) -> np.ndarray:
-    """Osculating periapsis radius (m) of Moon-centred states (n, 6): r_p = p / (1 + e) with
-    p = h²/μ and e = |v × h / μ − r̂| (Vallado, Algorithm 9)."""
-    mu = spice_kernels.gm("MOON")
-    r, v = states[:, :3], states[:, 3:6]
-    h = np.cross(r, v)
-    e = np.cross(v, h) / mu - r / np.linalg.norm(r, axis=1)[:, None]
-    return np.einsum("ij,ij->i", h, h) / mu / (1.0 + np.linalg.norm(e, axis=1))
-
-
 class RelayBelowTerrain(ValueError):
     """The relay's orbit passes below the highest lunar terrain during the stay."""
 
@@ -138,7 +130,9 @@ def relay_links(phase, site, horizon, t0: float, t1: float) -> LinkSet:
     traj = result.trajectory
     states = traj.states(ets)
     pos = states[:, :3]
-    lowest = float(np.min(_periapsis_radius_m(states))) - MOON_MEAN_RADIUS
+    mu = spice_kernels.gm("MOON")
+    lowest = min(conic_periapsis(SpacecraftState(t, x[:3], x[3:6], c.relay.mass_kg), mu)[0]
+                 for t, x in zip(ets[::10], states[::10])) - MOON_MEAN_RADIUS
     if lowest <= peak:
         raise RelayBelowTerrain(f"the relay's osculating periapsis comes down to {lowest / 1e3:.1f} km "
                                 f"above the 1737.4 km sphere during the stay, below the highest lunar terrain "
