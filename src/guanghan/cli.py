@@ -88,19 +88,22 @@ def main_options(version: bool = typer.Option(False, "--version", callback=_vers
 @app.command("run")
 def run_command(scenario: str = typer.Argument(..., help="packaged scenario name or TOML file"),
                 out: Path = typer.Option(..., "--out", "-o", help="output folder (new, empty, or an "
-                                         "earlier run, which is replaced atomically)")):
+                                         "earlier run, which is replaced atomically)"),
+                overwrite: bool = typer.Option(False, "--overwrite", help="write into a non-empty "
+                                               "folder that is not a run, replacing only the run's "
+                                               "own files and keeping every other")):
     """Run a scenario's phases in order and write summary, events, trajectory, series and report."""
     from guanghan.analysis.outputs import OutputError, check_output_path, write_run
     from guanghan.analysis.validation import validation_rows
 
     sc = _load(scenario)
     try:
-        check_output_path(out)
+        check_output_path(out, overwrite)
     except OutputError as exc:
         _fail(str(exc))
     result = _run(sc)
     try:
-        path = write_run(result, sc, out)
+        path = write_run(result, sc, out, overwrite)
     except OutputError as exc:
         _fail(str(exc))
     console.print(f"wrote {path}: summary.json, events.json, trajectory.parquet, report.html "

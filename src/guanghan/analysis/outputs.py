@@ -9,7 +9,10 @@ directory and an earlier run's outputs are replaced whole or not at all.
 
 Safety: an existing output path is replaced only when it is an earlier Guanghan run (it holds the
 marker); a non-empty folder that is not a run, or a file, is refused (:class:`OutputError`) —
-:func:`check_output_path` says so before any computation.
+:func:`check_output_path` says so before any computation. With ``overwrite=True`` (``--overwrite``)
+a non-empty folder that is not a run takes the run too, but only Guanghan's own entries
+(:data:`OWN`) are replaced in it, each by a rename; every other file in it is kept. A file at the
+path is refused even then.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from guanghan.errors import GuanghanError
 
 FILES = ("events.json", "summary.json", "trajectory.parquet", "report.html")
 MARKER = ".guanghan-run"
+OWN = (*FILES, "series", MARKER)           # the entries a run writes, the only ones it ever replaces
 
 
 class OutputError(GuanghanError):
@@ -45,14 +49,25 @@ def _json_ready(value):
     return value
 
 
-def check_output_path(out_dir) -> Path:
-    """The resolved output path, if a run may be written there; else OutputError saying why."""
+def _is_foreign(out: Path) -> bool:
+    """True when ``out`` is a non-empty folder that is not a Guanghan run."""
+    return out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file()
+
+
+def check_output_path(out_dir, overwrite: bool = False) -> Path:
+    """The resolved output path, if a run may be written there; else OutputError saying why.
+
+    ``overwrite`` lets a non-empty folder that is not a run take the run (only :data:`OWN` replaced).
+    """
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out_dir} is a file, not a folder: choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+    if not overwrite and _is_foreign(out):
         raise OutputError(f"{out_dir} is a folder that is not a Guanghan run and is not empty: "
-                          "choose an empty or new folder")
+                          "choose an empty or new folder, or pass --overwrite to write the run's "
+                          "own files into it and keep the others")
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to {out_dir}: choose another --out")
     parent = out.parent
     while not parent.exists():
         parent = parent.parent
@@ -83,9 +98,31 @@ def read_summary(run_dir) -> dict:
     return doc
 
 
-def write_run(result, scenario, out_dir) -> Path:
-    """Write a :class:`~guanghan.mission.runner.RunResult` into ``out_dir`` atomically; the path."""
-    out = check_output_path(out_dir)
+def _merge_into(tmp: Path, out: Path) -> None:
+    """Move the run's entries from ``tmp`` into the foreign folder ``out``, replacing only those."""
+    for name in OWN:
+        new, dest = tmp / name, out / name
+        if not new.exists():
+            continue
+        if dest.is_dir() and not dest.is_symlink():
+            old = out / f".{name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            dest.rename(old)
+            new.rename(dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(new, dest)                  # atomic for a file (or a symlink) at dest
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_run(result, scenario, out_dir, overwrite: bool = False) -> Path:
+    """Write a :class:`~guanghan.mission.runner.RunResult` into ``out_dir`` atomically; the path.
+
+    ``overwrite``: see :func:`check_output_path`; into a foreign folder each entry of :data:`OWN`
+    is replaced by a rename and nothing else in it is touched.
+    """
+    out = check_output_path(out_dir, overwrite)
+    merge = _is_foreign(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     for stale in out.parent.glob(f".{out.name}.*.partial"):       # left by killed runs
         shutil.rmtree(stale, ignore_errors=True)
@@ -107,6 +144,9 @@ def write_run(result, scenario, out_dir) -> Path:
             render_report(result.scenario_name, result.events, result.summary, result.trajectory,
                           rows, result.meta, series=result.series), encoding="utf-8")
         (tmp / MARKER).write_text(json.dumps(result.meta.get("provenance", {})) + "\n")
+        if merge:
+            _merge_into(tmp, out)
+            return out
         old = None
         if out.exists():
             old = out.with_name(f".{out.name}.old")
