@@ -79,7 +79,7 @@ def _tiny_result():
 
 
 class _Scenario:                        # just what the writer reads
-    validation = []
+    validation = ()
     mission = type("M", (), {"name": "t"})
 
 
