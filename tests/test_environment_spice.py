@@ -92,3 +92,15 @@ def test_chebyshev_exact_for_polynomials():
     t = np.linspace(0, 3e5, 11)
     assert np.allclose(tab(t)[:, 0], t ** 2, rtol=1e-12, atol=1e-3)
     assert np.allclose(tab(t)[:, 1], np.cos(t / 1e5), atol=1e-12)
+
+
+@pytest.mark.parametrize("frame, span_s", [("MOON_ME", 3 * 86400.0), ("MOON_PA", 3600.0),
+                                           ("ITRF93", 600.0), ("J2000", 1e5)])
+def test_dense_rotations_are_interpolated_to_round_off(frame, span_s):
+    """Dense requests are Hermite-interpolated between sxform nodes: every matrix within 1e-11 of
+    pxform at the same epoch (2e-5 m at the lunar surface), unsorted epochs included."""
+    ets = ET_CE5 + np.random.default_rng(7).uniform(0.0, span_s, 3000)
+    rot = frames.rotation("J2000", frame, ets)
+    ref = np.array([spiceypy.pxform("J2000", frame, et) for et in ets])
+    assert np.max(np.abs(rot - ref)) < 1e-11
+    assert np.max(np.abs(np.einsum("nij,nkj->nik", rot, rot) - np.eye(3))) < 1e-11

@@ -333,3 +333,12 @@ def disc_pixels(lat_deg: float, lon_deg: float, radius_m: float):
     r, c = rows[ri], ci
     w = np.cos(lat_r[r])
     return r, c, w / w.sum()
+
+
+@lru_cache(maxsize=64)
+def highest_within_m(lat_deg: float, lon_deg: float, radius_m: float) -> float:
+    """Highest DEM height (m over 1737.4 km) of the pixel centres within ``radius_m`` of (lat, lon):
+    a ceiling for :func:`height_m` anywhere within ``radius_m`` less one pixel (the bilinear height
+    never exceeds its four pixel centres)."""
+    rows, cols, _ = disc_pixels(lat_deg, lon_deg, radius_m)
+    return float(heights_m()[rows, cols].max())

@@ -60,6 +60,7 @@ from guanghan.dynamics.powered_descent_dynamics import (
 )
 from guanghan.dynamics.propulsion import Engine, delta_v_from_masses
 from guanghan.dynamics.state import SpacecraftState
+from guanghan.dynamics.vector3 import AxisRotation, cross
 from guanghan.environment import frames, lunar_dem
 from guanghan.environment.constants import STANDARD_GRAVITY
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS
@@ -162,7 +163,7 @@ class _DeadReckoning:
         """Accelerometer output (m/s²) for the true mean specific force ``f`` over ``dt`` (s):
         (1 + s) ∘ (f + θ × f) + b + w (Groves 2013, ch. 4, small-angle misalignment)."""
         noise = self.rng.normal(0.0, 1.0, 3) * (self.q / math.sqrt(dt)) if self.q > 0 else 0.0
-        return (1.0 + self.scale) * (f + _cross(self.misalignment, f)) + self.bias + noise
+        return (1.0 + self.scale) * (f + cross(self.misalignment, f)) + self.bias + noise
 
     def propagate(self, f_meas, dt: float) -> None:
         fr, fn = self.frame, float(np.linalg.norm(f_meas))
@@ -170,21 +171,6 @@ class _DeadReckoning:
         rk4_step(self.y, dt, fn, d, 0.0, fr.mu, fr.radius_m, fr.omega, False, fr.pa_from_enu,
                  fr.sh, self._out)
         self.y[0:6] = self._out[0:6]
-
-
-def _cross(a, b) -> np.ndarray:
-    """a × b for two 3-vectors (np.cross costs ~30 µs a call in the step loop)."""
-    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
-                     a[0] * b[1] - a[1] * b[0]])
-
-
-def _rotation(omega, t: float) -> np.ndarray:
-    """R(t): rotation by |ω| t about ω (Rodrigues), site axes at t → inertial (lift-off) axes."""
-    w = float(np.linalg.norm(omega))
-    k = np.asarray(omega) / w
-    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    a = w * t
-    return np.eye(3) + math.sin(a) * K + (1.0 - math.cos(a)) * (K @ K)
 
 
 def _target_normal_enu(target: AscentTarget, frame: SiteFrame, et: float) -> np.ndarray:
@@ -197,6 +183,10 @@ def _target_normal_enu(target: AscentTarget, frame: SiteFrame, et: float) -> np.
         n = frames.rotation("J2000", "MOON_ME", [et])[0] @ n
     n = frame.me_from_enu.T @ n
     return n / np.linalg.norm(n)
+
+
+_CEILING_RADIUS_M = 4.0e5          # the terrain ceiling's disc around the site (m)
+_CEILING_MARGIN_M = 500.0          # margin (m) over the DEM's highest point before lookups stop
 
 
 class _Ascent:
@@ -229,8 +219,16 @@ class _Ascent:
         self.nav = _DeadReckoning(self.nav_frame, imu, p0, v0, rng)
         self.t, self.phase, self.events, self.rows, self.phases = 0.0, "vertical_rise", [], [], []
         self.failure, self.cut = None, False
-        self.terrain_top = float(lunar_dem.heights_m().max()) + 500.0 \
-            if terrain is lunar_dem.height_m else math.inf      # a custom map: always look up
+        self.spin = AxisRotation(self.frame.omega)
+        # Terrain ceilings (m) above which no height lookup is needed: the highest DEM point within
+        # _CEILING_RADIUS_M of the site (inside it), the global one (outside); a custom map: none.
+        self.terrain_top = self.local_top = math.inf
+        self.cos_local = 2.0
+        if terrain is lunar_dem.height_m:
+            self.terrain_top = float(lunar_dem.heights_m().max()) + _CEILING_MARGIN_M
+            self.local_top = lunar_dem.highest_within_m(
+                round(float(lat), 6), round(float(lon), 6), _CEILING_RADIUS_M) + _CEILING_MARGIN_M
+            self.cos_local = math.cos((_CEILING_RADIUS_M - 2 * lunar_dem.PIXEL_NS_M) / MOON_MEAN_RADIUS)
 
     def event(self, name: str, **details) -> None:
         self.events.append({"name": name, "t_s": round(self.t, 6), "et": self.et0 + self.t,
@@ -238,8 +236,8 @@ class _Ascent:
 
     def inertial(self, t, p, v) -> tuple[np.ndarray, np.ndarray]:
         rel = p - self.frame.centre
-        rot = _rotation(self.frame.omega, t)
-        return rot @ rel, rot @ (v + _cross(self.frame.omega, rel))
+        rot = self.spin.matrix(t)     # site axes at t → inertial (lift-off) axes
+        return rot @ rel, rot @ (v + cross(self.frame.omega, rel))
 
     def source(self, t) -> tuple[np.ndarray, np.ndarray, float]:
         """The guidance input at ``t``: navigation (on-board, or downlinked) or true state."""
@@ -248,7 +246,11 @@ class _Ascent:
         return r, v, self.vehicle.wet_mass_kg - self.mdot_nominal * t
 
     def ground_under(self, p) -> float:
-        if self.frame.altitude(p) > self.terrain_top:
+        R = self.frame.radius_m
+        x, y, z = float(p[0]), float(p[1]), float(p[2]) + R
+        r = math.sqrt(x * x + y * y + z * z)
+        top = self.local_top if z > self.cos_local * r else self.terrain_top
+        if r - R > top:
             return -1e9                                       # above every summit: no lookup
         lat, lon = self.frame.latlon_deg(p)
         return float(self.terrain(lat, lon))
@@ -305,7 +307,7 @@ class _Ascent:
                 self.event("pitch_over_start", height_m=float(rise))
             else:
                 return self.frame.local_up(p), h
-        d = _rotation(self.frame.omega, self.t).T @ active.direction(self.t)
+        d = self.spin.matrix(self.t).T @ active.direction(self.t)
         if self.phase == "pitch_over" and float(self.dyn.d @ d) > math.cos(math.radians(2.0)):
             self.phase = "guidance"
             self.event("guidance_start")

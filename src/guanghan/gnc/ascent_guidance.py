@@ -56,14 +56,9 @@ from pydantic import Field, model_validator
 
 from guanghan.config_model import ConfigModel, fail
 from guanghan.dynamics.kepler import kepler_universal
+from guanghan.dynamics.vector3 import cross, unit
 from guanghan.environment.constants import STANDARD_GRAVITY
 from guanghan.errors import GuidanceFailure, InputError
-
-
-def _unit(x) -> np.ndarray:
-    x = np.asarray(x, float)
-    n = math.sqrt(float(x @ x))
-    return x / n if n > 0 else x
 
 
 class AscentTarget(ConfigModel):
@@ -182,21 +177,21 @@ class SphericalInsertion:
     def desired(self, r_pred) -> tuple[np.ndarray, np.ndarray]:
         """Desired cut-off position and velocity below the predicted cut-off point ``r_pred``
         projected into the plane (Brand et al. 1973, block 8)."""
-        n = _unit(self.normal)
-        ix = _unit(r_pred - (r_pred @ n) * n)
-        iz = np.cross(n, ix)                                      # downrange, prograde
+        n = unit(self.normal)
+        ix = unit(r_pred - (r_pred @ n) * n)
+        iz = cross(n, ix)                                      # downrange, prograde
         return self.radius_m * ix, self.speed_m_s * (math.sin(self.gamma_rad) * ix +
                                                      math.cos(self.gamma_rad) * iz)
 
     def downrange(self, r_d) -> np.ndarray:
-        return _unit(np.cross(self.normal, r_d))
+        return unit(cross(self.normal, r_d))
 
     def first_guess(self, r, t_go: float) -> np.ndarray:
         """Cut-off position guess: half the burn's arc ahead of ``r`` in the plane."""
-        n = _unit(self.normal)
-        ix = _unit(r - (r @ n) * n)
+        n = unit(self.normal)
+        ix = unit(r - (r @ n) * n)
         ang = 0.5 * self.speed_m_s * t_go / self.radius_m
-        return self.radius_m * (math.cos(ang) * ix + math.sin(ang) * np.cross(n, ix))
+        return self.radius_m * (math.cos(ang) * ix + math.sin(ang) * cross(n, ix))
 
 
 @dataclass(frozen=True)
@@ -211,7 +206,7 @@ class FlatInsertion:
     up: np.ndarray
 
     def desired(self, r_pred) -> tuple[np.ndarray, np.ndarray]:
-        n, up = _unit(self.normal), _unit(self.up)
+        n, up = unit(self.normal), unit(self.up)
         rd = r_pred - (r_pred @ n) * n
         rd = rd + (self.height_m - rd @ up) * up
         iz = np.cross(n, up)
@@ -219,7 +214,7 @@ class FlatInsertion:
                                      math.cos(self.gamma_rad) * iz)
 
     def downrange(self, r_d) -> np.ndarray:
-        return _unit(np.cross(self.normal, self.up))
+        return unit(np.cross(self.normal, self.up))
 
     def first_guess(self, r, t_go: float) -> np.ndarray:
         return self.desired(np.asarray(r, float) + 0.5 * self.speed_m_s * t_go *
@@ -269,7 +264,7 @@ class SteeringCommand:
     def direction(self, t: float) -> np.ndarray:
         """Thrust direction at ``t`` (s): unit(λ + λ̇ (t − t_λ)), the linear-tangent law
         (Jaggers 1977; Brand et al. 1973, block 5), optimal in a uniform field."""
-        return _unit(self.lam + self.lam_dot * (t - self.t_lambda_s))
+        return unit(self.lam + self.lam_dot * (t - self.t_lambda_s))
 
 
 class PoweredExplicitGuidance:
@@ -342,7 +337,7 @@ class PoweredExplicitGuidance:
             raise GuidanceFailure("ascent", f"time-to-go {t_go} s from |v_go| "
                                             f"{np.linalg.norm(self.v_go):.1f} m/s")
         L, J, S, Q, P, H = thrust_integrals(a, ve, t_go)                    # block 4
-        lam = _unit(self.v_go)                                               # block 5
+        lam = unit(self.v_go)                                               # block 5
         self.r_grav = (t_go / t_go_prev) ** 2 * self.r_grav
         r_go = self.rd - (r + v * t_go + self.r_grav)
         iz = tgt.downrange(self.rd)
@@ -350,10 +345,10 @@ class PoweredExplicitGuidance:
         r_go = r_go_xy + (S - lam @ r_go_xy) / (lam @ iz) * iz + self.r_bias  # downrange free
         denom = Q - S * J / L
         lam_dot = (r_go - S * lam) / denom                                   # turning rate
-        i_f = _unit(lam - lam_dot * J / L)
+        i_f = unit(lam - lam_dot * J / L)
         phi = math.acos(min(1.0, max(-1.0, float(i_f @ lam))))
         phi_dot = -phi * L / J
-        u = _unit(lam_dot)
+        u = unit(lam_dot)
         v_thrust = (L - 0.5 * L * phi ** 2 - J * phi * phi_dot - 0.5 * H * phi_dot ** 2) * lam \
             - (L * phi + J * phi_dot) * u
         r_thrust = (S - 0.5 * S * phi ** 2 - Q * phi * phi_dot - 0.5 * P * phi_dot ** 2) * lam \
@@ -381,8 +376,8 @@ def highest_terrain_on_plane_m(normal_me, terrain_height_m: Callable,
                                samples: int = 1440) -> float:
     """Highest terrain (m above the sphere) under the great circle of the plane with MOON_ME
     normal ``normal_me``, sampled every 360/``samples`` deg; ``terrain_height_m(lat, lon)``."""
-    n = _unit(normal_me)
-    e1 = _unit(np.cross(n, [0.0, 0.0, 1.0]) if abs(n[2]) < 0.99 else np.cross(n, [1.0, 0, 0]))
+    n = unit(normal_me)
+    e1 = unit(np.cross(n, [0.0, 0.0, 1.0]) if abs(n[2]) < 0.99 else np.cross(n, [1.0, 0, 0]))
     e2 = np.cross(n, e1)
     th = np.linspace(0.0, 2 * math.pi, samples, endpoint=False)
     pts = np.outer(np.cos(th), e1) + np.outer(np.sin(th), e2)

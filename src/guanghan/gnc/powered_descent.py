@@ -51,6 +51,7 @@ from guanghan import run_limits
 from guanghan.dynamics.powered_descent_dynamics import LanderDynamics, SiteFrame
 from guanghan.dynamics.propulsion import delta_v_from_masses
 from guanghan.dynamics.state import SpacecraftState
+from guanghan.dynamics.vector3 import unit
 from guanghan.environment.constants import STANDARD_GRAVITY
 from guanghan.environment.gravity_field import GravityField
 from guanghan.errors import GuidanceFailure
@@ -61,6 +62,8 @@ from guanghan.gnc.powered_descent_config import (DescentInputError, DescentProfi
 
 __all__ = ["LanderConfig", "DescentTarget", "DescentProfile", "SensorConfig", "StateEstimate",
            "DescentResult", "DescentInputError", "fly_powered_descent", "start_state_uprange"]
+
+_UP = (0.0, 0.0, 1.0)        # site up: the direction given to a zero vector
 
 
 def start_state_uprange(et: float, target: DescentTarget, range_m: float, altitude_m: float,
@@ -98,12 +101,6 @@ def _limit_tilt(a, up, max_tilt_deg: float) -> np.ndarray:
     return a_up * up + (a_h * (cap / h) if h > cap else a_h)
 
 
-def _unit(x) -> np.ndarray:
-    x = np.asarray(x, float)
-    n = math.sqrt(float(x @ x))
-    return x / n if n > 0 else np.array([0.0, 0.0, 1.0])
-
-
 class _Loop:
     """State of one closed-loop descent (see :func:`fly_powered_descent`)."""
 
@@ -120,7 +117,7 @@ class _Loop:
         self.g_surface = self.frame.surface_gravity()
         self.dyn = LanderDynamics(self.frame, lander.max_thrust_n, lander.engine.isp_s,
                                   lander.max_slew_rate_deg_s, lander.dry_mass_kg,
-                                  np.concatenate([p0, v0, [start.mass]]), -_unit(v0))
+                                  np.concatenate([p0, v0, [start.mass]]), -unit(v0, _UP))
         self.nav = DescentNavigator(self.nav_frame, sensors, terrain, p0, v0, rng)
         margin = profile.guidance_throttle_margin
         self.guid = ConvexDescentGuidance(profile.n_nodes, lander.engine.isp_s,
@@ -156,7 +153,7 @@ class _Loop:
         az = math.degrees(math.atan2(p_est[0], p_est[1]))
         gp = self.frame.point_uprange(prof.braking_end_range_m, az,
                                       self.h_site + prof.braking_end_altitude_m)
-        return gp, prof.braking_end_speed_m_s * _unit(self.hover_point - gp)
+        return gp, prof.braking_end_speed_m_s * unit(self.hover_point - gp, _UP)
 
     def plan_braking(self, p, v, m, reference=None, search=True):
         gp, gv = self.gate(p)
@@ -354,7 +351,7 @@ class _Loop:
             throttle = 0.0
             if thrust is not None and self.phase != "free_fall":
                 mag = math.sqrt(float(thrust @ thrust))
-                self.d_cmd = _unit(thrust)
+                self.d_cmd = unit(thrust, _UP)
                 throttle = min(max(mag / lander.max_thrust_n, lander.min_throttle), 1.0)
             m_before = float(self.dyn.y[6])
             run_limits.charge(1)

@@ -60,26 +60,22 @@ from pydantic import Field, model_validator
 
 from guanghan.config_model import ConfigModel, fail
 from guanghan.dynamics.kepler import kepler_universal
+from guanghan.dynamics.vector3 import cross
 
 # ------------------------------------------------------------------------ frame and kinematics
-
-
-def _cross(a, b) -> np.ndarray:
-    """a × b of two 3-vectors (np.cross costs ~10× more on single vectors)."""
-    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
 def hill_axes(r: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rows: radial R = r/|r|, along-track S = W × R, normal W = h/|h| (inertial components)."""
     rh = r / math.sqrt(r @ r)
-    wh = _cross(r, v)
+    wh = cross(r, v)
     wh /= math.sqrt(wh @ wh)
-    return np.array([rh, _cross(wh, rh), wh])
+    return np.array([rh, cross(wh, rh), wh])
 
 
 def _frame_rate(rt: np.ndarray, vt: np.ndarray) -> float:
     """|h|/r² (rad/s): the Hill frame's rotation rate about its normal (two-body)."""
-    h = _cross(rt, vt)
+    h = cross(rt, vt)
     return math.sqrt(h @ h) / (rt @ rt)
 
 

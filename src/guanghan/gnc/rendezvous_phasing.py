@@ -58,6 +58,7 @@ from guanghan.dynamics.kepler import (
 from guanghan.dynamics.propagator import PropagationResult, Tolerances, propagate
 from guanghan.dynamics.propulsion import Engine, burn_duration, delta_v_from_masses
 from guanghan.dynamics.state import SpacecraftState
+from guanghan.dynamics.vector3 import cross, norm
 from guanghan.environment import spice_kernels
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS
 from guanghan.errors import GuidanceFailure, InputError
@@ -200,8 +201,8 @@ def handover_aim(plan: PhasingPlan, target_rv: np.ndarray, mu: float) -> tuple[n
 
 def _circular_velocity(x: np.ndarray, mu: float) -> np.ndarray:
     """Velocity (m/s) of the circular orbit through x's position, in x's orbit plane."""
-    u = np.cross(np.cross(x[:3], x[3:6]), x[:3])
-    return math.sqrt(mu / np.linalg.norm(x[:3])) * u / np.linalg.norm(u)
+    u = cross(cross(x[:3], x[3:6]), x[:3])
+    return math.sqrt(mu / norm(x[:3])) * u / norm(u)
 
 
 def _true_anomaly_unwrapped(m_total: float, e: float) -> float:
