@@ -39,7 +39,7 @@ from numba import njit
 from guanghan.environment import frames, spice_kernels
 from guanghan.environment.constants import AU, SOLAR_IRRADIANCE_1AU, SPEED_OF_LIGHT, SUN_RADIUS
 from guanghan.environment.constants import STANDARD_GRAVITY as G0
-from guanghan.environment.chebyshev import ChebyshevTable, cheb_eval
+from guanghan.environment.chebyshev import DEFAULT_SEGMENT_S, ChebyshevTable, cheb_eval
 from guanghan.environment.gravity_field import GravityField
 from guanghan.environment.gravity_kernels import sh_acceleration
 
@@ -202,10 +202,20 @@ def _point_mass_field(central: CentralGravity) -> GravityField:
                         order=0, c=np.ones((1, 1)), s=zeros, frame="J2000", source="GM only")
 
 
+#: fitted one-day segments by (centre, body frame, bodies), then by the segment's index from J2000
+_SEGMENTS: dict[tuple, dict[int, np.ndarray]] = {}
+_MAX_CACHED_SEGMENTS = 50_000           # ~0.1 GB at the largest component count; then start afresh
+
+
 def build_environment_table(center: str, body_frame: str | None, bodies: list[str], et0: float,
                             et1: float) -> ChebyshevTable:
     """Chebyshev table: components 0–8 the rotation J2000→``body_frame`` (row-major; identity if
-    None), then the J2000 position (m) of each body relative to ``center``."""
+    None), then the J2000 position (m) of each body relative to ``center``.
+
+    Segments are aligned on whole days from J2000 and cover [et0, et1] with one more each side;
+    each is fitted once per process and reused by every later table that covers it, so a
+    targeting loop's many propagations over nearby spans tabulate nothing new and every table
+    holds the same coefficients for the same day."""
 
     def sample(ets):
         out = np.empty((ets.size, 9 + 3 * len(bodies)))
@@ -217,7 +227,26 @@ def build_environment_table(center: str, body_frame: str | None, bodies: list[st
             out[:, 9 + 3 * i: 12 + 3 * i] = spice_kernels.body_positions(b, center, "J2000", ets)
         return out
 
-    return ChebyshevTable.fit(sample, et0, et1)
+    seg = DEFAULT_SEGMENT_S
+    k0 = math.floor(min(et0, et1) / seg) - 1
+    k1 = math.floor(max(et0, et1) / seg) + 2                 # segments k0 .. k1 - 1
+    if sum(len(c) for c in _SEGMENTS.values()) > _MAX_CACHED_SEGMENTS:
+        _SEGMENTS.clear()
+    cache = _SEGMENTS.setdefault((center, body_frame, tuple(bodies)), {})
+    k = k0
+    while k < k1:                                            # fit each run of missing segments
+        if k in cache:
+            k += 1
+            continue
+        end = k
+        while end < k1 and end not in cache:
+            end += 1
+        fit = ChebyshevTable.fit(sample, k * seg, (end - 0.5) * seg, pad=False)
+        for j in range(end - k):
+            cache[k + j] = fit.coeffs[j]
+        k = end
+    return ChebyshevTable(float(k0 * seg), float(seg),
+                          np.ascontiguousarray(np.stack([cache[j] for j in range(k0, k1)])))
 
 
 # --------------------------------------------------------------------------- kernels

@@ -5,7 +5,7 @@ Earth-centred outside, with finite burns and a stop event.
 until a terminal event at the SOI radius hands it over, re-centred, to an Earth-centred leg (EGM96
 field in ITRF93, Moon and Sun as third bodies) that runs to the end epoch or a stop event such as a
 geodetic altitude (:func:`geodetic_altitude`). :func:`integrate_to` integrates a state without
-burns in either direction (scipy DOP853 on the same compiled right-hand side), for designs that run
+burns in either direction (the compiled DOP853, no Python in the loop), for designs that run
 backwards from the Earth.
 
 Assumptions and limitations
@@ -22,13 +22,15 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
+from guanghan import run_limits
+from guanghan.dynamics import dop853
 from guanghan.dynamics import events as ev
-from guanghan.dynamics.forces import CentralGravity, ForceModel, ThirdBody, rhs
+from guanghan.dynamics.forces import CentralGravity, ForceModel, ThirdBody
 from guanghan.dynamics.propagator import PropagationResult, Tolerances, propagate
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import frames, spice_kernels
@@ -120,20 +122,30 @@ def fly(state: SpacecraftState, end_et: float, models: PatchedModels, burns=(),
 
 
 def integrator(model: ForceModel, et0: float, et1: float, rtol: float = 1e-11):
-    """A function (et_from, y0, et_to) -> y integrating ``model`` (no burns) with scipy DOP853,
-    either direction, inside [et0, et1]."""
+    """A function (et_from, y0, et_to) -> y integrating ``model`` (no burns) with the compiled
+    DOP853 (:func:`guanghan.dynamics.dop853.integrate`, scipy's method and error norm), either
+    direction, inside [et0, et1]; the model is compiled once for every call."""
     fd = replace(model, burns=[]).compile(et0, et1, et_ref=et0)
-    out = np.empty(7)
     atol = np.array([1e-3] * 3 + [1e-6] * 3 + [1e-6])
-
-    def f(tau, y):
-        rhs(tau, y, fd, out)
-        return out.copy()
+    cap = 512
+    t_out, y_out = np.empty(cap + 1), np.empty((cap + 1, 7))
+    k_unused = np.empty((1, dop853.N_STAGES + 1, 7))            # stages are not kept
+    n_eval = np.zeros(1, np.int64)
 
     def run(et_from, y0, et_to):
-        sol = solve_ivp(f, (et_from - et0, et_to - et0), np.asarray(y0, float), method="DOP853",
-                        rtol=rtol, atol=atol)
-        return sol.y[:, -1]
+        tau, tau_end = et_from - et0, et_to - et0
+        y, h = np.asarray(y0, float).copy(), 0.0
+        while True:
+            status, n, h = dop853.integrate(fd, tau, y, tau_end, rtol, atol, h, math.inf, False,
+                                            t_out, y_out, k_unused, n_eval)
+            run_limits.charge(n)
+            if n:
+                tau, y = t_out[n], y_out[n].copy()
+            if status == dop853.DONE:
+                return y
+            if status != dop853.BUFFER_FULL:
+                raise PropagationError(f"step size underflow at {et0 + tau:.3f} s integrating "
+                                       f"{model.body}-centred towards {et_to:.3f} s")
 
     return run
 

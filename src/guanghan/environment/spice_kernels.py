@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -257,6 +258,7 @@ def _span(windows) -> tuple[float, float]:
     return spiceypy.wnfetd(windows, 0)[0], spiceypy.wnfetd(windows, n - 1)[1]
 
 
+@lru_cache(maxsize=1)               # the packaged kernels do not change in a process
 def ephemeris_coverage() -> Coverage:
     """Span of DE440 for the Moon (id 301), the tightest of Sun/Earth/Moon."""
     _ready()
@@ -266,6 +268,7 @@ def ephemeris_coverage() -> Coverage:
     return Coverage("DE440 (de440.bsp)", start, end)
 
 
+@lru_cache(maxsize=1)               # the packaged kernels do not change in a process
 def lunar_orientation_coverage() -> Coverage:
     """Span of the DE440 lunar orientation binary PCK (frame MOON_PA_DE440, class id 31008)."""
     _ready()
@@ -275,6 +278,7 @@ def lunar_orientation_coverage() -> Coverage:
     return Coverage("DE440 lunar orientation (moon_pa_de440_200625.bpc)", start, end)
 
 
+@lru_cache(maxsize=1)               # the packaged kernels do not change in a process
 def earth_orientation_coverage() -> Coverage:
     """Span of the ITRF93 Earth orientation kernels (class id 3000), history plus prediction."""
     _ready()

@@ -52,8 +52,10 @@ from guanghan.mission.trajectory_table import SCHEMA
 ORBIT_TOLERANCES = Tolerances(rtol=1e-10, atol_m=1e-2, max_step_s=600.0)
 
 
-class _Setup:
-    """Site, epoch, vehicle and target of the ascent, from the scenario and the previous leg."""
+class AscentSetup:
+    """Site, epoch, vehicle and target of the ascent, from the scenario and the previous leg
+    (``lat``, ``lon`` deg; ``et`` s TDB; ``vehicle``; ``target`` with the orbiter's plane;
+    ``round_trip_s`` the Earth round-trip light time)."""
 
     def __init__(self, phase, ctx: LegContext):
         prev = ctx.previous
@@ -138,13 +140,14 @@ class _Setup:
         self.orbiter_state = SpacecraftState(self.et, x[:3], x[3:6], state.mass, "J2000", "MOON")
 
 
-def _field(phase, ctx):
+def truth_field(phase, ctx):
+    """The ascent's truth lunar field: the scenario's model to ``truth_gravity_degree`` (None: point mass)."""
     env = ctx.scenario.environment
     degree = min(phase.truth_gravity_degree, env.lunar_gravity_degree)
     return load_lunar_field(env.lunar_gravity_model, degree, degree) if degree >= 2 else None
 
 
-def _dispersed(phase, s: _Setup) -> dict:
+def _dispersed(phase, s: AscentSetup) -> dict:
     """Both loops over the same seeded dispersions: failure rates and insertion errors."""
     gl = phase.ground_loop
     out = {"runs": gl.runs, "round_trip_s": s.round_trip_s, "onboard": [], "ground": []}
@@ -165,11 +168,11 @@ def _dispersed(phase, s: _Setup) -> dict:
 
 def fly(phase, ctx: LegContext) -> PhaseResult:
     """Lift off and fly to the insertion; see the module docstring."""
-    s = _Setup(phase, ctx)
+    s = AscentSetup(phase, ctx)
     log = EventLog()
     try:
         res = fly_ascent(s.lat, s.lon, s.et, s.vehicle, s.target, profile=phase.profile, imu=phase.imu,
-                         rng=np.random.default_rng(phase.seed), field=_field(phase, ctx))
+                         rng=np.random.default_rng(phase.seed), field=truth_field(phase, ctx))
     except InputError as exc:
         if exc.quantity == "engine.thrust_n":
             raise ScenarioError(f"thrust-to-weight below 1 in lunar gravity: {exc.reason}", file=ctx.file,

@@ -40,7 +40,9 @@ from guanghan.mission.trajectory_table import SCHEMA
 TOLERANCES = Tolerances(rtol=1e-10, atol_m=1e-2, max_step_s=600.0)
 
 
-class _Setup:
+class RendezvousSetup:
+    """Chaser at the insertion, target propagated to it, engine, masses and budget of the leg."""
+
     def __init__(self, phase, ctx: LegContext):
         prev = ctx.previous
         if prev is None or prev.body != "MOON":
@@ -67,7 +69,7 @@ class _Setup:
         self.cargo_kg = sum(ctx.cargo_kg.get(m, 0.0) for m in ctx.scenario.vehicles[phase.vehicle].modules)
 
 
-def _proximity(phase, s: _Setup, design):
+def fly_close_range(phase, s: RendezvousSetup, design):
     """The close-range approach from the hand-over, by the active vehicle."""
     t_arr = design.arrival_et
     xc = design.trajectory.states([t_arr])[0, :6]
@@ -82,7 +84,7 @@ def _proximity(phase, s: _Setup, design):
 
 def fly(phase, ctx: LegContext) -> PhaseResult:
     """Phasing, approach, capture, transfer, undocking, disposal; see the module docstring."""
-    s = _Setup(phase, ctx)
+    s = RendezvousSetup(phase, ctx)
     log = EventLog()
     try:
         design = design_phasing(s.chaser0.with_mass(s.chaser_mass), s.target_at_start, s.model_c, s.engine,
@@ -99,7 +101,7 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
                             field=f"modules.{s.module}.propellant_kg",
                             value=ctx.scenario.modules[s.module].propellant_kg)
     try:
-        prox, _, passive = _proximity(phase, s, design)
+        prox, _, passive = fly_close_range(phase, s, design)
     except InputError as exc:
         raise ctx.scenario_error(exc, "proximity") from None
     if not prox.success:
