@@ -29,6 +29,7 @@ class _Budget:
     max_wall_s: float
     max_steps: int
     steps: int = 0
+    evaluations: int = 0            # right-hand-side (force model) evaluations, counted, not limited
 
 
 _current: ContextVar[_Budget | None] = ContextVar("guanghan_run_budget", default=None)
@@ -36,20 +37,24 @@ _current: ContextVar[_Budget | None] = ContextVar("guanghan_run_budget", default
 
 @contextmanager
 def budget(what: str, max_wall_s: float, max_steps: int):
-    """Limit the work done inside the ``with`` block to ``max_wall_s`` (s) and ``max_steps``."""
-    token = _current.set(_Budget(what, time.monotonic() + max_wall_s, max_wall_s, max_steps))
+    """Limit the work done inside the ``with`` block to ``max_wall_s`` (s) and ``max_steps``;
+    yields the budget, whose ``steps`` and ``evaluations`` are the work charged to it."""
+    b = _Budget(what, time.monotonic() + max_wall_s, max_wall_s, max_steps)
+    token = _current.set(b)
     try:
-        yield
+        yield b
     finally:
         _current.reset(token)
 
 
-def charge(steps: int = 0) -> None:
-    """Count ``steps`` integration steps against the open budget; raise when it is spent."""
+def charge(steps: int = 0, evaluations: int = 0) -> None:
+    """Count ``steps`` integration steps (and ``evaluations`` of a right-hand side, for the
+    record) against the open budget; raise when it is spent."""
     b = _current.get()
     if b is None:
         return
     b.steps += int(steps)
+    b.evaluations += int(evaluations)
     if b.steps > b.max_steps:
         raise RunLimitExceeded(f"{b.what} took more than {b.max_steps:,} integration steps "
                                "(limits.max_steps)")

@@ -136,9 +136,10 @@ def integrator(model: ForceModel, et0: float, et1: float, rtol: float = 1e-11):
         tau, tau_end = et_from - et0, et_to - et0
         y, h = np.asarray(y0, float).copy(), 0.0
         while True:
+            before = int(n_eval[0])
             status, n, h = dop853.integrate(fd, tau, y, tau_end, rtol, atol, h, math.inf, False,
                                             t_out, y_out, k_unused, n_eval)
-            run_limits.charge(n)
+            run_limits.charge(n, int(n_eval[0]) - before)
             if n:
                 tau, y = t_out[n], y_out[n].copy()
             if status == dop853.DONE:

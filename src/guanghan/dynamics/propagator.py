@@ -85,6 +85,7 @@ def propagate(state: SpacecraftState, end_et: float, model: ForceModel,
     bounds = [state.et] + [b for b in breaks if state.et < b < end_et] + [end_et]
     taus, ys, pieces = [np.zeros(1)], [state.vector[None, :]], []
     n_eval = np.zeros(1, np.int64)
+    charged = 0                                    # evaluations already charged to the budget
     y = state.vector
     h = 0.0
     stop_event = None
@@ -100,7 +101,8 @@ def propagate(state: SpacecraftState, end_et: float, model: ForceModel,
             status, n, h = dop853.integrate(fd, tau, y, tau_end, tolerances.rtol, atol, h,
                                             tolerances.max_step_s, True, t_out, y_out, k_out, n_eval)
             total += n
-            run_limits.charge(n)
+            run_limits.charge(n, int(n_eval[0]) - charged)
+            charged = int(n_eval[0])
             if n > 0:
                 taus.append(t_out[1:n + 1])
                 ys.append(y_out[1:n + 1])

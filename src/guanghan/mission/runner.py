@@ -100,14 +100,17 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
     vehicles: dict = {}
     cargo: dict[str, float] = {}
     state, status, failed_leg, reason = None, "completed", None, None
+    costs: dict[str, dict] = {}             # per leg: wall time (s), integration steps, evaluations
     n = len(scenario.phases)
     for i, phase in enumerate(scenario.phases):
         if progress:
             progress(phase.name, i, n)
         for module, kg in (phase.start_propellant_kg or {}).items():
             masses[module] = scenario.modules[module].dry_mass_kg + kg
+        leg_wall = time.perf_counter()
         try:
-            with run_limits.budget(f"leg {phase.name}", phase.limits.max_wall_s, phase.limits.max_steps):
+            with run_limits.budget(f"leg {phase.name}", phase.limits.max_wall_s,
+                                   phase.limits.max_steps) as spent:
                 result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses),
                                                                 dict(vehicles), dict(cargo)))
         except ScenarioError:
@@ -120,6 +123,8 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
             result.events.add(et, phase.name, "run_limit_exceeded" if limit else "leg_error",
                               {"reason": str(exc)})
         result.leg_type = result.leg_type or phase.type
+        costs[phase.name] = {"wall_s": time.perf_counter() - leg_wall, "steps": spent.steps,
+                             "evaluations": spent.evaluations}
         results.append(result)
         log.extend(result.events)
         summary.update(result.summary)
@@ -145,6 +150,7 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         "provenance": provenance(scenario, _seed(scenario)),
         "guanghan_version": __version__,
         "run_wall_s": time.perf_counter() - wall,
+        "leg_costs": costs,
         "models": {r.name: r.meta.get("force_model", "") for r in results},
         "legs": {r.name: r.leg_type for r in results},
         "max_g": {r.name: r.meta["max_g"] for r in results if "max_g" in r.meta},

@@ -1,0 +1,105 @@
+"""Whole-mission benchmark (issue 12): wall time of every leg and of the whole Chang'e-5 and
+Chang'e-6 missions, cold, warm and hot, with integration steps and right-hand-side (field)
+evaluations per leg.
+
+* **cold**: a new process with an empty cache folder (``GUANGHAN_CACHE_DIR`` pointed at a fresh
+  temporary folder): the GRGM1200A parse and every numba compilation are paid;
+* **warm**: a new process with that folder filled (what a user's second ``guanghan run`` sees);
+* **hot**: the same mission again in that warm process (kernels, fields and tables in memory).
+
+Each mission runs in child processes of this script (``--child``), so the parent's own imports
+do not warm anything. Targets (issue 12, 2 cores): whole Chang'e-5 mission ≤ 15 s warm and ≤ 60 s
+cold. Prints the load average: timings vary by ±20 % with other load on a 2-core machine.
+
+    python benchmarks/mission.py [--scenarios chang-e-5 chang-e-6] [--no-cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+TARGETS_S = {"chang-e-5": {"warm": 15.0, "cold": 60.0}}
+
+
+def _child(scenario: str, repeats: int) -> None:
+    t0 = time.perf_counter()
+    import guanghan as gh
+    from guanghan.mission.scenario_catalogue import resolve
+
+    sc = gh.load_scenario(resolve(scenario))
+    out = {"import_s": time.perf_counter() - t0, "runs": []}
+    for _ in range(repeats):
+        w = time.perf_counter()
+        res = gh.run(sc)
+        out["runs"].append({"wall_s": time.perf_counter() - w, "status": res.status,
+                            "legs": res.meta.get("leg_costs", {})})
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+def _spawn(scenario: str, repeats: int, cache: str) -> tuple[float, dict]:
+    env = dict(os.environ, GUANGHAN_CACHE_DIR=cache)
+    env.pop("NUMBA_CACHE_DIR", None)
+    w = time.perf_counter()
+    proc = subprocess.run([sys.executable, __file__, "--child", scenario, "--repeats", str(repeats)],
+                          env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - w
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        sys.exit(f"{scenario}: child failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return wall, json.loads(line[len("RESULT "):])
+
+
+def _table(scenario: str, cols: dict[str, dict]) -> None:
+    names = list(next(iter(cols.values()))["legs"])
+    heads = list(cols)
+    print(f"\n{scenario}: wall time per leg (s); steps and evaluations of the hot run")
+    print(f"  {'leg':22s}" + "".join(f"{h:>9s}" for h in heads) + f"{'steps':>12s}{'evaluations':>14s}")
+    for name in names:
+        hot = cols[heads[-1]]["legs"][name]
+        print(f"  {name:22s}" + "".join(f"{cols[h]['legs'][name]['wall_s']:9.2f}" for h in heads)
+              + f"{hot['steps']:12,d}{hot['evaluations']:14,d}")
+    print(f"  {'whole mission':22s}" + "".join(f"{cols[h]['wall_s']:9.2f}" for h in heads))
+    print(f"  {'process (import+run)':22s}" + "".join(f"{cols[h]['process_s']:9.2f}" for h in heads))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenarios", nargs="+", default=["chang-e-5", "chang-e-6"])
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold run (uses a warm cache)")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--repeats", type=int, default=1, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(args.child, args.repeats)
+        return
+    verdicts = []
+    with tempfile.TemporaryDirectory(prefix="guanghan-bench-cache-") as cache:
+        for scenario in args.scenarios:
+            cols = {}
+            if not args.no_cold:
+                wall, res = _spawn(scenario, 1, cache)
+                cols["cold"] = dict(res["runs"][0], process_s=wall)
+            elif not os.listdir(cache):
+                _spawn(scenario, 1, cache)                   # fill the cache, untimed
+            wall, res = _spawn(scenario, 2, cache)
+            cols["warm"] = dict(res["runs"][0], process_s=res["import_s"] + res["runs"][0]["wall_s"])
+            cols["hot"] = dict(res["runs"][1], process_s=float("nan"))
+            _table(scenario, cols)
+            for kind, limit in TARGETS_S.get(scenario, {}).items():
+                if kind in cols:
+                    got = cols[kind]["process_s"]
+                    verdicts.append(f"{scenario} {kind} {got:.1f} s (process) against ≤ {limit:.0f} s: "
+                                    f"{'PASS' if got <= limit else 'FAIL'}")
+    print(f"\nload average {os.getloadavg()[0]:.2f}; targets (issue 12):")
+    for v in verdicts:
+        print("  " + v)
+
+
+if __name__ == "__main__":
+    main()
