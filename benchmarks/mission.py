@@ -79,8 +79,8 @@ def main() -> None:
         _child(args.child, args.repeats)
         return
     verdicts = []
-    with tempfile.TemporaryDirectory(prefix="guanghan-bench-cache-") as cache:
-        for scenario in args.scenarios:
+    for scenario in args.scenarios:
+        with tempfile.TemporaryDirectory(prefix="guanghan-bench-cache-") as cache:   # fresh per mission
             cols = {}
             if not args.no_cold:
                 wall, res = _spawn(scenario, 1, cache)

@@ -12,6 +12,7 @@ from scipy.stats import chi2
 
 from guanghan.dynamics.forces import CentralGravity, ForceModel
 from guanghan.dynamics.kepler import Elements, elements_to_state, kepler_universal
+from guanghan.dynamics.lambert import lambert
 from guanghan.dynamics.propagator import Tolerances, propagate
 from guanghan.dynamics.propulsion import Engine
 from guanghan.dynamics.relay_orbit import relay_force_model
@@ -25,6 +26,7 @@ from guanghan.gnc import proximity_operations as po
 from guanghan.gnc import relative_navigation as rn
 from guanghan.gnc import rendezvous_phasing as rp
 from guanghan.gnc.execution_errors import ExecutionErrors
+from guanghan.gnc.phasing_flight import fly_phasing
 
 MU_EARTH_KM = 398600.4418          # km³/s², the value of Vallado's and Curtis's examples
 MU = spice_kernels.gm("MOON")
@@ -52,7 +54,7 @@ def _vec(state):
 def test_lambert_vallado_example_7_5():
     """Vallado (2013) Example 7-5: 76 min from 15945.34 I km to 12214.83399 I + 10249.46731 J km
     gives v0 = 2.058925 I + 2.915956 J and v = −3.451569 I + 0.910301 J km/s."""
-    v1, v2 = rp.lambert(np.array([15945.34e3, 0, 0]), np.array([12214.83399e3, 10249.46731e3, 0]),
+    v1, v2 = lambert(np.array([15945.34e3, 0, 0]), np.array([12214.83399e3, 10249.46731e3, 0]),
                         76.0 * 60.0, MU_EARTH_KM * 1e9)
     assert np.max(np.abs(v1 - [2058.925, 2915.956, 0])) < 0.05        # 5 cm/s ≈ rtol 2e-5 (we: 1.3 cm/s)
     assert np.max(np.abs(v2 - [-3451.569, 910.301, 0])) < 0.05
@@ -61,7 +63,7 @@ def test_lambert_vallado_example_7_5():
 def test_lambert_curtis_example_5_2():
     """Curtis (2020) Example 5.2: 1 h from (5000, 10000, 2100) to (−14600, 2500, 7000) km gives
     v1 = (−5.9925, 1.9254, 3.2456) and v2 = (−3.3125, −4.1966, −0.38529) km/s."""
-    v1, v2 = rp.lambert(np.array([5000e3, 10000e3, 2100e3]), np.array([-14600e3, 2500e3, 7000e3]), 3600.0,
+    v1, v2 = lambert(np.array([5000e3, 10000e3, 2100e3]), np.array([-14600e3, 2500e3, 7000e3]), 3600.0,
                         MU_EARTH_KM * 1e9)
     assert np.max(np.abs(v1 - [-5992.5, 1925.4, 3245.6])) < 0.1        # the book's 5 digits (we: 4 cm/s)
     assert np.max(np.abs(v2 - [-3312.5, -4196.6, -385.29])) < 0.1
@@ -240,16 +242,28 @@ def test_phasing_reaches_the_handover_point(phasing_case):
     assert abs(rel[4] - rn.coelliptic_drift_m_s(rn.mean_motion(_vec(target), MU), 10e3)) < 0.05
 
 
-def test_phasing_with_execution_errors_disperses_the_handover(phasing_case):
-    chaser, target, model, _, res = phasing_case
-    misses = []
+def test_phasing_with_execution_errors_disperses_the_handover_and_the_replan_recovers_it(phasing_case):
+    """Flown as designed, 0.5 % / 0.2° burn errors miss the hand-over point by kilometres; with the
+    ground's re-plan of the final transfer from the flown orbit the same draws arrive within a
+    few hundred metres, for about the same Δv; without errors the flight is the design."""
+    chaser, _, model, _, res = phasing_case
+    exact = fly_phasing(chaser, model, ASCENDER_ENGINE, res, ExecutionErrors(), replan=False)
+    assert exact.arrival_error_m < 1.0 and abs(exact.total_delta_v_m_s - res.total_delta_v_m_s) < 1e-4
+    open_loop, replanned = [], []
     for seed in range(3):
-        _, rel = rp.fly_phasing(chaser, target, model, res,
-                                ExecutionErrors(thrust_sigma_pct=0.5, pointing_sigma_deg=0.2, seed=seed))
-        misses.append(np.linalg.norm(rel[:3] - res.aim_relative[:3]))
-    print("\nhand-over misses with 0.5 % / 0.2° execution errors: "
-          + ", ".join(f"{m / 1e3:.2f} km" for m in misses))
-    assert all(m > 1.0 for m in misses) and max(misses) < 200e3
+        errs = ExecutionErrors(thrust_sigma_pct=0.5, pointing_sigma_deg=0.2, seed=seed)
+        a = fly_phasing(chaser, model, ASCENDER_ENGINE, res, errs, replan=False)
+        b = fly_phasing(chaser, model, ASCENDER_ENGINE, res, errs)
+        open_loop.append(a.arrival_error_m)
+        replanned.append(b.arrival_error_m)
+        assert b.figures["replanned"]
+        assert abs(b.total_delta_v_m_s - res.total_delta_v_m_s) < 0.25 * res.total_delta_v_m_s
+        assert len(b.burns) == len(res.burns)
+    print("\nhand-over misses with 0.5 % / 0.2° execution errors, flown as designed: "
+          + ", ".join(f"{m / 1e3:.2f} km" for m in open_loop) + "; final transfer re-planned: "
+          + ", ".join(f"{m:.0f} m" for m in replanned))
+    assert all(m > 1.0 for m in open_loop) and max(open_loop) < 200e3
+    assert all(r < 0.2 * o for r, o in zip(replanned, open_loop, strict=True))
 
 
 # ------------------------------------------------------------------------ proximity

@@ -17,13 +17,12 @@ rocket-equation duration): the secant method on burn 1's Δv restores the phase 
 transfer's departure (burn 2 re-circularising from the flown state), and Newton's method with a
 finite-difference Jacobian solves the last two burns' Δv vectors (6 unknowns) for the hand-over
 position and velocity (6 equations) at the arrival epoch, as :mod:`guanghan.gnc.orbit_lowering`
-does. Lambert's problem is solved here, as nothing in the repository or its dependencies does:
-universal variables, bisection on ψ, one revolution (Vallado 2013 Algorithm 58; Curtis 2020
-Algorithm 5.2).
+does (Lambert's problem: :func:`guanghan.dynamics.lambert.lambert`).
 
 Assumptions and limitations
-    * Ground-planned on true states (perfect orbit determination); :func:`fly_phasing` flies a
-      design with execution errors. No re-planning between burns.
+    * Ground-planned on true states (perfect orbit determination);
+      :func:`guanghan.gnc.phasing_flight.fly_phasing` flies a design with execution errors and
+      the ground's re-plan of the final transfer.
     * Burns 1–2 are timed on Kepler orbits (on a lumpy field near, not at, the apsides); plane
       differences are removed by the final transfer only; the model's own burns are replaced.
     * The hand-over velocity is CW's coelliptic drift at the target's osculating mean motion.
@@ -49,13 +48,9 @@ from scipy.optimize import brentq
 
 from guanghan.config_model import ConfigModel, fail
 from guanghan.dynamics.forces import FiniteBurn, ForceModel
-from guanghan.dynamics.kepler import (
-    _stumpff_c,
-    _stumpff_s,
-    kepler_universal,
-    state_to_elements,
-)
-from guanghan.dynamics.propagator import PropagationResult, Tolerances, propagate
+from guanghan.dynamics.kepler import kepler_universal, state_to_elements
+from guanghan.dynamics.lambert import lambert
+from guanghan.dynamics.propagator import Tolerances, propagate
 from guanghan.dynamics.propulsion import Engine, burn_duration, delta_v_from_masses
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.dynamics.vector3 import cross, norm
@@ -63,51 +58,12 @@ from guanghan.environment import spice_kernels
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS
 from guanghan.errors import GuidanceFailure, InputError
 from guanghan.gnc import relative_navigation as rn
-from guanghan.gnc.execution_errors import ExecutionErrors, dispersed, error_draws
 
 _MIN_DV = 1e-4            # m/s: a smaller burn is not flown
 _FD_DV = 1e-3             # m/s: finite-difference step of the Newton Jacobian
 _VEL_WEIGHT_S = 1000.0    # s: 1 mm/s of velocity miss weighs as 1 m of position miss
 #: default integration tolerances of the design: rtol 1e-10, 1 mm
 TOLERANCES = Tolerances(rtol=1e-10, atol_m=1e-3)
-
-
-def lambert(r1: np.ndarray, r2: np.ndarray, tof_s: float, mu: float,
-            normal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Velocities (m/s) at r1 and r2 (m) of the zero-revolution conic joining them in ``tof_s``
-    (s); the transfer runs the short way if (r1 × r2)·normal ≥ 0 (default normal +z).
-
-    Universal variables with bisection on ψ in [−4π, 4π²] (Vallado 2013 Algorithm 58): y(ψ) =
-    r1 + r2 + A(ψ c3 − 1)/√c2, χ = √(y/c2), √μ Δt = χ³ c3 + A√y, then Lagrange f, g, ġ."""
-    r1, r2 = np.asarray(r1, float), np.asarray(r2, float)
-    n1, n2 = float(np.linalg.norm(r1)), float(np.linalg.norm(r2))
-    normal = np.array([0.0, 0.0, 1.0]) if normal is None else np.asarray(normal, float)
-    cos_dnu = float(r1 @ r2) / (n1 * n2)
-    tm = 1.0 if float(np.cross(r1, r2) @ normal) >= 0.0 else -1.0
-    A = tm * math.sqrt(n1 * n2 * (1.0 + cos_dnu))
-    if abs(A) < 1e-9 * n1:
-        raise InputError("the transfer angle is 180° (or 0°): the plane of the Lambert arc is "
-                         "undefined", quantity="transfer_angle_deg", value=180.0)
-    lo, hi = -4.0 * math.pi, 4.0 * math.pi ** 2
-    sq_mu = math.sqrt(mu)
-    y = 0.0
-    for _ in range(200):
-        psi = 0.5 * (lo + hi)
-        c2, c3 = _stumpff_c(psi), _stumpff_s(psi)
-        y = n1 + n2 + A * (psi * c3 - 1.0) / math.sqrt(c2)
-        if A > 0.0 and y < 0.0:
-            lo = psi
-            continue
-        chi = math.sqrt(y / c2)
-        dt = (chi ** 3 * c3 + A * math.sqrt(y)) / sq_mu
-        if dt <= tof_s:
-            lo = psi
-        else:
-            hi = psi
-        if abs(dt - tof_s) < 1e-10 * tof_s or hi - lo < 1e-14:
-            break
-    f, g, gdot = 1.0 - y / n1, A * math.sqrt(y / mu), 1.0 - y / n2
-    return (r2 - f * r1) / g, (gdot * r2 - r1) / g
 
 
 class PhasingPlan(ConfigModel):
@@ -171,6 +127,12 @@ class PhasingResult:
     trajectory: object
     target_trajectory: object
     figures: dict = field(default_factory=dict)
+    #: the two-body final pair [(t_L, Δv), (t_arr, Δv)] and the hand-over state aimed at (J2000),
+    #: kept for a re-plan of the final transfer from a flown orbit
+    final_pair: list = field(default_factory=list)
+    aim_rv: np.ndarray | None = None
+    #: how many of ``finite_burns`` come before the final pair
+    phasing_burn_count: int | None = None
 
     @property
     def arrival_error_m(self) -> float:
@@ -367,8 +329,9 @@ def design_phasing(chaser: SpacecraftState, target: SpacecraftState, model: Forc
     plan_burns = design["burns"]
     phasing, mass, counts = _solve_phase(chaser, model, engine, plan, plan_burns, aim_rv, tolerances,
                                          max_iterations)
-    burns, counts["newton"] = _solve_final(chaser, model, engine, phasing, mass, plan_burns[-2:], aim_rv,
-                                           t_arr, tolerances, max_iterations)
+    final, counts["newton"] = solve_final_pair(chaser, model, engine, phasing, mass, plan_burns[-2:],
+                                               aim_rv, t_arr, tolerances, max_iterations)
+    burns = phasing + final
     result = propagate(chaser, t_arr, replace(model, burns=burns), tolerances)
     y = result.trajectory.final_state
     arrival = rn.relative_state(_state_at(tgt_traj, t_arr)[:6], y[:6])
@@ -387,7 +350,7 @@ def design_phasing(chaser: SpacecraftState, target: SpacecraftState, model: Forc
             f"no solution: the hand-over is missed by {np.linalg.norm(arrival[:3] - aim_rel[:3]):.0f} m "
             f"and {np.linalg.norm(arrival[3:] - aim_rel[3:]):.3f} m/s"))
     return PhasingResult(records, burns, t_arr, arrival, aim_rel, total, chaser.mass - float(y[6]),
-                         result.trajectory, tgt_traj, figures)
+                         result.trajectory, tgt_traj, figures, list(plan_burns[-2:]), aim_rv, len(phasing))
 
 
 def _solve_phase(chaser, model, engine, plan, plan_burns, aim_rv, tol, max_iterations):
@@ -422,8 +385,13 @@ def _solve_phase(chaser, model, engine, plan, plan_burns, aim_rv, tol, max_itera
     return burns, mass, {"secant": k, "departure_phase_error_deg": math.degrees(f_cur)}
 
 
-def _solve_final(chaser, model, engine, phasing, mass, pair, aim_rv, t_arr, tol, max_iterations):
-    """Newton on the departure and arrival burns' Δv vectors for the hand-over state at t_arr."""
+def solve_final_pair(chaser: SpacecraftState, model: ForceModel, engine: Engine, phasing: list[FiniteBurn],
+                     mass: float, pair: list, aim_rv: np.ndarray, t_arr: float, tol: Tolerances,
+                     max_iterations: int = 12) -> tuple[list[FiniteBurn], int]:
+    """The final transfer's two burns (departure at ``pair[0]``'s epoch, hand-over match ending at
+    ``t_arr``) after ``phasing`` from ``chaser``: Newton on their Δv vectors for the hand-over
+    state ``aim_rv`` (J2000) at ``t_arr``, started from the Lambert pair of the coast; (burns,
+    iterations). ``mass`` (kg): the chaser's after ``phasing``, for the departure's duration guess."""
     t_l, mu = pair[0][0], model.central.mu
     d_guess = burn_duration(mass, float(np.linalg.norm(pair[0][1])) + 50.0, engine.total_thrust_n,
                             engine.isp_s)
@@ -463,17 +431,4 @@ def _solve_final(chaser, model, engine, phasing, mass, pair, aim_rv, t_arr, tol,
             step *= 0.5
         else:
             break
-    return phasing + burns_for(u), k
-
-
-def fly_phasing(chaser: SpacecraftState, target: SpacecraftState, model: ForceModel,
-                design: PhasingResult, errors: ExecutionErrors,
-                tolerances: Tolerances = TOLERANCES) -> tuple[PropagationResult, np.ndarray]:
-    """Fly the designed burns with execution errors (thrust and pointing, one seeded generator):
-    (the chaser's propagation, its relative state at the arrival epoch in the target's Hill frame)."""
-    names = [b.name for b in design.burns]
-    draws = error_draws(errors, names)
-    burns = [dispersed(b, errors, draws[n]) for b, n in zip(design.finite_burns, names)]
-    res = propagate(chaser, design.arrival_et, replace(model, burns=burns), tolerances)
-    tgt = design.target_trajectory.states([design.arrival_et])[0, :6]
-    return res, rn.relative_state(tgt, res.trajectory.final_state[:6])
+    return burns_for(u), k

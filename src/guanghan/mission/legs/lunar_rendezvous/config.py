@@ -11,6 +11,7 @@ from pydantic import Field
 
 from guanghan.config_model import ConfigModel, fail
 from guanghan.environment.config_fields import UtcText
+from guanghan.gnc.execution_errors import ExecutionErrors
 from guanghan.gnc.lunar_impact import DeorbitPlan
 from guanghan.gnc.proximity_operations import ProximityPlan, Thrusters
 from guanghan.gnc.relative_navigation import RelativeNavConfig, RelativeSensor
@@ -38,6 +39,9 @@ class LunarRendezvousConfig(PhaseConfig):
     target_vehicle: str = Field(description="the vehicle waiting in orbit (e.g. the orbiter-returner)")
     phasing_engine: str = Field(description="the chaser's engine for the phasing burns, '<module>.<engine>'")
     phasing: PhasingPlan
+    phasing_errors: ExecutionErrors = Field(default_factory=ExecutionErrors, description=(
+        "1σ thrust and pointing errors of the phasing burns, and their seed; the ground re-plans "
+        "the final transfer from the flown orbit (default: no errors, flown as designed)"))
     active: Literal["chaser", "target"] = Field(default="target", description=(
         "which vehicle flies the close-range approach (Chang'e: the orbiter captured the ascender)"))
     proximity: ProximityPlan = Field(default_factory=ProximityPlan)

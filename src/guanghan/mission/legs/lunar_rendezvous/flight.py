@@ -5,15 +5,19 @@ From the ascent's insertion (the previous leg's final state: the chaser, ``vehic
 target vehicle's last state (handed on by an earlier leg and propagated to the insertion on the
 scenario's lunar force model), the phasing burns are designed on that force model to the
 hand-over point (:func:`guanghan.gnc.rendezvous_phasing.design_phasing`: ground-planned on ground
-navigation, flown as designed). From the hand-over the ``active`` vehicle flies the autonomous
-approach with relative navigation to capture (:func:`guanghan.gnc.proximity_operations.fly_proximity`).
+navigation) and flown with execution errors and a re-plan of the final transfer
+(:func:`guanghan.gnc.phasing_flight.fly_phasing`). From the hand-over reached the ``active``
+vehicle flies the autonomous approach with relative navigation to capture
+(:func:`guanghan.gnc.proximity_operations.fly_proximity`).
 The docked stack is propagated to the undocking; the chaser's cargo (the samples) moves to
 ``cargo_to_module`` after ``transfer_duration_min``; after the undocking the chaser is deorbited
 and its impact found (:func:`guanghan.gnc.lunar_impact.design_deorbit`).
 
 Assumptions and limitations
-    * Phasing burns are flown exactly as designed (no execution errors, no re-planning); the
-      close-range approach has the thrusters' errors and the filter in the loop.
+    * The phasing burns are flown with ``phasing_errors`` and the ground re-plans the final
+      transfer from the flown orbit (:func:`guanghan.gnc.phasing_flight.fly_phasing`, perfect
+      orbit determination); the close-range approach starts from the hand-over state reached and
+      has the thrusters' errors and the filter in the loop.
     * The close-range truth is two-body (see :mod:`guanghan.gnc.proximity_operations`); its
       end state is re-attached to the target's propagated orbit at capture.
     * The stack after the undocking is the target vehicle; its state is the leg's final state
@@ -29,6 +33,7 @@ from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import time_scales
 from guanghan.errors import GuidanceFailure, InputError, ScenarioError
 from guanghan.gnc.lunar_impact import design_deorbit
+from guanghan.gnc.phasing_flight import fly_phasing
 from guanghan.gnc.proximity_operations import fly_proximity
 from guanghan.gnc.rendezvous_phasing import design_phasing
 from guanghan.mission.event_log import EventLog
@@ -100,6 +105,12 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
                             f"{s.module!r} after the ascent", file=ctx.file,
                             field=f"modules.{s.module}.propellant_kg",
                             value=ctx.scenario.modules[s.module].propellant_kg)
+    design = fly_phasing(s.chaser0.with_mass(s.chaser_mass), s.model_c, s.engine, design, phase.phasing_errors,
+                         TOLERANCES)
+    if design.propellant_kg >= s.budget_kg:
+        return PhaseResult(phase.name, s.chaser0, log, {}, SCHEMA.empty_table(), leg_type=phase.type,
+                           aborted=f"phasing: the flown burns used {design.propellant_kg:.1f} kg, more than "
+                                   f"the {s.budget_kg:.1f} kg left in module {s.module!r}")
     try:
         prox, _, passive = fly_close_range(phase, s, design)
     except InputError as exc:

@@ -52,6 +52,8 @@ def pack(phase, ctx, s, log, design, prox, stack, disposal, aborted: str | None 
     summary = {
         "rendezvous.burns": len(design.burns),
         "rendezvous.phasing_delta_v_m_s": design.total_delta_v_m_s,
+        "rendezvous.phasing_designed_delta_v_m_s": design.figures.get("designed_delta_v_m_s",
+                                                                      design.total_delta_v_m_s),
         "rendezvous.delta_v_m_s": design.total_delta_v_m_s + prox.delta_v_m_s,
         "rendezvous.handover_utc": time_scales.et_to_utc(t_h),
         "rendezvous.handover_error_m": design.arrival_error_m,
