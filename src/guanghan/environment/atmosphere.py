@@ -107,6 +107,10 @@ class AtmosphereProfile:
     log_density: np.ndarray      # ln(kg/m³)
     sound_speed: np.ndarray      # m/s
 
+    def __post_init__(self):     # one dtype for the compiled kernels: one specialisation each
+        for name in ("log_density", "sound_speed"):
+            object.__setattr__(self, name, np.ascontiguousarray(getattr(self, name), dtype=np.float64))
+
     @classmethod
     def exponential(cls, rho0: float, scale_height: float, top: float = 200e3, step: float = 1e3,
                     sound_speed: float = 300.0) -> "AtmosphereProfile":
@@ -171,6 +175,10 @@ class AtmosphereTrack:
     normal: np.ndarray           # (3,)
     log_density: np.ndarray      # (n_stations, n_alt) ln(kg/m³)
     sound_speed: np.ndarray      # (n_stations, n_alt) m/s
+
+    def __post_init__(self):     # one dtype for the compiled kernels: one specialisation each
+        for name in ("theta", "start", "normal", "log_density", "sound_speed"):
+            object.__setattr__(self, name, np.ascontiguousarray(getattr(self, name), dtype=np.float64))
 
     @classmethod
     def uniform(cls, profile: AtmosphereProfile) -> "AtmosphereTrack":
