@@ -107,7 +107,8 @@ class EarthEntryConfig(PhaseConfig):
         cd = max(row[1] for row in self.capsule.cd_mach)
         beta = mass / (cd * self.capsule.reference_area_m2)
         if not 10.0 <= beta <= 5000.0:
-            masses = ", ".join(f"modules.{m}.dry_mass_kg" for m in scenario.vehicles[self.vehicle].modules)
+            masses = " + ".join(f"modules.{m}.dry_mass_kg + propellant_kg"
+                                for m in scenario.vehicles[self.vehicle].modules)
             fail(f"the {self.vehicle!r} vehicle ({mass:g} kg: {masses}) on "
                  f"{self.capsule.reference_area_m2:g} m² has a "
                  f"ballistic coefficient of {beta:.3g} kg/m²; entry capsules fly 10-5,000 kg/m² (Apollo "

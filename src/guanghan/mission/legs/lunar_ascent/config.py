@@ -70,7 +70,7 @@ class LunarAscentConfig(PhaseConfig):
         super().check_references(scenario, where)
         engines = scenario.vehicle_engines(self.vehicle)
         if self.engine not in engines:
-            fail(f"vehicle {self.vehicle!r} has no engine {self.engine!r}; it has {sorted(engines)}",
+            fail(f"vehicle {self.vehicle!r} has no engine {self.engine!r}; its modules' engines are {sorted(engines)}",
                  f"{where}.engine", self.engine)
         if self.target_vehicle is not None:
             need(self.target_vehicle, scenario.vehicles, "vehicle", f"{where}.target_vehicle")

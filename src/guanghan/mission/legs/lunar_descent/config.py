@@ -74,7 +74,7 @@ class HazardDetection(ConfigModel):
     def _check(self) -> HazardDetection:
         if self.divert_radius_m + self.footprint_diameter_m > 0.5 * self.area_m:
             fail(f"the divert radius plus a footprint ({self.divert_radius_m + self.footprint_diameter_m}"
-                 f" m) must lie inside the half-side of the hover area ({0.5 * self.area_m} m)",
+                 f" m) must lie inside the half-side of the hover area (area_m / 2 = {0.5 * self.area_m:g} m)",
                  "divert_radius_m", self.divert_radius_m)
         if self.lidar_resolution_m < self.resolution_m:
             fail(f"the lidar cannot resolve finer than the terrain grid (resolution_m = {self.resolution_m} m)",
@@ -106,8 +106,8 @@ class LunarDescentConfig(PhaseConfig):
     min_sun_elevation_deg: float = Field(default=2.0, ge=-5, le=60, description=(
         "least Sun elevation at the site at the descent start (deg): the optical hazard "
         "detection and the landing need daylight"))
-    output_step_s: float = Field(default=60.0, gt=0, le=3600, description=(
-        "sampling of the orbital trajectory tables (s); the descent is sampled at 1 s"))
+    output_step_s: float = Field(default=60.0, ge=1.0, le=3600, description=(
+        "sampling of the orbital trajectory tables (s), 1 s to 1 h; the descent is sampled at 1 s"))
 
     summary_groups: ClassVar[tuple[str, ...]] = ("descent", "lunar_landing")
 
@@ -147,5 +147,5 @@ class LunarDescentConfig(PhaseConfig):
                  f"{self.vehicle!r}", f"{where}.remaining_vehicle", self.remaining_vehicle)
         engines = scenario.vehicle_engines(self.vehicle)
         if self.engine not in engines:
-            fail(f"vehicle {self.vehicle!r} has no engine {self.engine!r}; it has {sorted(engines)}",
+            fail(f"vehicle {self.vehicle!r} has no engine {self.engine!r}; its modules' engines are {sorted(engines)}",
                  f"{where}.engine", self.engine)

@@ -70,6 +70,11 @@ from guanghan.mission.trajectory_table import SCHEMA
 DEM_MARGIN_M = 80_000.0
 
 
+def _mass_fields(scenario, vehicle: str) -> str:
+    """The scenario fields a vehicle's mass comes from, for messages."""
+    return " + ".join(f"modules.{m}.dry_mass_kg + propellant_kg" for m in scenario.vehicles[vehicle].modules)
+
+
 class _Setup:
     """What the leg derives from the scenario before flying: masses, engine, site, checks."""
 
@@ -103,8 +108,8 @@ class _Setup:
         if self.engine.total_thrust_n <= self.mass_kg * g:
             raise self.error(ctx, (
                 f"{self.engine.total_thrust_n:.0f} N cannot hover the {self.mass_kg:.1f} kg "
-                f"vehicle {phase.vehicle!r}: its lunar weight at the site is {self.mass_kg * g:.1f} N "
-                f"(g = {g:.4f} m/s²)"), self.thrust_field, self.engine.thrust_n)
+                f"vehicle {phase.vehicle!r} ({_mass_fields(sc, phase.vehicle)}): its lunar weight at the "
+                f"site is {self.mass_kg * g:.1f} N (g = {g:.4f} m/s²)"), self.thrust_field, self.engine.thrust_n)
         el, _ = sun_elevation_azimuth(self.site.lat_deg, self.site.lon_deg, self.site.altitude_m,
                                       self.et_pdi)
         if el < phase.min_sun_elevation_deg:

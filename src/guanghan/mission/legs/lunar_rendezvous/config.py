@@ -54,7 +54,8 @@ class LunarRendezvousConfig(PhaseConfig):
     cargo_to_module: str = Field(description="the module that receives the chaser's cargo (the returner)")
     undocking_utc: UtcText = Field(description="undocking of the chaser from the stack")
     disposal: Disposal | None = None
-    output_step_s: float = Field(default=60.0, gt=0, le=3600, description="sampling of the orbital arcs (s)")
+    output_step_s: float = Field(default=60.0, ge=1.0, le=3600, description=(
+        "sampling of the orbital arcs (s), 1 s to 1 h"))
 
     summary_groups: ClassVar[tuple[str, ...]] = ("rendezvous", "disposal")
 
@@ -67,7 +68,7 @@ class LunarRendezvousConfig(PhaseConfig):
         need(self.target_vehicle, scenario.vehicles, "vehicle", f"{where}.target_vehicle")
         engines = scenario.vehicle_engines(self.vehicle)
         if self.phasing_engine not in engines:
-            fail(f"vehicle {self.vehicle!r} has no engine {self.phasing_engine!r}; it has {sorted(engines)}",
+            fail(f"vehicle {self.vehicle!r} has no engine {self.phasing_engine!r}; its modules' engines are {sorted(engines)}",
                  f"{where}.phasing_engine", self.phasing_engine)
         if self.cargo_to_module not in scenario.vehicles[self.target_vehicle].modules:
             fail(f"must be a module of the target vehicle {self.target_vehicle!r} "

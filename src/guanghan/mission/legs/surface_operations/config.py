@@ -43,7 +43,7 @@ class Sampling(ConfigModel):
     def _check(self) -> Sampling:
         if self.container.capacity_g < self.target_sample_mass_g:
             fail(f"the container holds {self.container.capacity_g:g} g, less than the "
-                 f"{self.target_sample_mass_g:g} g target sample", "container.capacity_g",
+                 f"{self.target_sample_mass_g:g} g target sample (target_sample_mass_g)", "container.capacity_g",
                  self.container.capacity_g)
         return self
 

@@ -56,7 +56,7 @@ class TransEarthConfig(PhaseConfig, ReturnPlan):
         engines = scenario.vehicle_engines(self.vehicle)
         for field, name in self.engine_names().items():
             if name not in engines:
-                fail(f"vehicle {self.vehicle!r} has no engine {name!r}; it has {sorted(engines)}",
+                fail(f"vehicle {self.vehicle!r} has no engine {name!r}; its modules' engines are {sorted(engines)}",
                      f"{where}.{field}", name)
         returner = self.separation.returner_vehicle
         need(returner, scenario.vehicles, "vehicle", f"{where}.separation.returner_vehicle")
