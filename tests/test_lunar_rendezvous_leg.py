@@ -74,3 +74,62 @@ def test_chang_e_5_ascender_hits_the_moon_near_30_south_0_east(ce5_run):
     assert s["disposal.impact_lon_deg"] == pytest.approx(0.0, abs=5.0)
     names = {e["event"] for e in result.events if e["phase"] == "rendezvous"}
     assert {"deorbit_burn", "impact"} <= names
+
+
+_ALONE = """
+start_utc = "2020-12-03T15:16:09Z"
+[phases.chaser_orbit]                 # the ascender just inserted, 15 x 180 km
+frame = "J2000"
+periapsis_altitude_km = 15.0
+apoapsis_altitude_km = 180.0
+inclination_deg = 43.5
+[phases.target_orbit]                 # the orbiter-returner 60 deg ahead, 0.05 deg out of plane
+frame = "J2000"
+periapsis_altitude_km = 200.0
+apoapsis_altitude_km = 210.0
+inclination_deg = 43.5
+raan_deg = 0.05
+true_anomaly_deg = 60.0
+"""
+
+
+def _alone_scenario(tmp_path, with_orbits: bool = True):
+    """Chang'e-5's modules and vehicles with its rendezvous phase as the only phase."""
+    from helpers import scenario_path
+
+    lines = scenario_path("chang-e-5").read_text(encoding="utf-8").split("\n")
+    starts = [i for i, line in enumerate(lines) if line.startswith("[[phases]]")]
+    blocks = [lines[a:b] for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+    phase = next(b for b in blocks if 'type = "lunar_rendezvous"' in b)
+    end = next((i for i, line in enumerate(phase) if line.startswith("[") and not line.startswith(
+        ("[phases", "[[phases"))), len(phase))
+    phase = phase[:end]
+    cut = phase.index(next(line for line in phase if line.startswith("[phases.")))
+    text = "\n".join(lines[:starts[0]] + phase[:cut] + ([_ALONE] if with_orbits else []) + phase[cut:])
+    path = tmp_path / "alone.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_rendezvous_runs_alone_from_orbits_in_the_scenario(tmp_path):
+    """Issue 11 item 6: run alone, from the chaser's and the target's orbits given in TOML."""
+    import guanghan as gh
+
+    res = gh.run(gh.load_scenario(_alone_scenario(tmp_path)))
+    s = res.summary
+    print(f"\nrendezvous alone: {s['rendezvous.burns']} burns, {s['rendezvous.phasing_delta_v_m_s']:.1f} m/s, "
+          f"hand-over miss {s['rendezvous.handover_error_m']:.0f} m, docking {s['rendezvous.docking_utc']}, "
+          f"capture {s['rendezvous.capture_speed_m_s']:.3f} m/s; impact {s['disposal.impact_lat_deg']:.1f}°, "
+          f"{s['disposal.impact_lon_deg']:.1f}°")
+    assert res.completed, res.reason
+    assert s["rendezvous.burns"] == 4 and s["rendezvous.capture_offset_m"] < 0.1
+    assert time_scales.utc_to_et(s["rendezvous.docking_utc"]) < time_scales.utc_to_et("2020-12-06T04:35:00Z")
+
+
+def test_a_rendezvous_alone_without_orbits_is_refused_naming_them(tmp_path):
+    import guanghan as gh
+    from guanghan.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        gh.load_scenario(_alone_scenario(tmp_path, with_orbits=False))
+    assert "chaser_orbit" in str(err.value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from guanghan.config_model import ConfigModel, fail
 from guanghan.environment.config_fields import UtcText
@@ -17,6 +17,7 @@ from guanghan.gnc.proximity_operations import ProximityPlan, Thrusters
 from guanghan.gnc.relative_navigation import RelativeNavConfig, RelativeSensor
 from guanghan.gnc.rendezvous_phasing import PhasingPlan
 from guanghan.mission.leg import PhaseConfig, need
+from guanghan.mission.scenario_orbits import InitialOrbit
 
 
 class Disposal(ConfigModel):
@@ -57,11 +58,26 @@ class LunarRendezvousConfig(PhaseConfig):
     output_step_s: float = Field(default=60.0, ge=1.0, le=3600, description=(
         "sampling of the orbital arcs (s), 1 s to 1 h"))
 
+    start_utc: UtcText | None = Field(default=None, description=(
+        "run alone: the epoch of chaser_orbit and target_orbit"))
+    chaser_orbit: InitialOrbit | None = Field(default=None, description=(
+        "run alone: the chaser's orbit at start_utc (default: the previous leg's insertion)"))
+    target_orbit: InitialOrbit | None = Field(default=None, description=(
+        "run alone: the target's orbit at start_utc (default: its state handed on by an earlier leg)"))
+
     summary_groups: ClassVar[tuple[str, ...]] = ("rendezvous", "disposal")
 
+    @model_validator(mode="after")
+    def _alone(self):
+        if (self.chaser_orbit is not None or self.target_orbit is not None) and self.start_utc is None:
+            fail("chaser_orbit and target_orbit need the epoch they hold at", "start_utc", None)
+        return self
+
     def check_standalone(self, where: str) -> None:
-        fail("a lunar_rendezvous phase starts from the ascent's insertion and a vehicle left in orbit "
-             "by an earlier leg; put it after a lunar_ascent", f"{where}.type", self.type)
+        if self.chaser_orbit is None or self.target_orbit is None:
+            fail("a lunar_rendezvous phase run alone needs start_utc, chaser_orbit and target_orbit; "
+                 "otherwise put it after a lunar_ascent, with the target left in orbit by an earlier leg",
+                 f"{where}.chaser_orbit" if self.chaser_orbit is None else f"{where}.target_orbit", None)
 
     def check_references(self, scenario, where: str) -> None:
         super().check_references(scenario, where)

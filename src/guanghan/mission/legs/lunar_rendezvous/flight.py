@@ -3,7 +3,8 @@ the ascender's disposal.
 
 From the ascent's insertion (the previous leg's final state: the chaser, ``vehicle``) and the
 target vehicle's last state (handed on by an earlier leg and propagated to the insertion on the
-scenario's lunar force model), the phasing burns are designed on that force model to the
+scenario's lunar force model) — or, run alone, from ``chaser_orbit`` and ``target_orbit`` at
+``start_utc`` — the phasing burns are designed on that force model to the
 hand-over point (:func:`guanghan.gnc.rendezvous_phasing.design_phasing`: ground-planned on ground
 navigation) and flown with execution errors and a re-plan of the final transfer
 (:func:`guanghan.gnc.phasing_flight.fly_phasing`). From the hand-over reached the ``active``
@@ -38,6 +39,7 @@ from guanghan.gnc.proximity_operations import fly_proximity
 from guanghan.gnc.rendezvous_phasing import design_phasing
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
+from guanghan.mission.initial_conditions import state_from_orbit
 from guanghan.mission.leg import LegContext, PhaseResult
 from guanghan.mission.legs.lunar_rendezvous.packing import pack
 from guanghan.mission.trajectory_table import SCHEMA
@@ -50,18 +52,28 @@ class RendezvousSetup:
 
     def __init__(self, phase, ctx: LegContext):
         prev = ctx.previous
+        et0 = time_scales.utc_to_et(phase.start_utc) if phase.start_utc is not None else None
+        if phase.chaser_orbit is not None:                  # run alone: the chaser from the scenario
+            prev = state_from_orbit(phase.chaser_orbit, et0, ctx.vehicle_mass_kg(phase.vehicle))
         if prev is None or prev.body != "MOON":
-            raise ctx.error("starts from the ascent's insertion in lunar orbit", "type", phase.type)
+            raise ctx.error("starts from the ascent's insertion in lunar orbit (or give start_utc, "
+                            "chaser_orbit and target_orbit)", "type", phase.type)
         self.chaser0 = prev.to_frame("J2000")
         got = ctx.vehicles.get(phase.target_vehicle)
+        if phase.target_orbit is not None:
+            got = state_from_orbit(phase.target_orbit, et0, ctx.vehicle_mass_kg(phase.target_vehicle))
         if got is None:
             raise ctx.error(f"no earlier leg left vehicle {phase.target_vehicle!r} in flight (known: "
-                            f"{sorted(ctx.vehicles)})", "target_vehicle", phase.target_vehicle)
+                            f"{sorted(ctx.vehicles)}) and no target_orbit is given", "target_vehicle",
+                            phase.target_vehicle)
+        if got.et > self.chaser0.et:
+            raise ctx.error(f"the target's state ({got.utc}) is later than the chaser's ({self.chaser0.utc})",
+                            "target_orbit", None)
         self.model_c = lunar_force_model(ctx.scenario, phase.vehicle)
         self.model_t = lunar_force_model(ctx.scenario, phase.target_vehicle)
-        self.target0 = propagate(got.to_frame("J2000"), self.chaser0.et, self.model_t, TOLERANCES
-                                 ).trajectory
-        x = self.target0.final_state
+        got = got.to_frame("J2000")
+        x = got.vector if got.et == self.chaser0.et else \
+            propagate(got, self.chaser0.et, self.model_t, TOLERANCES).trajectory.final_state
         self.target_at_start = SpacecraftState(self.chaser0.et, x[:3], x[3:6],
                                                ctx.vehicle_mass_kg(phase.target_vehicle), "J2000", "MOON")
         self.module, _ = phase.phasing_engine.split(".", 1)
