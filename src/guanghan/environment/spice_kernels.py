@@ -163,7 +163,8 @@ def rotation_matrices(frame_from: str, frame_to: str, ets: np.ndarray) -> np.nda
 
     Dense requests (≥ 64 epochs, more than two per node) are interpolated: ``sxform`` gives R and
     dR/dt at nodes ~1 mrad of rotation apart (376 s for the Moon, 14 s for the Earth) and each
-    epoch takes the cubic Hermite interpolant, whose error (ωh)⁴/384 ≈ 3e-15 is at round-off; a
+    epoch takes the cubic Hermite interpolant: (ωh)⁴/384 ≈ 3e-15 for a uniform spin, measured
+    within 1.2e-12 of ``pxform`` for MOON_ME (its libration terms; 2 µm at the surface). A
     ``pxform`` per epoch (~20 µs) dominated dense ground-track and impact searches.
     """
     _ready()
