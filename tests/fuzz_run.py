@@ -192,6 +192,7 @@ def _summary_problems(doc: dict, code: int) -> list[str]:
     status = doc.get("outcome", {}).get("status")
     if (code, status) not in ((0, "completed"), (3, "failed")):
         bad.append(f"outcome.status {status!r} with exit {code}")
+    bad += [f"{key} non-finite" for key in doc.get("outcome", {}).get("non_finite_figures", [])]
     for key, v in doc.get("figures", {}).items():
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             if not math.isfinite(v):

@@ -49,6 +49,7 @@ def test_run_writes_the_outputs_and_the_results_contract(ce5_dir):
     assert prov["seed"] == 20201213
     assert doc["outcome"]["status"] == "completed"
     assert doc["outcome"]["verdict"].startswith("mission completed; validation ")
+    assert doc["outcome"]["non_finite_figures"] == []              # null only where not applicable
     summary = doc["figures"]
     assert all(k.count(".") == 1 for k in summary)
     assert abs(summary["lunar_orbit_coast.mean_altitude_km"] - 200.0) < 5.0

@@ -118,3 +118,18 @@ def test_cli_overwrite_flag_keeps_the_users_files(tmp_path):
     ok = runner.invoke(app, ["run", "chang-e-5-entry", "--out", str(tmp_path), "--overwrite"])
     assert ok.exit_code in (0, 3), ok.output
     assert (tmp_path / "notes.txt").read_text() == "mine" and (tmp_path / "summary.json").is_file()
+
+
+def test_nan_figures_are_named_apart_from_not_applicable_ones(tmp_path):
+    """JSON has no NaN: both become null, and the NaN (or inf) figures are listed in the outcome."""
+    import json
+
+    from guanghan.analysis.outputs import write_run
+    from guanghan.mission.runner import RunResult
+    from guanghan.mission.trajectory_table import SCHEMA
+    result = RunResult("t", [], {"a.ok_m": 1.0, "a.bad_m": float("nan"), "a.far_m": float("inf"),
+                                 "a.none_m": None}, SCHEMA.empty_table(), meta={"provenance": {}})
+    write_run(result, _Scenario(), tmp_path / "run")
+    doc = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert doc["figures"] == {"a.ok_m": 1.0, "a.bad_m": None, "a.far_m": None, "a.none_m": None}
+    assert doc["outcome"]["non_finite_figures"] == ["a.bad_m", "a.far_m"]

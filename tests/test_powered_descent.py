@@ -18,8 +18,9 @@ import pytest
 from guanghan.dynamics.propulsion import Engine
 from guanghan.environment import spice_kernels
 from guanghan.errors import GuidanceFailure
-from guanghan.gnc.powered_descent import (DescentInputError, DescentTarget, LanderConfig,
-                                          SensorConfig, fly_powered_descent, start_state_uprange)
+from guanghan.gnc.powered_descent import (DescentInputError, DescentProfile, DescentTarget,
+                                          LanderConfig, SensorConfig, fly_powered_descent,
+                                          start_state_uprange)
 
 CE5_PDI = spice_kernels.utc_to_et("2020-12-01T14:57:00")       # published PDI, UTC
 CE5_SITE = DescentTarget(latitude_deg=43.06, longitude_deg=-51.92)
@@ -154,6 +155,18 @@ def test_bad_inputs_raise_with_the_numbers():
     high_cut = CE5.model_copy(update={"cutoff_height_m": 8.0, "final_descent_height_m": 10.0})
     with pytest.raises(DescentInputError, match="cutoff_height_m = 8.0: free fall"):
         fly_powered_descent(start, high_cut, CE5_SITE, flat)
+    fast_gate = DescentProfile(braking_end_speed_m_s=300.0)
+    with pytest.raises(DescentInputError, match=r"takes 10.6. m/s² \(v²/2d\), over the 4.69") as exc:
+        fly_powered_descent(start, CE5, CE5_SITE, flat, profile=fast_gate)
+    assert exc.value.field == "braking_end_speed_m_s"
+    with pytest.raises(DescentInputError, match=r"no approach from the braking gate") as exc:
+        fly_powered_descent(start, CE5, CE5_SITE, flat,
+                            profile=DescentProfile(braking_end_speed_m_s=150.0))
+    assert exc.value.field == "braking_end_speed_m_s"
+    lost = SensorConfig(initial_velocity_sigma_m_s=100.0)
+    with pytest.raises(DescentInputError, match=r"no braking plan exists from that estimate") as exc:
+        fly_powered_descent(start, CE5, CE5_SITE, flat, lost)
+    assert exc.value.field == "initial_velocity_sigma_m_s"
     with pytest.raises(DescentInputError, match="choose_site"):
         fly_powered_descent(start, CE5, CE5_SITE, flat, choose_site="(0, 0)")
     with pytest.raises(TypeError, match="rng_or_seed"):

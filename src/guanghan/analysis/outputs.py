@@ -76,11 +76,20 @@ def check_output_path(out_dir, overwrite: bool = False) -> Path:
     return out
 
 
+def non_finite_figures(summary: dict) -> list[str]:
+    """Keys of the figures that are NaN or ±inf (a computation that went wrong, written as
+    ``null`` like a figure that does not apply, so listed apart in ``summary.json``)."""
+    return sorted(k for k, v in summary.items() if isinstance(v, float) and not math.isfinite(v))
+
+
 def summary_document(result, rows: list[dict]) -> dict:
-    """The contents of ``summary.json``."""
+    """The contents of ``summary.json``. JSON has no NaN: a figure that does not apply is
+    ``null``; one that came out NaN or infinite is ``null`` too and named in
+    ``outcome.non_finite_figures``."""
     return {"provenance": result.meta.get("provenance", {}),
             "outcome": {"status": result.status, "failed_leg": result.failed_leg,
-                        "reason": result.reason, "verdict": result.verdict(rows)},
+                        "reason": result.reason, "verdict": result.verdict(rows),
+                        "non_finite_figures": non_finite_figures(result.summary)},
             "figures": result.summary}
 
 

@@ -417,12 +417,41 @@ def _propellant_need(loop: _Loop, braking, m0: float) -> tuple[float, float]:
     m_gate = float(braking.mass_kg[-1])
     try:
         approach = loop.plan_approach(braking.r_m[-1], braking.v_m_s[-1], m_gate)
-        m_hover = float(approach.mass_kg[-1])
-    except ValueError:
-        m_hover = m_gate * math.exp(-(prof.braking_end_speed_m_s + g * 120.0)
-                                    / (lander.engine.isp_s * STANDARD_GRAVITY))
+    except ValueError as exc:
+        dist = float(np.linalg.norm(braking.r_m[-1] - loop.hover_point))
+        raise DescentInputError(
+            "braking_end_speed_m_s", prof.braking_end_speed_m_s,
+            f"no approach from the braking gate ({prof.braking_end_altitude_m} m up, "
+            f"{prof.braking_end_range_m} m up-range, {dist:.0f} m from the hover point) to the "
+            f"hover within approach_max_tilt_deg = {prof.approach_max_tilt_deg} and "
+            f"approach_glide_slope_deg = {prof.approach_glide_slope_deg} ({exc}); stopping "
+            f"from it takes at least {prof.braking_end_speed_m_s ** 2 / (2.0 * dist):.2f} m/s² "
+            f"(v²/2d) against {lander.max_thrust_n / m_gate:.2f} m/s² of thrust") from None
+    m_hover = float(approach.mass_kg[-1])
     m_final = checks.terminal_final_mass_kg(lander, prof, m_hover, g)
     return m0 - m_final, m_final
+
+
+def _blame_navigation(loop: _Loop, m: float) -> None:
+    """Raise :class:`DescentInputError` on the navigation's initial sigmas when the braking plan
+    exists from the TRUE start but not from the estimate (the initial navigation error, not the
+    vehicle or the profile, makes the descent impossible); return otherwise."""
+    try:
+        loop.plan_braking(loop.dyn.y[0:3].copy(), loop.dyn.y[3:6].copy(), m)
+    except ValueError:
+        return
+    sens = loop.nav.cfg
+    dp = float(np.linalg.norm(loop.nav.p - loop.dyn.y[0:3]))
+    dv = float(np.linalg.norm(loop.nav.v - loop.dyn.y[3:6]))
+    t_brake = float(np.linalg.norm(loop.dyn.y[3:6])) * m / loop.lander.max_thrust_n
+    # the error that moves the braking end more: the velocity's over the braking time, or the position's
+    name, value = ("initial_velocity_sigma_m_s", sens.initial_velocity_sigma_m_s) \
+        if dv * t_brake >= dp else ("initial_position_sigma_m", sens.initial_position_sigma_m)
+    raise DescentInputError(name, value, (
+        f"the navigation starts {dp:.0f} m and {dv:.2f} m/s off the true state (initial_position_"
+        f"sigma_m = {sens.initial_position_sigma_m}, initial_velocity_sigma_m_s = "
+        f"{sens.initial_velocity_sigma_m_s}): no braking plan exists from that estimate, while "
+        f"the true state has one"))
 
 
 def _setup(start_state, lander, target, terrain_height_m, sensors, choose_site, rng_or_seed,
@@ -457,6 +486,7 @@ def fly_powered_descent(start_state: SpacecraftState, lander: LanderConfig, targ
     profile = loop.profile
     checks.check_start_height(lander, profile,
                               float(loop.frame.altitude(loop.dyn.y[0:3])) - loop.h_site)
+    checks.check_gate_speed(lander, profile)
     p, v, m = loop.nav.p, loop.nav.v, start_state.mass
     c = lander.engine.isp_s * STANDARD_GRAVITY
     dv_min = float(np.linalg.norm(v)) + loop.g_surface * (
@@ -470,6 +500,7 @@ def fly_powered_descent(start_state: SpacecraftState, lander: LanderConfig, targ
     try:
         plan = loop.plan_braking(p, v, m)
     except ValueError as exc:
+        _blame_navigation(loop, m)
         raise GuidanceFailure("powered_descent", f"no braking solution: {exc}") from None
     if plan.kind != "fuel_optimal" and plan.miss_m > profile.max_divert_m:
         raise GuidanceFailure("powered_descent", (

@@ -68,6 +68,22 @@ def check_start_height(lander: LanderConfig, profile: DescentProfile, h0: float)
                                 f"must be below the start height over the site, {h0:.1f} m")
 
 
+def check_gate_speed(lander: LanderConfig, profile: DescentProfile) -> None:
+    """The lander can stop from the braking gate's speed within the gate's distance to the hover:
+    v² / (2 d) (constant deceleration over the straight line) must not exceed the thrust
+    acceleration of the DRY lander, T / m_dry — an upper bound, so only impossible gates are
+    refused."""
+    d = math.hypot(profile.braking_end_altitude_m, profile.braking_end_range_m)
+    need = profile.braking_end_speed_m_s ** 2 / (2.0 * d)
+    best = lander.max_thrust_n / lander.dry_mass_kg
+    if need > best:
+        raise DescentInputError("braking_end_speed_m_s", profile.braking_end_speed_m_s, (
+            f"stopping from it within the gate's {d:.0f} m to the hover (braking_end_altitude_m "
+            f"= {profile.braking_end_altitude_m}, braking_end_range_m = "
+            f"{profile.braking_end_range_m}) takes {need:.2f} m/s² (v²/2d), over the "
+            f"{best:.2f} m/s² the engine gives even the dry lander"))
+
+
 def check_propellant(lander: LanderConfig, profile: DescentProfile, m0: float, need: float,
                      what: str) -> None:
     """``need`` (kg, estimated) within the propellant above the dry mass; ``what`` names the
