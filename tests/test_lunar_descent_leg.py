@@ -31,7 +31,8 @@ KEYS = ["descent.start_utc", "descent.duration_s", "descent.propellant_kg", "des
         "lunar_landing.hazard_free", "lunar_landing.mass_kg"]
 EVENTS = ["separation", "orbit_lowering_1_start", "orbit_lowering_1_end", "orbit_lowering_2_start",
           "orbit_lowering_2_end", "powered_descent_start", "descent_phase_change",
-          "hazard_map_ready", "divert_chosen", "engine_cutoff", "touchdown"]
+          "approach_hazard_map_ready", "approach_site_chosen", "hazard_map_ready", "divert_chosen",
+          "engine_cutoff", "touchdown"]
 
 
 def _report(name, result):
@@ -72,8 +73,11 @@ def test_mission_lands_from_the_separation(request, fixture, published, site):
     assert abs(s["descent.start_height_error_m"]) < 100.0
     events = [e["event"] for e in result.events if e["phase"] == "lunar_descent"]
     assert [e for e in EVENTS if e not in events] == []
-    for k in ("descent", "hazard_map", "orbiter"):
+    for k in ("descent", "approach_hazard_map", "hazard_map", "orbiter"):
         assert result.series[f"lunar_descent.{k}"].num_rows > 0
+    assert s["descent.approach_retarget_m"] <= scenario.phases[i].hazard.coarse_divert_radius_m + 2.0
+    assert s["lunar_descent.approach_safe_area_fraction"] >= \
+        s["lunar_descent.approach_safe_area_fraction_at_aim"]
     # the lander stands on the Moon; the orbiter-returner flew on to the touchdown epoch
     final = result.phases[i].final_state
     assert final.body == "MOON" and final.frame == "J2000"
@@ -124,6 +128,11 @@ def _fly_descent(scenario, ce5_run):
      "phases[1].profile.braking_end_altitude_m", ""),
     (set_("phases.1.remaining_vehicle", "lander_ascender"), "phases[1].remaining_vehicle", "shares"),
     (set_("phases.1.engine", "orbiter.main"), "phases[1].engine", "no engine"),
+    # the camera map must be taken in the approach, below the braking gate
+    (set_("phases.1.hazard.coarse_decision_height_m", 3000.0),
+     "phases[1].hazard.coarse_decision_height_m", "between"),
+    (set_("phases.1.hazard.coarse_divert_radius_m", 200.0), "phases[1].hazard.divert_radius_m",
+     "inside the half-side"),
     # a coast that ends after the descent's start is refused before a year-long propagation
     (set_("phases.0.duration_h", 8760.0), "phases[0].duration_h", "must start later"),
 ])

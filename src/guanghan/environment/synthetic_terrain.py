@@ -131,6 +131,31 @@ class SyntheticTerrain:
         return float(self.x_m.size * self.y_m.size * self.resolution_m**2)
 
 
+def crop(terrain: SyntheticTerrain, x_m: float, y_m: float, half_width_m: float) -> SyntheticTerrain:
+    """The part of ``terrain`` within ``half_width_m`` (m) of (``x_m``, ``y_m``) in each axis,
+    clipped to the grid: the same heights (views, not copies) and the rocks and craters that
+    reach into it. A sensor that sees a window of a large terrain senses this."""
+    _check_positive("half_width_m", half_width_m)
+    jx = np.nonzero(np.abs(terrain.x_m - x_m) <= half_width_m)[0]
+    iy = np.nonzero(np.abs(terrain.y_m - y_m) <= half_width_m)[0]
+    if jx.size < 2 or iy.size < 2:
+        raise TerrainError(f"the window ±{half_width_m} m around ({x_m:.1f}, {y_m:.1f}) m misses the "
+                           f"terrain [{terrain.x_m[0]:.1f}, {terrain.x_m[-1]:.1f}] m", field="x_m, y_m",
+                           value=(x_m, y_m))
+    cols, rows = slice(jx[0], jx[-1] + 1), slice(iy[0], iy[-1] + 1)
+    x, y = terrain.x_m[cols], terrain.y_m[rows]
+    r, c = terrain.rocks, terrain.craters
+    rock_in = (np.abs(r["x_m"] - x_m) < half_width_m + 0.5 * r["diameter_m"]) & \
+        (np.abs(r["y_m"] - y_m) < half_width_m + 0.5 * r["diameter_m"])
+    reach = EJECTA_EXTENT * 0.5 * c["diameter_m"]
+    crater_in = (np.abs(c["x_m"] - x_m) < half_width_m + reach) & \
+        (np.abs(c["y_m"] - y_m) < half_width_m + reach)
+    return SyntheticTerrain(x, y, terrain.height_m[rows, cols], terrain.ground_m[rows, cols],
+                            r[rock_in], c[crater_in], terrain.resolution_m, terrain.seed,
+                            terrain.site_class, terrain.crater_diameter_range_m,
+                            terrain.rock_diameter_range_m)
+
+
 def golombek_rapp_q(k: float) -> float:
     """q(k) = 1.79 + 0.152/k (Golombek & Rapp 1997), m⁻¹."""
     return 1.79 + 0.152 / k

@@ -6,8 +6,10 @@ decision epoch) and returns the safe site nearest the aim point within the diver
 the map for the report.
 
 Assumptions and limitations
-    The lidar map covers the whole hover area, centred on the aim point (the lander hovers within
-    its navigation error, tens of metres, of the aim); no field-of-view or slant geometry.
+    The lidar maps the square of half-side divert radius + footprint around the current aim (the
+    site, or the approach's coarse choice, :mod:`guanghan.gnc.approach_hazard_avoidance`), not
+    around the point under the lander, which hovers within its navigation error (metres to tens of
+    metres) of it; no field-of-view or slant geometry.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from guanghan.environment.synthetic_terrain import crop
 from guanghan.gnc.hazard_detection import detect_hazards
 from guanghan.gnc.landing_site_ranking import body_elevation_azimuth_deg
 
@@ -48,9 +51,13 @@ class HoverHazardDetection:
         c = self.cfg
         self.t_s = estimate.t_s
         self.sun = sun_elevation_azimuth(*self.site, self.et0 + estimate.t_s)
+        ax, ay = (float(a) for a in estimate.aim_east_north_m)
+        window = crop(self.terrain, ax, ay,
+                      c.divert_radius_m + c.footprint_diameter_m + c.lidar_resolution_m)
         self.result = detect_hazards(
-            self.terrain, divert_radius_m=c.divert_radius_m, sun_elevation_deg=self.sun[0],
-            sun_azimuth_deg=self.sun[1], lidar_resolution_m=c.lidar_resolution_m,
+            window, divert_radius_m=c.divert_radius_m, sun_elevation_deg=self.sun[0],
+            sun_azimuth_deg=self.sun[1], aim_x_m=ax, aim_y_m=ay,
+            lidar_resolution_m=c.lidar_resolution_m,
             range_noise_m=c.range_noise_m, footprint_diameter_m=c.footprint_diameter_m,
             clearance_m=c.clearance_m, slope_limit_deg=c.slope_limit_deg,
             slope_margin_deg=c.slope_margin_deg, site_margin_m=c.site_margin_m,

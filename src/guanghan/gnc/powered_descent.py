@@ -1,44 +1,28 @@
-"""Closed-loop powered descent of a lunar lander, from ~15 km to touchdown (Chang'e-3/5 sequence).
+"""Powered descent of a lunar lander, from ~15 km to touchdown (Chang'e-3/5 sequence): the entry points.
 
-Sequence: main braking (convex fuel-optimal guidance to an approach gate ~3 km up and up-range of
-the site, re-planned every ~20 s, under an altitude ceiling) → rapid attitude adjustment (the
-thrust slews at its rate limit to the near-vertical approach attitude) → approach (convex
-guidance to the hover point, tilt and glide-slope constrained, re-planned every ~4 s) → hover
-(position hold; after ``hover_duration_s`` the hazard-avoidance callback ``choose_site(estimate)``
-returns the site's east/north offset from the aim point) → divert (E-guidance, lateral
-translation at constant height) → slow vertical descent (velocity hold, slower over the last
-metres) → engine cut-off when the altimeter reads the cut-off height → free fall → touchdown.
-:func:`fly_terminal_descent` enters the same loop at the hover, for studies of the terminal
-descent and hazard avoidance alone.
-
-Guidance and control run on the navigation estimate (:mod:`guanghan.gnc.descent_navigation`), the
-simulation on the truth (:mod:`guanghan.dynamics.powered_descent_dynamics`). The lander's mass is
-known to the guidance (propellant gauging). Between re-plans the plan is tracked:
-thrust = m (u_plan + K_p (r_plan − r̂) + K_d (v_plan − v̂)), tilt-limited. After the hazard
-decision the divert and the vertical descent steer on the hazard camera's measurement of the site
-relative to the lander (terrain-relative), so the site is reached despite the absolute
-navigation error (which shows as the miss from the aim point).
+:func:`fly_powered_descent` flies the whole closed loop (:mod:`guanghan.gnc.powered_descent_loop`:
+main braking, rapid adjustment, approach with optional coarse hazard avoidance, hover with hazard
+avoidance, divert, slow vertical descent, cut-off, touchdown) after checking that the inputs allow
+it (:mod:`guanghan.gnc.powered_descent_checks`) and planning the braking; :func:`fly_terminal_descent`
+enters the same loop at the hover, for studies of the terminal descent and hazard avoidance alone.
 
 Assumptions and limitations
     * The braking gate (height, up-range distance, speed), the gains and the re-plan periods are
       tunables of :class:`DescentProfile`, not Chang'e flight values (those are not public).
-    * No coarse hazard avoidance during the approach: the only re-targeting is at the hover.
-    * Infeasible inputs raise :class:`DescentInputError` before the flight; a gate out of reach
-      raises :class:`~guanghan.errors.GuidanceFailure`. Failures in flight (crash, propellant
+    * Coarse hazard avoidance in the approach is a callback, ``choose_approach_site(estimate)``,
+      run once at ``approach_decision_height_m`` (:mod:`guanghan.gnc.approach_hazard_avoidance`);
+      it re-targets the hover point and the approach is re-planned at once.
+    * Infeasible inputs raise :class:`DescentInputError` before the flight, naming the input at
+      fault (the vehicle, the profile, or the navigation's initial error when a braking plan
+      exists from the true start but not from the estimate); a gate out of reach raises
+      :class:`~guanghan.errors.GuidanceFailure`. Failures in flight (crash, propellant
       exhausted, time limit, no approach solution) return ``success = False`` with a reason.
     * The propellant need checked up front is an estimate (braking plan + approach plan from the
       nominal gate + hover/divert/descent at hover thrust).
 
-This module is over the ~400-line guide: the closed loop's phases share the flight's private
-state (:class:`_Loop`); its records live apart in :mod:`guanghan.gnc.powered_descent_config`, its
-input checks in :mod:`guanghan.gnc.powered_descent_checks`. Splitting the loop by phase is the next
-step.
-
 References
-    Zhang, H. et al. (2014), "Guidance navigation and control for Chang'E-3 powered descent"
-    (in Chinese), Scientia Sinica Technologica 44(4), 377–384: the phase sequence (main braking,
-    quick adjustment, approach, hover, obstacle avoidance, slow descent).
-    Açıkmeşe & Ploen (2007), Blackmore et al. (2010), Cherry (1964), Klumpp (1974): see
+    Zhang, H. et al. (2014), Scientia Sinica Technologica 44(4), 377–384 (the Chang'e-3 phase
+    sequence); see :mod:`guanghan.gnc.powered_descent_loop` and
     :mod:`guanghan.gnc.convex_descent_guidance`.
 """
 
@@ -50,25 +34,20 @@ from typing import Callable
 
 import numpy as np
 
-from guanghan import run_limits
-from guanghan.dynamics.powered_descent_dynamics import LanderDynamics, SiteFrame
-from guanghan.dynamics.propulsion import delta_v_from_masses
+from guanghan.dynamics.powered_descent_dynamics import SiteFrame
 from guanghan.dynamics.state import SpacecraftState
-from guanghan.dynamics.vector3 import unit
 from guanghan.environment.constants import STANDARD_GRAVITY
 from guanghan.environment.gravity_field import GravityField
 from guanghan.errors import GuidanceFailure
-from guanghan.gnc.convex_descent_guidance import ConvexDescentGuidance, e_guidance_acceleration
 from guanghan.gnc import powered_descent_checks as checks
-from guanghan.gnc.descent_navigation import DescentNavigator, SensorConfig
+from guanghan.gnc.descent_navigation import SensorConfig
 from guanghan.gnc.powered_descent_config import (DescentInputError, DescentProfile, DescentResult,
                                                  DescentTarget, LanderConfig, StateEstimate)
+from guanghan.gnc.powered_descent_loop import DescentLoop, descent_result
 
 __all__ = ["LanderConfig", "DescentTarget", "DescentProfile", "SensorConfig", "StateEstimate",
            "DescentResult", "DescentInputError", "fly_powered_descent", "fly_terminal_descent",
            "start_state_uprange"]
-
-_UP = (0.0, 0.0, 1.0)        # site up: the direction given to a zero vector
 
 
 def start_state_uprange(et: float, target: DescentTarget, range_m: float, altitude_m: float,
@@ -96,343 +75,31 @@ def _as_rng(rng_or_seed) -> np.random.Generator:
     raise TypeError(f"rng_or_seed = {rng_or_seed!r}: give an int seed or a numpy Generator")
 
 
-def _limit_tilt(a, up, max_tilt_deg: float) -> np.ndarray:
-    """``a`` with a non-negative vertical part and at most ``max_tilt_deg`` from ``up``: the
-    engine only pushes, and the attitude envelope is kept (horizontal part scaled down)."""
-    a_up = max(float(a @ up), 0.05)
-    a_h = a - (a @ up) * up
-    h = math.sqrt(float(a_h @ a_h))
-    cap = a_up * math.tan(math.radians(min(max_tilt_deg, 89.0)))
-    return a_up * up + (a_h * (cap / h) if h > cap else a_h)
-
-
-class _Loop:
-    """State of one closed-loop descent (see :func:`fly_powered_descent`)."""
-
-    def __init__(self, start, lander, target, terrain, sensors, choose_site, rng, profile, field_):
-        self.lander, self.profile, self.terrain, self.choose_site = lander, profile, terrain, \
-            choose_site
-        self.et0 = start.et
-        self.frame = SiteFrame.at_site(target.latitude_deg, target.longitude_deg, start.et,
-                                       target.radius_m, field_)
-        self.nav_frame = self.frame if field_ is None else SiteFrame.at_site(
-            target.latitude_deg, target.longitude_deg, start.et, target.radius_m)
-        p0, v0 = self.frame.from_state(start)
-        self.m0 = start.mass
-        self.g_surface = self.frame.surface_gravity()
-        self.dyn = LanderDynamics(self.frame, lander.max_thrust_n, lander.engine.isp_s,
-                                  lander.max_slew_rate_deg_s, lander.dry_mass_kg,
-                                  np.concatenate([p0, v0, [start.mass]]), -unit(v0, _UP))
-        self.nav = DescentNavigator(self.nav_frame, sensors, terrain, p0, v0, rng)
-        margin = profile.guidance_throttle_margin
-        self.guid = ConvexDescentGuidance(profile.n_nodes, lander.engine.isp_s,
-                                          lander.min_thrust_n * 1.02,   # tracking room below
-                                          lander.max_thrust_n * margin, lander.dry_mass_kg)
-        self.h_site = float(terrain(0.0, 0.0))
-        self.hover_point = np.array([0.0, 0.0, self.h_site + lander.hover_altitude_m])
-        self.t, self.phase, self.events, self.rows = 0.0, "main_braking", [], []
-        self.site = np.zeros(2)
-        self.ceiling_m = float(self.frame.altitude(p0)) + profile.braking_ceiling_margin_m
-        self.failure: str | None = None
-        self.touchdown, self.exhausted, self.divert_distance = None, False, 0.0
-
-    # ------------------------------------------------------------------ helpers
-    def event(self, name: str, **details) -> None:
-        plain = {k: float(v) if isinstance(v, np.floating) else v for k, v in details.items()}
-        self.events.append({"name": name, "t_s": round(self.t, 6), "et": self.et0 + self.t,
-                            "phase": self.phase, **plain})
-
-    def ground_under(self, p) -> float:
-        """Highest terrain (m above the sphere) under the footprint at the sub-point of ``p``."""
-        rad0 = self.frame.radius_m
-        x, y, z = float(p[0]), float(p[1]), float(p[2]) + rad0
-        k = rad0 / math.sqrt(x * x + y * y + z * z)
-        e, n = k * x, k * y
-        rad = self.lander.footprint_radius_m
-        pts = [(e, n)] + ([(e + rad, n), (e - rad, n), (e, n + rad), (e, n - rad)] if rad else [])
-        return max(float(self.terrain(a, b)) for a, b in pts)
-
-    def gate(self, p_est):
-        """Braking-end gate position and velocity, up-range of the site toward ``p_est``."""
-        prof = self.profile
-        az = math.degrees(math.atan2(p_est[0], p_est[1]))
-        gp = self.frame.point_uprange(prof.braking_end_range_m, az,
-                                      self.h_site + prof.braking_end_altitude_m)
-        return gp, prof.braking_end_speed_m_s * unit(self.hover_point - gp, _UP)
-
-    def plan_braking(self, p, v, m, reference=None, search=True):
-        gp, gv = self.gate(p)
-        kw = dict(apparent_accel=self.nav_frame.apparent_acceleration, centre=self.frame.centre,
-                  max_tilt_deg=90.0, glide_slope_deg=0.0, max_altitude_m=self.ceiling_m)
-        kw["max_altitude_m"] = max(self.ceiling_m, float(self.frame.altitude(p)) + 1.0)
-        if not search:
-            return self.guid.solve_fixed_time(p, v, m, gp, gv, self.tf_left(), reference=reference,
-                                              **kw)
-        if reference is None:
-            speed = float(np.linalg.norm(v - gv))
-            t_ref = speed * m / self.lander.max_thrust_n
-            bounds = (0.6 * t_ref, 1.6 * t_ref)
-        else:
-            bounds = (0.85 * self.tf_left(), 1.25 * self.tf_left())
-        return self.guid.solve(p, v, m, gp, gv, bounds, reference=reference,
-                               gravity_iterations=1 if reference is None else 0,
-                               **(kw | dict(max_altitude_m=max(
-                                   self.ceiling_m, float(self.frame.altitude(p)) + 1.0))))
-
-    def plan_approach(self, p, v, m, reference=None, search=True):
-        prof = self.profile
-        kw = dict(apparent_accel=self.nav_frame.apparent_acceleration, centre=self.frame.centre,
-                  max_tilt_deg=prof.approach_max_tilt_deg,
-                  glide_slope_deg=prof.approach_glide_slope_deg)
-        if not search:
-            return self.guid.solve_fixed_time(p, v, m, self.hover_point, np.zeros(3),
-                                              self.tf_left(), reference=reference, **kw)
-        if reference is None:
-            dist = float(np.linalg.norm(p - self.hover_point))
-            t_ref = dist / max(float(np.linalg.norm(v)), 5.0)
-            bounds = (0.8 * t_ref, 4.0 * t_ref)
-        else:
-            bounds = (0.7 * self.tf_left(), 1.5 * self.tf_left())
-        return self.guid.solve(p, v, m, self.hover_point, np.zeros(3), bounds,
-                               reference=reference, n_grid=5, n_golden=4, **kw)
-
-    def tf_left(self) -> float:
-        return self.plan.tf_s - (self.t - self.plan_t0)
-
-    # ------------------------------------------------------------------ guidance per phase
-    def command(self, p, v, m, g_app) -> np.ndarray | None:
-        """Thrust vector (N) for this step, or None for engine off."""
-        prof, lander = self.profile, self.lander
-        if self.phase in ("main_braking", "rapid_adjustment", "approach"):
-            return self.track_plan(p, v, m)
-        up = self.frame.local_up(p)
-        tilt = prof.terminal_max_tilt_deg
-        if self.phase == "hover":
-            if self.t - self.phase_t0 >= lander.hover_duration_s:
-                self.decide_site(p, v)
-            return m * _limit_tilt(-g_app + 0.09 * (self.hover_point - p) - 0.6 * v, up, tilt)
-        if self.phase in ("divert", "vertical_descent"):       # steer on the camera's site fix
-            rel = self.nav.site_offset(self.site, self.dyn.y[0:3])
-            target = np.array([p[0] + rel[0], p[1] + rel[1], self.hover_point[2]])
-        if self.phase == "divert":
-            t_go = self.divert_time - (self.t - self.phase_t0)
-            if t_go > 3.0:                                  # E-guidance, then position hold
-                a = e_guidance_acceleration(p, v, target, np.zeros(3), t_go, g_app)
-                return m * _limit_tilt(a, up, tilt)
-            if t_go < -3.0:
-                self.set_phase("vertical_descent")
-                self.event("vertical_descent_start", height_m=self.height_est(p))
-            return m * _limit_tilt(-g_app + 0.09 * (target - p) - 0.6 * v, up, tilt)
-        if self.phase == "vertical_descent":
-            if self.nav.last_altimeter_m is not None and \
-                    self.nav.last_altimeter_m <= lander.cutoff_height_m:
-                self.set_phase("free_fall")
-                self.event("engine_cutoff", altimeter_m=self.nav.last_altimeter_m,
-                           true_height_m=self.true_height(),
-                           vertical_speed_m_s=self.true_speeds()[1])
-                return None
-            slow = self.nav.last_altimeter_m is not None and \
-                self.nav.last_altimeter_m <= lander.final_descent_height_m
-            speed = lander.final_descent_speed_m_s if slow else lander.vertical_descent_speed_m_s
-            a = -g_app + 0.8 * (-speed - v @ up) * up
-            horiz = target - p
-            a += 0.09 * (horiz - up * (horiz @ up)) - 0.6 * (v - up * (v @ up))
-            return m * _limit_tilt(a, up, tilt)
-        return None
-
-    def track_plan(self, p, v, m):
-        tp = self.t - self.plan_t0
-        r_pl, v_pl = self.plan.state_at(tp)
-        wn = 0.05 if self.phase == "main_braking" else 0.2
-        a = self.plan.thrust_accel_at(tp) + wn * wn * (r_pl - p) + 1.6 * wn * (v_pl - v)
-        self.maybe_replan(p, v, m, tp)
-        limit = 90.0 if self.phase == "main_braking" else self.profile.approach_max_tilt_deg + 10.0
-        return m * _limit_tilt(a, self.frame.local_up(p), limit)
-
-    def maybe_replan(self, p, v, m, tp) -> None:
-        prof = self.profile
-        braking = self.phase == "main_braking"
-        period = prof.braking_replan_s if braking else prof.approach_replan_s
-        left = self.plan.tf_s - tp
-        if self.phase == "rapid_adjustment":
-            ang = math.degrees(math.acos(min(1.0, float(self.dyn.d @ self.d_cmd))))
-            if ang < 3.0:
-                self.set_phase("approach")
-        if left <= 0.0:                                     # end of plan: next phase
-            if braking:
-                self.start_approach(p, v, m)
-            else:
-                self.set_phase("hover")
-                self.event("hover_start", height_m=self.height_est(p),
-                           position_error_m=float(np.linalg.norm(p - self.hover_point)))
-            return
-        if self.t - self.last_plan_t < period or left < (45.0 if braking else 8.0):
-            return
-        ref = self.plan.reference_from(tp)
-        planner = self.plan_braking if braking else self.plan_approach
-        new = planner(p, v, m, reference=ref, search=False)
-        if new is None:                                     # horizon no longer feasible: re-search
-            try:
-                new = planner(p, v, m, reference=ref, search=True)
-            except ValueError as exc:
-                self.event("guidance_replan_failed", reason=str(exc))
-                self.last_plan_t = self.t
-                return
-        self.plan, self.plan_t0, self.last_plan_t = new, self.t, self.t
-        self.replans += 1
-        self.plan_log.append((self.t, self.phase, new.tf_s, new.kind, new.propellant_kg))
-        if new.kind != "fuel_optimal":
-            self.event("guidance_min_landing_error", miss_m=new.miss_m)
-
-    def start_approach(self, p, v, m) -> None:
-        self.set_phase("rapid_adjustment")
-        self.event("braking_end", height_m=self.height_est(p), speed_m_s=float(np.linalg.norm(v)))
-        try:
-            plan = self.plan_approach(p, v, m)
-        except ValueError as exc:
-            self.failure = f"no feasible approach guidance: {exc}"
-            return
-        self.plan, self.plan_t0, self.last_plan_t = plan, self.t, self.t
-        self.event("approach_plan", tf_s=plan.tf_s, propellant_kg=plan.propellant_kg,
-                   kind=plan.kind)
-
-    def decide_site(self, p, v) -> None:
-        est = StateEstimate(self.t, p.copy(), v.copy(), self.nav.sigma[0:3].copy(),
-                            self.height_est(p))
-        offset = (0.0, 0.0) if self.choose_site is None else self.choose_site(est)
-        site = np.asarray(offset, dtype=float).reshape(-1)
-        if site.shape != (2,) or not np.all(np.isfinite(site)):
-            raise ValueError(f"choose_site returned {offset!r}: expected finite (east_m, north_m)")
-        if np.linalg.norm(site) > self.profile.max_divert_m:
-            raise ValueError(f"choose_site returned a site {np.linalg.norm(site):.1f} m from the "
-                             f"aim point: beyond max_divert_m = {self.profile.max_divert_m} m")
-        self.site = site
-        self.event("hazard_site_chosen", east_m=float(site[0]), north_m=float(site[1]))
-        # From here on the hazard camera tracks the site relative to the lander (terrain-
-        # relative): in navigation coordinates it lies at p̂ + (site − p_true) + camera noise.
-        nav_site = p[:2] + self.nav.site_offset(site, self.dyn.y[0:3])
-        dist = float(np.linalg.norm(nav_site - p[:2]))
-        self.divert_distance = dist
-        self.divert_time = max(6.0, math.sqrt(6.0 * dist / self.profile.divert_max_accel_m_s2))
-        self.set_phase("divert")
-        self.event("divert_start", distance_m=dist, planned_duration_s=self.divert_time)
-        self.hover_point = np.array([nav_site[0], nav_site[1], self.hover_point[2]])
-
-    def set_phase(self, phase: str) -> None:
-        self.phase, self.phase_t0 = phase, self.t
-
-    # ------------------------------------------------------------------ measurements of truth
-    def true_height(self) -> float:
-        p = self.dyn.y[0:3]
-        return float(self.frame.altitude(p)) - self.ground_under(p)
-
-    def true_speeds(self) -> tuple[float, float]:
-        """(horizontal, vertical-up) ground-relative speed (m/s)."""
-        p, v = self.dyn.y[0:3], self.dyn.y[3:6]
-        up = self.frame.local_up(p)
-        vu = float(v @ up)
-        return float(np.linalg.norm(v - vu * up)), vu
-
-    def height_est(self, p) -> float:
-        h, e, n = self.nav._sub_point(p)
-        return float(h - self.terrain(e, n))
-
-    # ------------------------------------------------------------------ the loop
-    def run(self, first_plan) -> None:
-        """Fly to touchdown (or failure) from the braking plan ``first_plan``, or from the
-        hover when it is None."""
-        lander = self.lander
-        c = lander.engine.isp_s * STANDARD_GRAVITY
-        self.plan, self.plan_t0, self.last_plan_t, self.phase_t0 = first_plan, 0.0, 0.0, 0.0
-        self.replans, self.d_cmd, self.plan_log = 0, self.dyn.d.copy(), []
-        if first_plan is None:                              # entered at the hover
-            self.event("hover_start", height_m=self.true_height(), mass_kg=self.m0)
-        else:
-            self.event("powered_descent_start", height_m=self.true_height(), mass_kg=self.m0,
-                       plan_tf_s=first_plan.tf_s, plan_kind=first_plan.kind)
-        while self.failure is None:
-            dt = self.profile.braking_time_step_s if self.phase == "main_braking" else \
-                self.profile.time_step_s
-            p, v, m = self.nav.p, self.nav.v, float(self.dyn.y[6])
-            g_app = self.nav_frame.apparent_acceleration(p, v)
-            thrust = self.command(p, v, m, g_app)
-            if self.failure is not None:
-                break
-            throttle = 0.0
-            if thrust is not None and self.phase != "free_fall":
-                mag = math.sqrt(float(thrust @ thrust))
-                self.d_cmd = unit(thrust, _UP)
-                throttle = min(max(mag / lander.max_thrust_n, lander.min_throttle), 1.0)
-            m_before = float(self.dyn.y[6])
-            run_limits.charge(1)
-            frac = self.dyn.step(dt, throttle, self.d_cmd, self.ground_under(self.dyn.y[0:3]))
-            self.ground_m = self.ground_under(self.dyn.y[0:3])
-            step = frac * dt
-            f_true = (c * math.log(m_before / self.dyn.y[6]) / step) * self.dyn.d \
-                if self.dyn.last_thrust_n > 0 and step > 0 else np.zeros(3)
-            if step > 0:
-                self.nav.propagate(self.nav.imu_measure(f_true, step), step)
-            self.t += step
-            self.nav.measure_and_update(self.t, self.dyn.y[0:3], self.dyn.y[3:6])
-            self.record(throttle if self.dyn.last_thrust_n > 0 else 0.0)
-            if frac < 1.0:
-                self.on_touchdown()
-                break
-            if self.dyn.propellant_exhausted and self.failure is None and \
-                    self.phase != "free_fall":
-                self.event("propellant_exhausted", mass_kg=float(self.dyn.y[6]))
-                self.set_phase("free_fall")               # fall to the ground, judged there
-                self.exhausted = True
-            if self.t > self.profile.max_duration_s:
-                self.failure = f"time limit {self.profile.max_duration_s} s reached in {self.phase}"
-
-    def on_touchdown(self) -> None:
-        vh, vu = self.true_speeds()
-        self.set_phase("touchdown")
-        p = self.dyn.y[0:3]
-        self.touchdown = dict(east_m=float(p[0]), north_m=float(p[1]), vertical_m_s=-vu,
-                              horizontal_m_s=vh)
-        self.event("touchdown", **self.touchdown, mass_kg=float(self.dyn.y[6]))
-        lim_v, lim_h = self.lander.touchdown_vertical_limit_m_s, \
-            self.lander.touchdown_horizontal_limit_m_s
-        if self.exhausted:
-            self.failure = "propellant exhausted before touchdown"
-        elif -vu > lim_v:
-            self.failure = f"crash: vertical touchdown speed {-vu:.2f} m/s > limit {lim_v} m/s"
-        elif vh > lim_h:
-            self.failure = f"crash: horizontal touchdown speed {vh:.2f} m/s > limit {lim_h} m/s"
-
-    def record(self, throttle: float) -> None:
-        y, nav = self.dyn.y, self.nav
-        up = self.frame.local_up(y[0:3])
-        tilt = math.degrees(math.acos(min(1.0, max(-1.0, float(self.dyn.d @ up)))))
-        self.rows.append((self.t, *y[0:7], *nav.x[0:6], throttle, tilt, self.phase,
-                          self.frame.altitude(y[0:3]) - self.ground_m))
-
-
-def _propellant_need(loop: _Loop, braking, m0: float) -> tuple[float, float]:
-    """(propellant kg, estimated final mass kg): braking plan + approach plan from the nominal
-    gate + hover, divert and vertical descent at hover thrust (m g)."""
+def _propellant_need(loop: DescentLoop, braking, m0: float) -> tuple[float, float, str | None]:
+    """(propellant kg, estimated final mass kg, why the approach from the nominal gate has no
+    plan or None): braking plan + approach plan from the gate + hover, divert and vertical
+    descent at hover thrust (m g); without an approach plan, the gate speed plus 120 s of
+    gravity loss stand in for it."""
     lander, prof, g = loop.lander, loop.profile, loop.g_surface
     m_gate = float(braking.mass_kg[-1])
     try:
         approach = loop.plan_approach(braking.r_m[-1], braking.v_m_s[-1], m_gate)
+        m_hover, why = float(approach.mass_kg[-1]), None
     except ValueError as exc:
+        m_hover = m_gate * math.exp(-(prof.braking_end_speed_m_s + g * 120.0)
+                                    / (lander.engine.isp_s * STANDARD_GRAVITY))
         dist = float(np.linalg.norm(braking.r_m[-1] - loop.hover_point))
-        raise DescentInputError(
-            "braking_end_speed_m_s", prof.braking_end_speed_m_s,
-            f"no approach from the braking gate ({prof.braking_end_altitude_m} m up, "
-            f"{prof.braking_end_range_m} m up-range, {dist:.0f} m from the hover point) to the "
-            f"hover within approach_max_tilt_deg = {prof.approach_max_tilt_deg} and "
-            f"approach_glide_slope_deg = {prof.approach_glide_slope_deg} ({exc}); stopping "
-            f"from it takes at least {prof.braking_end_speed_m_s ** 2 / (2.0 * dist):.2f} m/s² "
-            f"(v²/2d) against {lander.max_thrust_n / m_gate:.2f} m/s² of thrust") from None
-    m_hover = float(approach.mass_kg[-1])
+        why = (f"no approach from the braking gate ({prof.braking_end_altitude_m} m up, "
+               f"{prof.braking_end_range_m} m up-range, {dist:.0f} m from the hover point) to the "
+               f"hover within approach_max_tilt_deg = {prof.approach_max_tilt_deg} and "
+               f"approach_glide_slope_deg = {prof.approach_glide_slope_deg} ({exc}); stopping "
+               f"from it takes at least {prof.braking_end_speed_m_s ** 2 / (2.0 * dist):.2f} m/s² "
+               f"(v²/2d) against {lander.max_thrust_n / m_gate:.2f} m/s² of thrust")
     m_final = checks.terminal_final_mass_kg(lander, prof, m_hover, g)
-    return m0 - m_final, m_final
+    return m0 - m_final, m_final, why
 
 
-def _blame_navigation(loop: _Loop, m: float) -> None:
+def _blame_navigation(loop: DescentLoop, m: float) -> None:
     """Raise :class:`DescentInputError` on the navigation's initial sigmas when the braking plan
     exists from the TRUE start but not from the estimate (the initial navigation error, not the
     vehicle or the profile, makes the descent impossible); return otherwise."""
@@ -455,13 +122,15 @@ def _blame_navigation(loop: _Loop, m: float) -> None:
 
 
 def _setup(start_state, lander, target, terrain_height_m, sensors, choose_site, rng_or_seed,
-           profile, field_) -> _Loop:
+           profile, field_, **approach) -> DescentLoop:
     profile = profile or DescentProfile()
     sensors = sensors or SensorConfig()
-    if choose_site is not None and not callable(choose_site):
-        raise DescentInputError("choose_site", choose_site, "must be callable or None")
-    loop = _Loop(start_state, lander, target, terrain_height_m, sensors, choose_site,
-                 _as_rng(rng_or_seed), profile, field_)
+    for name, f in (("choose_site", choose_site),
+                    ("choose_approach_site", approach.get("choose_approach_site"))):
+        if f is not None and not callable(f):
+            raise DescentInputError(name, f, "must be callable or None")
+    loop = DescentLoop(start_state, lander, target, terrain_height_m, sensors, choose_site,
+                 _as_rng(rng_or_seed), profile, field_, **approach)
     checks.check_vehicle(lander, start_state.mass, loop.g_surface)
     return loop
 
@@ -470,19 +139,25 @@ def fly_powered_descent(start_state: SpacecraftState, lander: LanderConfig, targ
                         terrain_height_m: Callable, sensors: SensorConfig | None = None,
                         choose_site: Callable | None = None, rng_or_seed=0,
                         profile: DescentProfile | None = None,
-                        field: GravityField | None = None) -> DescentResult:
+                        field: GravityField | None = None,
+                        choose_approach_site: Callable | None = None,
+                        approach_decision_height_m: float = 2000.0) -> DescentResult:
     """Fly the powered descent from ``start_state`` (Moon-centred, any known frame) to touchdown.
 
     ``terrain_height_m(east_m, north_m)``: terrain height (m) above the sphere through the aim
     point, at site-frame east/north (m). ``choose_site(estimate: StateEstimate) -> (east_m,
-    north_m)``: hazard avoidance at the hover (None: land at the aim point). ``field``: optional
+    north_m)``: hazard avoidance at the hover (None: land at the aim point);
+    ``choose_approach_site``, same signature: coarse avoidance in the approach, called once when
+    the estimated height over the terrain falls to ``approach_decision_height_m`` (None: keep
+    the aim). ``field``: optional
     spherical-harmonic lunar field for the truth gravity (navigation and guidance keep the
     point mass). Raises :class:`DescentInputError` for impossible inputs and
     :class:`~guanghan.errors.GuidanceFailure` if no initial braking plan exists at all; failures
     in flight return ``success = False`` with a reason."""
     wall0 = time.perf_counter()
     loop = _setup(start_state, lander, target, terrain_height_m, sensors, choose_site,
-                  rng_or_seed, profile, field)
+                  rng_or_seed, profile, field, choose_approach_site=choose_approach_site,
+                  approach_decision_height_m=approach_decision_height_m)
     profile = loop.profile
     checks.check_start_height(lander, profile,
                               float(loop.frame.altitude(loop.dyn.y[0:3])) - loop.h_site)
@@ -506,12 +181,14 @@ def fly_powered_descent(start_state: SpacecraftState, lander: LanderConfig, targ
         raise GuidanceFailure("powered_descent", (
             f"the braking gate is out of reach from this start: the closest braking arc ends "
             f"{plan.miss_m / 1e3:.1f} km from it (start farther up-range, or lighter)"))
-    need, m_final = _propellant_need(loop, plan, m)
+    need, m_final, no_approach = _propellant_need(loop, plan, m)
+    checks.check_min_throttle(lander, m_final, loop.g_surface)
+    if no_approach:
+        raise DescentInputError("braking_end_speed_m_s", profile.braking_end_speed_m_s, no_approach)
     checks.check_propellant(lander, profile, m, need,
                             "the braking plan, then hover and the divert reserve")
-    checks.check_min_throttle(lander, m_final, loop.g_surface)
     loop.run(plan)
-    return _result(loop, wall0, need)
+    return descent_result(loop, wall0, need)
 
 
 def fly_terminal_descent(start_state: SpacecraftState, lander: LanderConfig,
@@ -538,48 +215,4 @@ def fly_terminal_descent(start_state: SpacecraftState, lander: LanderConfig,
     loop.dyn.d[:] = loop.frame.local_up(loop.dyn.y[0:3])      # hovering: thrust straight up
     loop.set_phase("hover")
     loop.run(None)
-    return _result(loop, wall0, m - m_final)
-
-
-def _result(loop: _Loop, wall0: float, need: float) -> DescentResult:
-    rows = loop.rows
-    cols = list(zip(*rows, strict=True))
-    arr = lambda i: np.array(cols[i], dtype=float)          # noqa: E731
-    t = arr(0)
-    p_true = np.column_stack([arr(1), arr(2), arr(3)])
-    v_true = np.column_stack([arr(4), arr(5), arr(6)])
-    p_est = np.column_stack([arr(8), arr(9), arr(10)])
-    v_est = np.column_stack([arr(11), arr(12), arr(13)])
-    up = loop.frame.local_up(p_true)
-    vu = np.sum(v_true * up, axis=1)
-    series = dict(t_s=t, et=loop.et0 + t, position_m=p_true, velocity_m_s=v_true,
-                  position_est_m=p_est, velocity_est_m_s=v_est, height_m=arr(17),
-                  speed_horizontal_m_s=np.linalg.norm(v_true - vu[:, None] * up, axis=1),
-                  speed_vertical_m_s=vu, throttle=arr(14), tilt_deg=arr(15), mass_kg=arr(7),
-                  phase=np.array(cols[16]), nav_error_m=np.linalg.norm(p_est - p_true, axis=1),
-                  nav_velocity_error_m_s=np.linalg.norm(v_est - v_true, axis=1))
-    m0, m1 = loop.m0, float(loop.dyn.y[6])
-    isp = loop.lander.engine.isp_s
-    td = loop.touchdown or {}
-    figures = dict(
-        duration_s=float(t[-1]), propellant_kg=m0 - m1, final_mass_kg=m1,
-        delta_v_m_s=delta_v_from_masses(m0, m1, isp), propellant_estimate_kg=need,
-        hover_altitude_m=loop.lander.hover_altitude_m, divert_distance_m=loop.divert_distance,
-        site_east_m=float(loop.site[0]), site_north_m=float(loop.site[1]),
-        guidance_solves=loop.guid.solve_count, guidance_replans=loop.replans,
-        guidance_solve_time_mean_s=loop.guid.solve_time_s / max(loop.guid.solve_count, 1),
-        guidance_solve_time_total_s=loop.guid.solve_time_s,
-        nav_error_final_m=float(series["nav_error_m"][-1]),
-        nav_error_max_m=float(series["nav_error_m"].max()),
-        wall_time_s=time.perf_counter() - wall0)
-    if td:
-        miss_site = math.hypot(td["east_m"] - loop.site[0], td["north_m"] - loop.site[1])
-        lat, lon = loop.frame.latlon_deg(loop.dyn.y[0:3])
-        figures.update(touchdown_east_m=td["east_m"], touchdown_north_m=td["north_m"],
-                       touchdown_latitude_deg=lat, touchdown_longitude_deg=lon,
-                       miss_from_aim_m=math.hypot(td["east_m"], td["north_m"]),
-                       miss_from_site_m=miss_site,
-                       touchdown_vertical_speed_m_s=td["vertical_m_s"],
-                       touchdown_horizontal_speed_m_s=td["horizontal_m_s"])
-    return DescentResult(loop.failure is None and bool(td), loop.failure, series, loop.events,
-                         figures, loop.frame)
+    return descent_result(loop, wall0, m - m_final)

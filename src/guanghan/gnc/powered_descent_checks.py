@@ -1,10 +1,10 @@
 """What makes a powered descent impossible before it flies, and the propellant it will need.
 
-Checked on the flight's initial state (:class:`guanghan.gnc.powered_descent._Loop`): an engine
-that cannot hold the lander's weight, no propellant, a hover or braking gate above the start, a
-cut-off height whose free fall breaks the legs, propellant short of the estimated need, a minimum
-throttle too high to hover at the end. Each raises :class:`DescentInputError` naming the parameter,
-its value and the limit with the numbers.
+Checked on the flight's initial state (:class:`guanghan.gnc.powered_descent_loop.DescentLoop`):
+an engine that cannot hold the lander's weight, no propellant, a hover or braking gate above the
+start, a gate speed no thrust can stop from, a cut-off height whose free fall breaks the legs,
+propellant short of the estimated need, a minimum throttle too high to hover at the end. Each
+raises :class:`DescentInputError` naming the parameter, its value and the limit with the numbers.
 
 The propellant estimates are rocket-equation budgets (Tsiolkovsky): the braking and approach
 plans' own masses where there are plans, and hover thrust (m g) over the terminal phases' duration
@@ -22,8 +22,8 @@ from guanghan.gnc.powered_descent_config import DescentInputError, DescentProfil
 def terminal_duration_s(lander: LanderConfig, profile: DescentProfile) -> float:
     """Hover, the largest divert and the vertical descent (s): the hover time, 2 s of settling,
     the divert of ``max_divert_m`` at ``divert_max_accel_m_s2`` (the E-guidance divert time,
-    √(6 d / a), of :meth:`~guanghan.gnc.powered_descent._Loop.decide_site`), the slow descent from
-    the hover height and the final metres at the final speed."""
+    √(6 d / a), of :meth:`~guanghan.gnc.powered_descent_loop.DescentLoop.decide_site`), the slow
+    descent from the hover height and the final metres at the final speed."""
     return (lander.hover_duration_s + 2.0
             + math.sqrt(6.0 * profile.max_divert_m / profile.divert_max_accel_m_s2)
             + lander.hover_altitude_m / lander.vertical_descent_speed_m_s

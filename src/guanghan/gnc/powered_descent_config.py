@@ -110,6 +110,9 @@ class StateEstimate:
     velocity_m_s: np.ndarray
     position_sigma_m: np.ndarray
     height_over_terrain_m: float
+    #: the current aim (east, north, m, terrain coordinates): the site, or the point the
+    #: approach's coarse hazard avoidance re-targeted to
+    aim_east_north_m: tuple[float, float] = (0.0, 0.0)
 
 @dataclass
 class DescentResult:

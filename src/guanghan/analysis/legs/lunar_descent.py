@@ -83,6 +83,31 @@ def hazard_map_figure(table, site_east_m: float | None, site_north_m: float | No
     return F._styled(fig, 560)
 
 
+def approach_map_figure(table, approach_site: tuple, hover_site: tuple | None) -> go.Figure:
+    """Coarse (approach camera) map: the safe-area fraction around each point, hazards in red,
+    the aim point, the approach's re-targeted hover point and the site chosen at the hover."""
+    e, n = _col(table, "east_m"), _col(table, "north_m")
+    xs, ys = np.unique(e), np.unique(n)
+    score = np.where(_col(table, "hazard").astype(bool), np.nan, _col(table, "safe_area_fraction"))
+    fig = go.Figure(go.Heatmap(
+        x=xs, y=ys, z=score.reshape(len(ys), len(xs)), zmin=0, zmax=1, colorscale="Greens",
+        colorbar=dict(title="safe area"),
+        hovertemplate="east %{x:.0f} m, north %{y:.0f} m: %{z:.2f}<extra></extra>"))
+    haz = _col(table, "hazard").astype(bool)
+    fig.add_trace(go.Scattergl(x=e[haz], y=n[haz], mode="markers", name="hazard (camera)",
+                               marker=dict(size=3, color="#c0392b")))
+    marks = [((0.0, 0.0), "aim point (LROC site)", "x", "#1f5fa8"),
+             (approach_site, "approach re-target", "circle-open", "#000000")]
+    if hover_site is not None and hover_site[0] is not None:
+        marks.append((hover_site, "site chosen at the hover", "star", "#000000"))
+    for (x, y), name, symbol, colour in marks:
+        fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers", name=name,
+                                 marker=dict(symbol=symbol, size=14, color=colour)))
+    fig.update_xaxes(title_text="east of the aim point (m)")
+    fig.update_yaxes(title_text="north of the aim point (m)", scaleanchor="x")
+    return F._styled(fig, 560)
+
+
 def landing_site_figure(lat_deg: float, lon_deg: float, series=None,
                         touchdown: tuple[float, float] | None = None) -> go.Figure:
     """DEM patch (heights, km) around the site with the descent ground track and the touchdown."""
@@ -116,6 +141,18 @@ def lunar_descent_figures(inp: FigureInputs, phase: str) -> list:
             "Height over the terrain (log scale), horizontal (solid) and vertical (dotted) speed, "
             "throttle and thrust tilt from the local vertical, coloured by descent phase.",
             descent_profile_figure(series, inp.max_points))]
+    cmap = inp.series.get(f"{phase}.approach_hazard_map")
+    if cmap is not None and cmap.num_rows:
+        out.append((f"fig-approach-map-{slug}", "Approach camera hazard map",
+                    f"Coarse hazard avoidance at ~{s.get(f'{phase}.approach_ground_sample_distance_m', 0):.1f}"
+                    " m per pixel: the fraction of hazard-free ground within the hover's divert "
+                    "radius around each point (green), camera hazards (red); the approach was "
+                    "re-targeted from the aim point (cross) to the circle, and the hover's lidar "
+                    "chose the star.",
+                    approach_map_figure(cmap, (s.get(f"{phase}.approach_site_east_m", 0.0),
+                                               s.get(f"{phase}.approach_site_north_m", 0.0)),
+                                        (s.get(f"{phase}.hazard_site_east_m"),
+                                         s.get(f"{phase}.hazard_site_north_m")))))
     hmap = inp.series.get(f"{phase}.hazard_map")
     if hmap is not None and hmap.num_rows:
         out.append((f"fig-hazard-map-{slug}", "Hover-area hazard map",

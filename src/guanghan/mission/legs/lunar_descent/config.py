@@ -43,8 +43,9 @@ class OrbitLowering(ConfigModel):
 
 
 class HazardDetection(ConfigModel):
-    """The hover-area terrain and the lidar hazard detection on it
-    (:func:`guanghan.gnc.hazard_detection.detect_hazards`)."""
+    """The landing-area terrain, the approach camera's coarse hazard avoidance on it
+    (:mod:`guanghan.gnc.approach_hazard_avoidance`, when ``coarse_divert_radius_m`` > 0) and
+    the hover lidar's (:func:`guanghan.gnc.hazard_detection.detect_hazards`)."""
 
     site_class: Literal["mare", "highland"] = Field(description=(
         "terrain class of the seeded synthetic hover-area terrain (crater and rock statistics)"))
@@ -69,13 +70,33 @@ class HazardDetection(ConfigModel):
         "least distance of the chosen site from every hazard (m)"))
     max_shadow_fraction: float = Field(default=0.5, ge=0, le=1, description=(
         "largest shadowed fraction of the footprint (the lidar sees, the cameras need light)"))
+    coarse_divert_radius_m: float = Field(default=0.0, ge=0, le=250, description=(
+        "largest re-targeting of the approach by the coarse hazard avoidance from the camera "
+        "image (m), from the aim point; 0: no coarse avoidance "
+        "(:mod:`guanghan.gnc.approach_hazard_avoidance`)"))
+    coarse_decision_height_m: float = Field(default=2000.0, gt=0, le=10_000, description=(
+        "height over the terrain at which the approach's camera map is taken (m); Chang'e-3: "
+        "the approach from ~2 km"))
+    coarse_ifov_mrad: float = Field(default=0.77, gt=0, le=10, description=(
+        "descent camera's instantaneous field of view (mrad): ground sample distance = height × "
+        "IFOV; 0.77 mrad is a 45° field over 1024 pixels"))
+    coarse_height_noise_m: float = Field(default=0.05, ge=0, le=0.5, description=(
+        "1σ height noise of the camera's hazard map (m), a stand-in for the image processing"))
+    coarse_score_tolerance: float = Field(default=0.05, ge=0, le=0.5, description=(
+        "the coarse choice is the nearest point whose safe-area fraction is within this of the "
+        "best in reach"))
 
     @model_validator(mode="after")
     def _check(self) -> HazardDetection:
-        if self.divert_radius_m + self.footprint_diameter_m > 0.5 * self.area_m:
-            fail(f"the divert radius plus a footprint ({self.divert_radius_m + self.footprint_diameter_m}"
-                 f" m) must lie inside the half-side of the hover area (area_m / 2 = {0.5 * self.area_m:g} m)",
+        reach = self.coarse_divert_radius_m + self.divert_radius_m + self.footprint_diameter_m
+        if reach > 0.5 * self.area_m:
+            fail(f"the coarse and hover divert radii plus a footprint ({self.coarse_divert_radius_m:g} + "
+                 f"{self.divert_radius_m:g} + {self.footprint_diameter_m:g} m) must lie inside the "
+                 f"half-side of the hover area (area_m / 2 = {0.5 * self.area_m:g} m)",
                  "divert_radius_m", self.divert_radius_m)
+        if self.coarse_divert_radius_m > 0 and self.clearance_m <= 3.0 * self.coarse_height_noise_m:
+            fail(f"must be below clearance_m / 3 = {self.clearance_m / 3:.3f} m, or the camera's "
+                 "noise alone marks rocks everywhere", "coarse_height_noise_m", self.coarse_height_noise_m)
         if self.lidar_resolution_m < self.resolution_m:
             fail(f"the lidar cannot resolve finer than the terrain grid (resolution_m = {self.resolution_m} m)",
                  "lidar_resolution_m", self.lidar_resolution_m)
@@ -120,6 +141,16 @@ class LunarDescentConfig(PhaseConfig):
             fail(f"must be below the descent start, orbit_lowering.periapsis_altitude_km = "
                  f"{self.orbit_lowering.periapsis_altitude_km} km", "lander.hover_altitude_m",
                  self.lander.hover_altitude_m)
+        h = self.hazard.coarse_decision_height_m
+        if self.hazard.coarse_divert_radius_m > 0 and not \
+                self.lander.hover_altitude_m < h < self.profile.braking_end_altitude_m:
+            fail(f"must lie between lander.hover_altitude_m = {self.lander.hover_altitude_m} m and "
+                 f"profile.braking_end_altitude_m = {self.profile.braking_end_altitude_m} m (the "
+                 "approach)", "hazard.coarse_decision_height_m", h)
+        if self.hazard.divert_radius_m + self.hazard.coarse_divert_radius_m > self.profile.max_divert_m:
+            fail(f"with hazard.divert_radius_m = {self.hazard.divert_radius_m} m must not exceed "
+                 f"profile.max_divert_m = {self.profile.max_divert_m} m",
+                 "hazard.coarse_divert_radius_m", self.hazard.coarse_divert_radius_m)
         if self.profile.braking_end_altitude_m >= 1e3 * self.orbit_lowering.periapsis_altitude_km:
             fail(f"must be below the descent start, orbit_lowering.periapsis_altitude_km = "
                  f"{self.orbit_lowering.periapsis_altitude_km} km", "profile.braking_end_altitude_m",

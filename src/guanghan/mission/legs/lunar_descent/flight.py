@@ -58,6 +58,7 @@ from guanghan.gnc.powered_descent import (
     fly_powered_descent,
 )
 from guanghan.environment.landing_terrain import DescentTerrain
+from guanghan.gnc.approach_hazard_avoidance import ApproachHazardDetection
 from guanghan.gnc.hover_hazard_avoidance import HoverHazardDetection, sun_elevation_azimuth
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
@@ -204,6 +205,9 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     terrain.attach(synthetic_hover_terrain(phase.hazard, rng, *terrain.regional_slope()))
     hda = HoverHazardDetection(terrain.synthetic, phase.hazard, s.site.lat_deg, s.site.lon_deg,
                                s.site.altitude_m, s.et_pdi, rng)
+    coarse = ApproachHazardDetection(terrain.synthetic, phase.hazard, s.site.lat_deg,
+                                     s.site.lon_deg, s.site.altitude_m, s.et_pdi, rng) \
+        if phase.hazard.coarse_divert_radius_m > 0 else None
     lander = LanderConfig(engine=s.engine, dry_mass_kg=s.dry_kg, **phase.lander.model_dump())
     target = DescentTarget(latitude_deg=s.site.lat_deg, longitude_deg=s.site.lon_deg,
                            radius_m=s.radius_m)
@@ -212,12 +216,13 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     field = load_lunar_field(env.lunar_gravity_model, degree, degree) if degree >= 2 else None
     try:
         res = fly_powered_descent(pdi, lander, target, terrain, phase.sensors, hda, phase.seed,
-                                  phase.profile, field)
+                                  phase.profile, field, coarse,
+                                  phase.hazard.coarse_decision_height_m)
     except DescentInputError as exc:
         raise _translate(exc, phase, ctx, s) from None
     except GuidanceFailure as exc:          # raised before the flight: no descent from this start
         raise _infeasible(exc, phase, ctx, s, pdi) from None
-    return pack(phase, ctx, s, log, start, low, res, hda,
+    return pack(phase, ctx, s, log, start, low, res, hda, coarse,
                 _lowering_summary(phase, s, low, start))
 
 

@@ -96,7 +96,7 @@ def _descent_table(name: str, res, idx) -> pa.Table:
     return build_table(name, "MOON", ets, np.column_stack([x, sr["mass_kg"][idx]]))
 
 
-def _events(log, name: str, res, hda) -> None:
+def _events(log, name: str, res, hda, coarse) -> None:
     sr = res.series
     ph = sr["phase"]
     for i in np.nonzero(ph[1:] != ph[:-1])[0] + 1:
@@ -114,14 +114,25 @@ def _events(log, name: str, res, hda) -> None:
                 "east_m": r.chosen_x_m, "north_m": r.chosen_y_m,
                 "distance_from_aim_m": r.distance_from_aim_m, "sensed_slope_deg": r.chosen_slope_deg,
                 "sensed_roughness_m": r.chosen_roughness_m})
+        elif e["name"] == "approach_site_chosen" and coarse is not None and coarse.result is not None:
+            log.add(e["et"], name, "approach_hazard_map_ready", {
+                "sun_elevation_deg": coarse.sun[0], "sun_azimuth_deg": coarse.sun[1],
+                "ground_sample_distance_m": coarse.gsd_m, "height_m": e["height_m"],
+                "hazard_fraction": coarse.figures["hazard_fraction"]})
+            log.add(e["et"], name, "approach_site_chosen", {
+                "east_m": e["east_m"], "north_m": e["north_m"],
+                "retarget_m": coarse.figures["retarget_m"],
+                "safe_area_fraction": coarse.figures["score"],
+                "safe_area_fraction_at_aim": coarse.figures["aim_score"]})
         elif e["name"] in _EVENTS:
             log.add(e["et"], name, e["name"], details)
 
 
-def pack(phase, ctx, s, log, start, low, res, hda, summary: dict) -> PhaseResult:
-    """The PhaseResult of a flown descent (successful or not)."""
+def pack(phase, ctx, s, log, start, low, res, hda, coarse, summary: dict) -> PhaseResult:
+    """The PhaseResult of a flown descent (successful or not); ``coarse``: the approach's
+    hazard avoidance, or None when the scenario has none."""
     name, f, sr = phase.name, res.figures, res.series
-    _events(log, name, res, hda)
+    _events(log, name, res, hda, coarse)
     idx = _keep(sr["t_s"], sr["phase"], DESCENT_STEP_S)
     table = pa.concat_tables([orbit_table(name, low.trajectory, phase.output_step_s),
                               _descent_table(name, res, idx[1:])])
@@ -158,13 +169,13 @@ def pack(phase, ctx, s, log, start, low, res, hda, summary: dict) -> PhaseResult
                 *np.radians([lat, lon, s.site.lat_deg, s.site.lon_deg]), s.radius_m)),
             "lunar_landing.touchdown_speed_m_s": float(np.hypot(
                 f["touchdown_vertical_speed_m_s"], f["touchdown_horizontal_speed_m_s"])),
-            "lunar_landing.slope_deg": judged.slope_deg if judged else float("nan"),
+            "lunar_landing.slope_deg": judged.slope_deg if judged else None,
             "lunar_landing.hazard_free": bool(judged.safe) if judged else False,
             "lunar_landing.mass_kg": m_end,
             f"{name}.touchdown_vertical_speed_m_s": f["touchdown_vertical_speed_m_s"],
             f"{name}.touchdown_horizontal_speed_m_s": f["touchdown_horizontal_speed_m_s"],
             f"{name}.miss_from_chosen_site_m": f["miss_from_site_m"],
-            f"{name}.max_rock_height_m": judged.max_rock_height_m if judged else float("nan")})
+            f"{name}.max_rock_height_m": judged.max_rock_height_m if judged else None})
         log.add(end_et, name, "landing_site_check", {
             "slope_deg": judged.slope_deg if judged else None,
             "hazard_free": bool(judged.safe) if judged else False,
@@ -179,6 +190,14 @@ def pack(phase, ctx, s, log, start, low, res, hda, summary: dict) -> PhaseResult
         summary[f"{name}.hazard_site_east_m"] = hda.result.chosen_x_m
         summary[f"{name}.hazard_site_north_m"] = hda.result.chosen_y_m
         summary[f"{name}.safe_site_found"] = hda.result.safe_site_found
+    if coarse is not None and coarse.result is not None:
+        series["approach_hazard_map"] = coarse.map_table()
+        summary.update({"descent.approach_retarget_m": coarse.figures["retarget_m"],
+                        f"{name}.approach_site_east_m": coarse.chosen[0],
+                        f"{name}.approach_site_north_m": coarse.chosen[1],
+                        f"{name}.approach_ground_sample_distance_m": coarse.gsd_m,
+                        f"{name}.approach_safe_area_fraction": coarse.figures["score"],
+                        f"{name}.approach_safe_area_fraction_at_aim": coarse.figures["aim_score"]})
     meta = {"force_model": lunar_force_model(ctx.scenario, phase.vehicle).describe(),
             "descent_wall_s": f["wall_time_s"],
             "remaining_vehicle_state": {"vehicle": phase.remaining_vehicle, "et_s": orbiter_final.et,
