@@ -1,4 +1,4 @@
-"""Propagation benchmark: Guanghan's compiled DOP853 against scipy, heyoka and the compiled floor.
+"""Propagation benchmark: Guanghan's compiled DOP853 (and RKN12(10)) against scipy, heyoka and the floor.
 
 Scenario: a 100 km circular polar lunar orbit (a = 1737.4 km + 100 km, e = 0, i = 90°, Ω = ω = ν = 0
 in J2000 axes), starting 2024-01-01T00:00:00 UTC, GRGM1200A to degree/order 10 and 50 in MOON_PA,
@@ -24,8 +24,11 @@ For each degree it prints:
      over 1000 (epoch, state) pairs sampled on the reference orbit, in batches of 1e5 calls
      interleaved with the Guanghan runs (so that both see the same load; median of ≥ 5 batches),
      and Guanghan time / floor.
+  5. Guanghan's Runge–Kutta–Nyström 12(10) (``integrator="rkn1210"``) at the same error goal, its
+     evaluations and wall time relative to DOP853 (``rkn_rows.py`` says how).
 Targets (PASS/FAIL printed): ≥ 100× faster than scipy+NumPy, ≥ 5× faster than heyoka at degree 50,
-within 1.3× of the compiled floor.
+within 1.3× of the compiled floor; and (issue 12) 7 days at degree 50 with error < 0.5 m in ≤ 0.4 s,
+judged for each integrator's ``propagate``.
 
 Numba's cache is pointed to a fresh temporary folder (``NUMBA_CACHE_DIR``) unless
 ``--reuse-numba-cache`` is given: numba's on-disk cache of ``forces.rhs`` does not notice edits to
@@ -69,6 +72,7 @@ from scipy.integrate import solve_ivp  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from numpy_model import NumpyForceModel, check_against_guanghan  # noqa: E402
+from rkn_rows import rkn_lines, rkn_rows
 
 from guanghan.dynamics import dop853  # noqa: E402
 from guanghan.dynamics.forces import CentralGravity, ForceModel, ThirdBody, rhs  # noqa: E402
@@ -347,6 +351,8 @@ def bench_degree(degree: int, days: float, repeats: int, rng: np.random.Generato
     hy_row = heyoka_row(case, repeats, ref)
     if hy_row is not None:
         rows.append(hy_row)
+    rk_rows = rkn_rows(case, ref, repeats, pick_tolerance, timed)
+    rows += rk_rows
     fails = print_rows(rows, ref, t_gh, degree)
     floor = (ev_gh * t_rhs.wall, ev_gh * t_rhs.cpu)
     floor_raw = (ev_raw * t_rhs.wall, ev_raw * t_rhs.cpu)
@@ -356,6 +362,7 @@ def bench_degree(degree: int, days: float, repeats: int, rng: np.random.Generato
     print(f"compiled floor: propagate {ev_gh} evals × rhs = {floor[0]:.4f} s; raw integrate {ev_raw} "
           f"evals × rhs = {floor_raw[0]:.4f} s (wall)")
     lines = target_lines(degree, t_gh, t_raw, t_sn, t_np, hy_row[2] if hy_row else None, floor, floor_raw)
+    lines += rkn_lines(degree, days, rows[0], rk_rows[0], t_rhs, ref)
     for line in lines:
         print("  " + line.split(": ", 1)[1])
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")

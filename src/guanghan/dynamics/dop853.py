@@ -74,8 +74,9 @@ def _stage(fd, s, t, h, y, K, ytmp):
 
 
 @njit(cache=True)
-def initial_step(fd, tau0, y0, f0, direction, rtol, atol, span):
-    """Starting step (s), Hairer et al. §II.4 algorithm, as in scipy's ``select_initial_step``."""
+def initial_step(fd, tau0, y0, f0, direction, rtol, atol, span, error_order=7):
+    """Starting step (s), Hairer et al. §II.4 algorithm, as in scipy's ``select_initial_step``;
+    ``error_order`` is the order of the embedded error estimator (7 for DOP853, as scipy)."""
     n = y0.shape[0]
     scale = np.empty(n)
     for i in range(n):
@@ -91,7 +92,7 @@ def initial_step(fd, tau0, y0, f0, direction, rtol, atol, span):
     if d1 <= 1e-15 and d2 <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
     else:
-        h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0)
+        h1 = (0.01 / max(d1, d2)) ** (1.0 / (error_order + 1.0))
     return min(100.0 * h0, h1, span)
 
 

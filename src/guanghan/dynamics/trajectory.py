@@ -1,8 +1,10 @@
 """A propagated trajectory that knows its frame, central body and time scale, with dense output.
 
 States are position (m), velocity (m/s) and mass (kg) of the spacecraft relative to ``body`` in
-``frame`` axes; epochs are ET (TDB seconds past J2000). Between integrator steps the DOP853
-7th-order interpolant gives the state at any epoch with the integration's own accuracy.
+``frame`` axes; epochs are ET (TDB seconds past J2000). Between integrator steps the dense output
+gives the state at any epoch: DOP853's 7th-order interpolant (``interpolant="dop853"``), or, for the
+RKN12(10) coast integrator, the Hermite interpolant of the step ends (``"hermite"``,
+:func:`guanghan.dynamics.rkn.hermite_polynomials`, whose docstring gives its accuracy).
 
 Assumptions and limitations
     Trajectories run forward in time. Evaluation outside [start_et, end_et] raises ``ValueError``.
@@ -22,8 +24,10 @@ TIME_SCALE = "TDB"
 @dataclass(frozen=True)
 class Trajectory:
     """Dense trajectory: steps (tau s since ``et_ref``), states (n+1, 7), and either the dense
-    polynomials (n, 7, 7) or the integrator's stages (n, 13, 7) plus the force data that turn them
-    into polynomials on first use (three more right-hand-side evaluations per step)."""
+    polynomials or the data that make them on first use: for ``interpolant="dop853"`` polynomials
+    (n, 7, 7) or the integrator's stages (n, 13, 7) plus the force data (three more right-hand-side
+    evaluations per step); for ``"hermite"`` polynomials (n, 11, 7) or the derivatives at the step
+    boundaries (n+1, 7) in ``stages`` (no evaluations)."""
 
     et_ref: float
     tau: np.ndarray
@@ -35,19 +39,27 @@ class Trajectory:
     meta: dict = field(default_factory=dict)
     stages: np.ndarray | None = field(default=None, repr=False)
     force_data: object = field(default=None, repr=False)
+    interpolant: str = "dop853"
 
     time_scale = TIME_SCALE
 
     @property
     def dense(self) -> np.ndarray:
-        """Dense-output polynomials (n, 7, 7), computed from the stored stages on first use."""
+        """Dense-output polynomials (n, 7, 7) or (n, 11, 7), made from the stored data on first use."""
         if self.polynomials is None:
-            from guanghan.dynamics.dop853 import N_DENSE, dense_polynomials
-
-            out = np.empty((self.n_steps, N_DENSE, self.y.shape[1]))
             count = np.zeros(1, np.int64)
-            if self.n_steps:
-                dense_polynomials(self.force_data, self.tau, self.y, self.stages, out, count)
+            if self.interpolant == "hermite":
+                from guanghan.dynamics.rkn import DENSE_DEGREE, hermite_polynomials
+
+                out = np.empty((self.n_steps, DENSE_DEGREE, self.y.shape[1]))
+                if self.n_steps:
+                    hermite_polynomials(self.tau, self.y, self.stages, out)
+            else:
+                from guanghan.dynamics.dop853 import N_DENSE, dense_polynomials
+
+                out = np.empty((self.n_steps, N_DENSE, self.y.shape[1]))
+                if self.n_steps:
+                    dense_polynomials(self.force_data, self.tau, self.y, self.stages, out, count)
             object.__setattr__(self, "polynomials", out)
             object.__setattr__(self, "n_eval", self.n_eval + int(count[0]))
             object.__setattr__(self, "stages", None)
@@ -85,7 +97,12 @@ class Trajectory:
         if self.n_steps == 0:
             out[:] = self.y[0]
             return out
-        dense_eval(ets - self.et_ref, self.tau, self.y, self.dense, out)
+        if self.interpolant == "hermite":
+            from guanghan.dynamics.rkn import hermite_eval
+
+            hermite_eval(ets - self.et_ref, self.tau, self.y, self.dense, out)
+        else:
+            dense_eval(ets - self.et_ref, self.tau, self.y, self.dense, out)
         return out
 
     def sample(self, step_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +111,7 @@ class Trajectory:
         ets = np.linspace(self.start_et, self.end_et, n)
         return ets, self.states(ets)
 
-    def truncated(self, end_et: float) -> "Trajectory":
+    def truncated(self, end_et: float) -> Trajectory:
         """This trajectory cut at ``end_et`` (ET s), the last step shortened exactly."""
         tau_end = end_et - self.et_ref
         k = int(np.searchsorted(self.tau, tau_end, side="left"))
@@ -106,8 +123,14 @@ class Trajectory:
         # Steps before k-1 stay whole; the step cut at tau_end gets its polynomial re-parametrised.
         tau = np.append(self.tau[:k], tau_end)
         y = np.vstack([self.y[:k], y_end])
-        dense = _rescale_last(self.dense[:k].copy(), self.tau[k - 1], self.tau[k], tau_end, self.y[k - 1], y_end)
-        return Trajectory(self.et_ref, tau, y, dense, self.frame, self.body, self.n_eval, dict(self.meta))
+        dense = self.dense[:k].copy()
+        if self.interpolant == "hermite":             # powers of x = (t − t_k)/h: x_old = x_new · h_new/h_old
+            ratio = (tau_end - self.tau[k - 1]) / (self.tau[k] - self.tau[k - 1])
+            dense[-1] *= ratio ** np.arange(1, dense.shape[1] + 1)[:, None]
+        else:
+            dense = _rescale_last(dense, self.tau[k - 1], self.tau[k], tau_end, self.y[k - 1], y_end)
+        return Trajectory(self.et_ref, tau, y, dense, self.frame, self.body, self.n_eval, dict(self.meta),
+                          interpolant=self.interpolant)
 
 
 def _rescale_last(dense, t0, t1, t_cut, y0, y_cut):
