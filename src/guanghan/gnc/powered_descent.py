@@ -183,7 +183,7 @@ def fly_powered_descent(start_state: SpacecraftState, lander: LanderConfig, targ
             f"{plan.miss_m / 1e3:.1f} km from it (start farther up-range, or lighter)"))
     need, m_final, no_approach = _propellant_need(loop, plan, m)
     checks.check_min_throttle(lander, m_final, loop.g_surface)
-    if no_approach:
+    if no_approach and m_final > lander.dry_mass_kg:
         raise DescentInputError("braking_end_speed_m_s", profile.braking_end_speed_m_s, no_approach)
     checks.check_propellant(lander, profile, m, need,
                             "the braking plan, then hover and the divert reserve")

@@ -89,17 +89,21 @@ def check_propellant(lander: LanderConfig, profile: DescentProfile, m0: float, n
     """``need`` (kg, estimated) within the propellant above the dry mass; ``what`` names the
     budget's parts in the message."""
     if need > m0 - lander.dry_mass_kg:
+        t_divert = math.sqrt(6.0 * profile.max_divert_m / profile.divert_max_accel_m_s2)
         raise DescentInputError("start_state.mass", m0,
                                 f"carries {m0 - lander.dry_mass_kg:.1f} kg of propellant above "
                                 f"dry_mass_kg = {lander.dry_mass_kg} kg; the descent needs "
                                 f"~{need:.1f} kg ({what} for max_divert_m = "
-                                f"{profile.max_divert_m} m)")
+                                f"{profile.max_divert_m} m at divert_max_accel_m_s2 = "
+                                f"{profile.divert_max_accel_m_s2}: {t_divert:.0f} s of divert, "
+                                f"{terminal_duration_s(lander, profile):.0f} s from the hover)")
 
 
 def check_min_throttle(lander: LanderConfig, m_final: float, g: float) -> None:
     """The lowest thrust stays under the weight at the estimated final mass (else no hover and
-    no slow descent at the end)."""
-    if lander.min_thrust_n > m_final * g:
+    no slow descent at the end). Skipped when the estimate leaves no propellant (m_final ≤ the
+    dry mass): :func:`check_propellant` names that shortfall."""
+    if m_final > lander.dry_mass_kg and lander.min_thrust_n > m_final * g:
         raise DescentInputError("min_throttle", lander.min_throttle,
                                 f"min thrust {lander.min_thrust_n:.1f} N exceeds the weight "
                                 f"{m_final * g:.1f} N at the estimated final mass "
