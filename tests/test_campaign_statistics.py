@@ -1,4 +1,5 @@
-"""Tests of the campaign statistics (guanghan.analysis.campaign_statistics).
+"""Tests of the campaign statistics and the campaign report (guanghan.analysis.campaign_statistics,
+campaign_report).
 
 Independent truths: Newcombe (1998), Stat. Med. 17:857-872, Table I (methods 3, Wilson score, and
 5, Clopper-Pearson) for the intervals; the Wilson interval as the roots of its score-test quadratic
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from html.parser import HTMLParser
 from statistics import NormalDist
 
 import numpy as np
@@ -20,6 +22,7 @@ import pytest
 from scipy import stats
 
 from guanghan.analysis import campaign_statistics as S
+from guanghan.analysis.campaign_report import render_campaign_report, write_campaign_report
 from guanghan.errors import InputError
 
 R_MOON_M, R_EARTH_M = 1_737_400.0, 6_371_000.0
@@ -98,6 +101,19 @@ def _campaign(n=400, seed=7, all_failed=False) -> pa.Table:
         "entry.peak_g": where(home, rng.normal(5.0, 0.3, n)),
     }
     return pa.table(columns).replace_schema_metadata(_metadata(n))
+
+
+def _external_links(text: str) -> list[str]:
+    """src/href attributes that point off the page (as tests/test_cli.py checks the mission
+    report)."""
+    found = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.extend(v for k, v in attrs if k in ("src", "href") and v and "//" in v)
+
+    Links().feed(text)
+    return found
 
 
 # --------------------------------------------------------------------------- intervals
@@ -307,3 +323,58 @@ def test_rank_correlations_find_the_driving_input():
     assert ranked[0]["rho"] > 0.9 and abs(ranked[1]["rho"]) < 0.2
     assert ranked[-1]["input"] == "input:modules.lander.engine_mode"
     assert math.isnan(ranked[-1]["rho"])
+
+
+# --------------------------------------------------------------------------- report
+
+def _check_page(page: str, plots: int):
+    """A whole page, plotly.js inlined once plus one script per plot, nothing fetched."""
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert page.count('<figure class="plot">') == plots
+    assert page.count("<script") == 1 + plots and _external_links(page) == []
+    assert "Overall success" in page
+
+
+def test_report_of_a_normal_campaign(tmp_path):
+    table = _campaign()
+    overall = S.leg_success(table)[-1]
+    page = render_campaign_report(table)
+    _check_page(page, 4)  # Moon and Earth maps, histograms, inputs
+    for sid in ("success", "failures", "moon-landing", "earth-landing", "figures", "inputs",
+                "percentiles", "dispersions"):
+        assert f'id="{sid}"' in page
+    assert f"{100 * overall['probability']:.1f} %" in page
+    assert "propellant exhausted # m above the surface" in page
+    assert 'id="fig-moon-landing"' in page and "99 % ellipse" in page
+    assert "modules.lander.engines.descent.thrust_n" in page
+    # written atomically: the file, and no temporary left beside it
+    path = write_campaign_report(table, tmp_path / "campaign.html")
+    assert path.read_text(encoding="utf-8") == page and [p.name for p in tmp_path.iterdir()] == [
+        "campaign.html"]
+
+
+def test_report_when_every_sample_failed():
+    table = _campaign(n=60, all_failed=True)
+    assert S.leg_success(table)[-1]["succeeded"] == 0
+    page = render_campaign_report(table)
+    _check_page(page, 2)  # histograms and inputs of the descent margin, no landing map
+    assert "No sample produced a landing point." in page and "Every sample completed" not in page
+    assert "0.0 %" in page
+
+
+def test_report_of_one_sample_and_of_all_null_figures():
+    one = _campaign(n=1)
+    assert one.column("outcome").to_pylist() == ["completed"]
+    page = render_campaign_report(one)
+    _check_page(page, 4)
+    assert "at least 3 are needed" in page
+    nulls = {f.name: pa.nulls(4) for f in _campaign(n=4).schema if "." in f.name
+             and not f.name.startswith("input:")}
+    table = _hand_table(["failed"] * 4, ["A"] * 4, ["boom"] * 4, figures=nulls)
+    page = render_campaign_report(table, method="clopper-pearson")
+    _check_page(page, 0)
+    assert "Clopper–Pearson" in page and "No sample produced a numeric figure." in page
+    bare = pa.table({"outcome": ["completed", "failed"], "failed_leg": [None, "X"]})
+    page = render_campaign_report(bare)  # no metadata, no legs, no figures
+    _check_page(page, 0)
+    assert "lists no legs" in page and "50.0 %" in page
