@@ -31,7 +31,8 @@ import plotly.offline
 from guanghan.analysis import figures as F
 from guanghan.analysis.legs import FigureInputs, leg_figures
 
-__all__ = ["render_report", "write_report", "build_figures"]
+__all__ = ["render_report", "write_report", "build_figures", "html_page", "header_html",
+           "write_atomic"]
 
 _CONFIG = {"displaylogo": False, "responsive": True, "typesetMath": False,
            "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -135,6 +136,14 @@ def render_report(title: str, events: list[dict], summary: dict[str, float | str
                  for fid, heading, caption, fig in figs[1:]]
     sections.append(("validation", "Validation", _validation_table(validation or [])))
     sections.append(("summary", "Summary", _summary_table(summary or {})))
+    return html_page(title, _header(title, events, cols, validation or [], meta), sections,
+                     _footer(meta))
+
+
+def html_page(title: str, header: str, sections: list[tuple[str, str, str]], footer: str) -> str:
+    """One self-contained HTML document in the report's style: CSS and plotly.js inlined, a nav
+    bar linking the sections, each ``(id, heading, inner html)``, between ``header`` and ``footer``
+    (html strings)."""
     nav = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name, _ in sections)
     body = "".join(f'<section id="{sid}"><h2>{html.escape(name)}</h2>{content}</section>'
                    for sid, name, content in sections)
@@ -142,15 +151,20 @@ def render_report(title: str, events: list[dict], summary: dict[str, float | str
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style>"
             f"<script>{plotly.offline.get_plotlyjs()}</script></head><body>"
-            f"{_header(title, events, cols, validation or [], meta)}<nav>{nav}</nav>"
-            f"<main>{body}</main>{_footer(meta)}</body></html>\n")
+            f"{header}<nav>{nav}</nav><main>{body}</main>{footer}</body></html>\n")
 
 
 def write_report(path, title: str, events: list[dict], summary: dict[str, float | str],
                  trajectory, validation: list[dict], meta: dict, **kwargs) -> Path:
     """Render and write the report to ``path`` atomically (temp file + os.replace); the path."""
-    path = Path(path)
     text = render_report(title, events, summary, trajectory, validation, meta, **kwargs)
+    return write_atomic(path, text)
+
+
+def write_atomic(path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and
+    ``os.replace``, so a reader never sees a half-written page; the path."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -220,12 +234,18 @@ def _cards(events, cols: F.TrackColumns, validation) -> list[tuple[str, str, str
 
 
 def _header(title, events, cols, validation, meta) -> str:
-    cards = "".join(f'<div class="card"><div class="label">{html.escape(label)}</div>'
-                    f'<div class="value">{value}</div><div class="foot">{html.escape(foot)}</div></div>'
-                    for label, value, foot in _cards(events, cols, validation))
     sub = " · ".join(html.escape(str(x)) for x in (meta.get("scenario"), meta.get("utc")) if x)
-    return (f'<header><div class="brand">Guanghan mission report</div><h1>{html.escape(title)}</h1>'
-            f'<div class="sub">{sub}</div><div class="cards">{cards}</div></header>')
+    return header_html("Guanghan mission report", title, sub, _cards(events, cols, validation))
+
+
+def header_html(brand: str, title: str, sub_html: str, cards: list[tuple[str, str, str]]) -> str:
+    """The page's banner: brand line, title, a sub-line (html) and key-figure cards, each
+    ``(label, value html, footnote)``."""
+    boxes = "".join(f'<div class="card"><div class="label">{html.escape(label)}</div>'
+                    f'<div class="value">{value}</div><div class="foot">{html.escape(foot)}</div></div>'
+                    for label, value, foot in cards)
+    return (f'<header><div class="brand">{html.escape(brand)}</div><h1>{html.escape(title)}</h1>'
+            f'<div class="sub">{sub_html}</div><div class="cards">{boxes}</div></header>')
 
 
 def _events_table(events) -> str:
