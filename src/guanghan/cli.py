@@ -5,6 +5,7 @@ packaged scenarios and their sources.
     guanghan validate chang-e-5 --run-dir out/ce5
     guanghan scenarios
     guanghan sources CE5-LROC
+    guanghan campaign chang-e-5-entry-dispersed --samples 200 --out out/mc --workers 2
 
 Exit codes: 0 the mission completed (validate: every row passes), 3 the mission failed (outputs
 still written, the reason on the last line), 2 bad input (one message naming the file, the field,
@@ -220,6 +221,76 @@ def site_command(scenario: str = typer.Argument(..., help="packaged scenario nam
                   f"{100 * rep.flat_fraction:.1f} % of the area", markup=False, highlight=False)
     console.print(f"{len(rep.candidates)} candidates written to {rep.parquet_path} "
                   f"(map: {rep.map_path})", markup=False, highlight=False)
+
+
+@app.command("campaign")
+def campaign_command(scenario: str = typer.Argument(..., help="packaged scenario name or TOML file "
+                                                    "with a [dispersions] table"),
+                     samples: int = typer.Option(..., "--samples", "-n", min=1, help="samples"),
+                     out: Path = typer.Option(..., "--out", "-o", help="campaign folder (new or "
+                                              "empty; with --resume, the unfinished campaign)"),
+                     workers: int = typer.Option(None, "--workers", "-w", min=1, help="local "
+                                                 "worker processes (default: one per core)"),
+                     scheduler: str = typer.Option(None, "--scheduler", help="a running Dask "
+                                                   "scheduler, tcp://HOST:PORT, instead of a "
+                                                   "local cluster"),
+                     resume: bool = typer.Option(False, "--resume", help="finish a killed campaign "
+                                                 "without repeating or losing a sample"),
+                     chunk_size: int = typer.Option(None, "--chunk-size", min=1, help="samples per "
+                                                    "chunk file (default ~samples/20, at most 50)")):
+    """Run a Monte Carlo campaign: samples of the scenario's dispersions on Dask, one row each in
+    samples.parquet, and the campaign report."""
+    from rich.progress import MofNCompleteColumn, TimeRemainingColumn
+
+    from guanghan.analysis.campaign import CampaignError, run_campaign
+    from guanghan.mission.scenario_catalogue import resolve
+
+    try:
+        path = resolve(scenario)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    failure = None
+    with Progress(SpinnerColumn(), TextColumn("samples"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), TimeElapsedColumn(),
+                  console=err_console) as bar:
+        task = bar.add_task("samples", total=samples, rate="")
+
+        def progress(done, total):
+            speed = bar.tasks[0].speed
+            bar.update(task, completed=done, rate=f"{speed:.2f}/s" if speed else "")
+
+        try:
+            folder = run_campaign(path, samples, out, workers=workers, scheduler=scheduler,
+                                  resume=resume, chunk_size=chunk_size, progress=progress)
+        except (ScenarioError, CampaignError) as exc:
+            failure = exc
+    if failure is not None:
+        _fail(str(failure))
+    _say_campaign(folder)
+
+
+def _say_campaign(folder: Path) -> None:
+    import collections
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(folder / "samples.parquet", columns=["outcome"])
+    counts = collections.Counter(table.column("outcome").to_pylist())
+    console.print(f"wrote {folder}: samples.parquet ({table.num_rows} samples), report.html; "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+                  markup=False, highlight=False)
+
+
+@app.command("campaign-report")
+def campaign_report_command(folder: Path = typer.Argument(..., help="a finished campaign folder")):
+    """Rebuild a campaign's report.html from its samples.parquet."""
+    from guanghan.analysis.campaign import CampaignError, write_report
+
+    try:
+        path = write_report(folder)
+    except (CampaignError, OSError) as exc:
+        _fail(str(exc))
+    console.print(f"wrote {path}", markup=False, highlight=False)
 
 
 def main():  # pragma: no cover - console entry point

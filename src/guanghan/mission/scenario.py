@@ -43,6 +43,7 @@ from guanghan.environment.config_fields import UtcText, check_et_in_span
 from guanghan.environment.sites import Site
 from guanghan.errors import ScenarioError
 from guanghan.mission import legs as _builtin_legs  # noqa: F401  (registers the built-in legs)
+from guanghan.mission.dispersions import Dispersions, check_paths
 from guanghan.mission.leg import LEGS, PhaseConfig, need
 from guanghan.mission.scenario_errors import to_scenario_error
 from guanghan.mission.toml_writer import dumps_toml
@@ -81,7 +82,7 @@ class Environment(ConfigModel):
         if self.lunar_gravity_order is None:
             self.lunar_gravity_order = self.lunar_gravity_degree
         elif self.lunar_gravity_order > self.lunar_gravity_degree:
-            fail(f"order must be <= degree ({self.lunar_gravity_degree})",
+            fail(f"order must be <= degree (lunar_gravity_degree = {self.lunar_gravity_degree})",
                  "lunar_gravity_order", self.lunar_gravity_order)
         if len(set(self.third_bodies)) != len(self.third_bodies):
             fail("a body is listed twice", "third_bodies", self.third_bodies)
@@ -150,6 +151,7 @@ class Scenario(ConfigModel):
     timeline: dict[Annotated[str, AfterValidator(_timeline_key)], UtcText] = {}
     phases: list[PhaseConfig] = Field(min_length=1)
     validation: list[ValidationTarget] = []
+    dispersions: Dispersions | None = None      # Monte Carlo campaigns (guanghan campaign)
     _source_path: Path | None = PrivateAttr(default=None)
     _source_text: str | None = PrivateAttr(default=None)
 
@@ -183,6 +185,8 @@ class Scenario(ConfigModel):
                     data_spans.require(source, et0, et1, hint)
                 except data_spans.DataSpanError as exc:
                     fail(str(exc), f"phases[{i}].{field}", value)
+        if self.dispersions is not None:
+            check_paths(self.dispersions, self.nominal_data(full=True))
         groups = seen | {g for p in self.phases for g in p.summary_groups}
         for i, row in enumerate(self.validation):
             if row.phase not in groups:
@@ -220,6 +224,12 @@ class Scenario(ConfigModel):
             if phase.name == name:
                 return i
         raise KeyError(f"no phase {name!r}; phases: {[p.name for p in self.phases]}")
+
+    def nominal_data(self, full: bool = False) -> dict:
+        """This scenario as a dict without its ``dispersions``: as written (``full`` False: what
+        validates again) or with every default filled in (``full``: nominal values to read)."""
+        return self.model_dump(mode="python", exclude_none=True, exclude_unset=not full,
+                               exclude={"dispersions"})
 
     def to_toml(self) -> str:
         """This scenario as TOML text that :func:`load_scenario` reads back to an equal model."""

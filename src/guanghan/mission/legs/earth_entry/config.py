@@ -56,13 +56,19 @@ class EntryInterface(ConfigModel):
 
 
 class AtmosphereDrivers(ConfigModel):
-    """NRLMSIS drivers; omitted values come from the space-weather table of the entry day."""
+    """NRLMSIS drivers (omitted values come from the space-weather table of the entry day) and
+    the truth atmosphere the capsule flies through."""
 
     f107_sfu: float | None = Field(default=None, ge=50, le=500, description=(
         "a solar radio flux of 50-500 sfu (observed: ~63 at solar minimum to ~370 at the 1989 peak)"))
     f107a_sfu: float | None = Field(default=None, ge=50, le=500, description=(
         "a solar radio flux of 50-500 sfu (observed: ~63 at solar minimum to ~370 at the 1989 peak)"))
     ap: float | None = Field(default=None, ge=0, le=400, description="the Ap index runs from 0 to 400")
+    truth_track_points: int = Field(default=0, ge=0, le=64, description=(
+        "NRLMSIS stations along the ground track for the TRUTH atmosphere, interpolated at every "
+        "step (0: the truth is the guidance's single profile; see guanghan.gnc.entry_flight)"))
+    density_scale: float = Field(default=1.0, gt=0.2, le=5.0, description=(
+        "constant factor on the truth density (a campaign disperses it); 0.2-5"))
 
 
 class EarthEntryConfig(PhaseConfig):

@@ -57,10 +57,12 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
         "terminal_altitude_km": phase.parachutes.drogue_altitude_km, "max_load_g": phase.max_g,
         "load_margin_g": min(phase.guidance.load_margin_g, 0.5 * phase.max_g)})
     settings = EntrySettings(guidance=guidance, step_s=phase.step_s,
-                             msis_drivers=_drivers(phase, entry.utc))
+                             msis_drivers=_drivers(phase, entry.utc),
+                             truth_track_points=phase.atmosphere.truth_track_points)
     site = ctx.scenario.sites[phase.site]
     try:
-        res = simulate_entry(entry, vehicle, site, settings)
+        res = simulate_entry(entry, vehicle, site, settings,
+                             density_scale=phase.atmosphere.density_scale)
     except InputError as exc:
         raise ctx.scenario_error(exc) from None
     except PropagationError as exc:
