@@ -89,12 +89,19 @@ class AscentImu(ConfigModel):
         "1σ per axis error of the surveyed lift-off point the navigation starts from (m)"))
 
 
+#: largest dry mass and propellant load of an ascent vehicle (kg): a Saturn V first stage is 2.3e6 kg
+#: wet; lunar ascent stages are ~5e3 kg
+ASCENT_MASS_LIMIT_KG = 1e6
+
+
 class AscentVehicle(ConfigModel):
     """The ascender: engine, masses and attitude slew limit."""
 
     engine: Engine
-    dry_mass_kg: float = Field(gt=0, le=1e6, description="mass at propellant depletion (kg)")
-    propellant_kg: float = Field(gt=0, le=1e6, description="ascent propellant loaded (kg)")
+    dry_mass_kg: float = Field(gt=0, le=ASCENT_MASS_LIMIT_KG, description=(
+        "mass at propellant depletion (kg)"))
+    propellant_kg: float = Field(gt=0, le=ASCENT_MASS_LIMIT_KG, description=(
+        "ascent propellant loaded (kg)"))
     max_slew_rate_deg_s: float = Field(default=10.0, gt=0, le=90, description=(
         "largest turn rate of the thrust direction (deg/s)"))
 

@@ -161,8 +161,11 @@ def design_lowering(start: SpacecraftState, model: ForceModel, engine: Engine,
     if choice is None:
         need_h = p1 * p_f / ((1 - _PERIOD_MARGIN_LOW - _PERIOD_MARGIN_HIGH) * (p1 - p_f)) / 3600
         raise InputError(f"no phasing between separation and descent start: it needs up to "
-                         f"{need_h:.1f} h of flight after the first "
-                         f"{min_delay_s / 3600:.1f} h", quantity="powered_descent_utc", value=et_pdi)
+                         f"{need_h:.1f} h of flight after the first {min_delay_s / 3600:.1f} h "
+                         f"(the lowered orbit to periapsis_altitude_km = "
+                         f"{target.periapsis_height_m / 1e3:g} has a period only "
+                         f"{p1 - p_f:.1f} s shorter than the {p1 / 60:.1f} min orbit's)",
+                         quantity="powered_descent_utc", value=et_pdi)
     t_a, n_rev, p_mid = choice
     a_mid = (p_mid / (2 * math.pi * k)) ** (2.0 / 3.0) * mu ** (1.0 / 3.0)
     vis = lambda a: math.sqrt(mu * (2.0 / r_a - 1.0 / a))

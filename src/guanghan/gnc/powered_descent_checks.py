@@ -30,6 +30,18 @@ def terminal_duration_s(lander: LanderConfig, profile: DescentProfile) -> float:
             + lander.final_descent_height_m / lander.final_descent_speed_m_s)
 
 
+def terminal_budget_text(lander: LanderConfig, profile: DescentProfile) -> str:
+    """The terminal phases' duration with the inputs that set it, for messages."""
+    t_divert = math.sqrt(6.0 * profile.max_divert_m / profile.divert_max_accel_m_s2)
+    return (f"{terminal_duration_s(lander, profile):.0f} s from the hover at hover thrust: "
+            f"hover_duration_s = {lander.hover_duration_s}, a divert of max_divert_m = "
+            f"{profile.max_divert_m} at divert_max_accel_m_s2 = {profile.divert_max_accel_m_s2} "
+            f"({t_divert:.0f} s), hover_altitude_m = {lander.hover_altitude_m} at "
+            f"vertical_descent_speed_m_s = {lander.vertical_descent_speed_m_s}, "
+            f"final_descent_height_m = {lander.final_descent_height_m} at "
+            f"final_descent_speed_m_s = {lander.final_descent_speed_m_s}")
+
+
 def terminal_final_mass_kg(lander: LanderConfig, profile: DescentProfile, m_hover: float,
                            g: float) -> float:
     """Mass (kg) at touchdown from ``m_hover`` at the hover: thrust m g for
@@ -48,12 +60,13 @@ def check_vehicle(lander: LanderConfig, m0: float, g: float) -> None:
     if m0 <= lander.dry_mass_kg:
         raise DescentInputError("start_state.mass", m0, f"must exceed dry_mass_kg = "
                                 f"{lander.dry_mass_kg} kg (no descent propellant)")
-    v_end = lander.final_descent_speed_m_s if lander.final_descent_height_m > \
-        lander.cutoff_height_m else lander.vertical_descent_speed_m_s
+    slow = lander.final_descent_height_m > lander.cutoff_height_m
+    v_end = lander.final_descent_speed_m_s if slow else lander.vertical_descent_speed_m_s
     v_td = math.sqrt(v_end ** 2 + 2.0 * g * lander.cutoff_height_m)       # v² = v0² + 2 g h
     if v_td > lander.touchdown_vertical_limit_m_s:
+        speed = "final_descent_speed_m_s" if slow else "vertical_descent_speed_m_s"
         raise DescentInputError("cutoff_height_m", lander.cutoff_height_m,
-                                f"free fall from it at {v_end} m/s "
+                                f"free fall from it at {speed} = {v_end} m/s "
                                 f"lands at {v_td:.2f} m/s, over touchdown_vertical_limit_m_s = "
                                 f"{lander.touchdown_vertical_limit_m_s} m/s")
 
@@ -89,14 +102,10 @@ def check_propellant(lander: LanderConfig, profile: DescentProfile, m0: float, n
     """``need`` (kg, estimated) within the propellant above the dry mass; ``what`` names the
     budget's parts in the message."""
     if need > m0 - lander.dry_mass_kg:
-        t_divert = math.sqrt(6.0 * profile.max_divert_m / profile.divert_max_accel_m_s2)
         raise DescentInputError("start_state.mass", m0,
                                 f"carries {m0 - lander.dry_mass_kg:.1f} kg of propellant above "
                                 f"dry_mass_kg = {lander.dry_mass_kg} kg; the descent needs "
-                                f"~{need:.1f} kg ({what} for max_divert_m = "
-                                f"{profile.max_divert_m} m at divert_max_accel_m_s2 = "
-                                f"{profile.divert_max_accel_m_s2}: {t_divert:.0f} s of divert, "
-                                f"{terminal_duration_s(lander, profile):.0f} s from the hover)")
+                                f"~{need:.1f} kg ({what}; {terminal_budget_text(lander, profile)})")
 
 
 def check_min_throttle(lander: LanderConfig, m_final: float, g: float) -> None:

@@ -40,7 +40,7 @@ from guanghan.environment.constants import SIDEREAL_MONTH_S
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS
 from guanghan.environment.gravity_field import load_lunar_field
 from guanghan.errors import GuidanceFailure, InputError, ScenarioError
-from guanghan.gnc.ascent_flight import AscentVehicle, fly_ascent
+from guanghan.gnc.ascent_flight import ASCENT_MASS_LIMIT_KG, AscentVehicle, fly_ascent
 from guanghan.gnc.ascent_window import launch_windows
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
@@ -86,6 +86,13 @@ class AscentSetup:
             raise ScenarioError(f"module {self.module!r} has no propellant left for the ascent",
                                 file=ctx.file, field=f"modules.{self.module}.propellant_kg",
                                 value=ctx.scenario.modules[self.module].propellant_kg)
+        for what, kg, field in (("propellant", self.propellant_kg, "propellant_kg"),
+                                ("dry mass", self.mass_kg - self.propellant_kg, "dry_mass_kg")):
+            if kg > ASCENT_MASS_LIMIT_KG:           # AscentVehicle's bound
+                raise ScenarioError(f"an ascent vehicle with {kg:.4g} kg of {what} (vehicle "
+                                    f"{phase.vehicle!r}): at most {ASCENT_MASS_LIMIT_KG:.0e} kg",
+                                    file=ctx.file, field=f"modules.{self.module}.{field}",
+                                    value=getattr(ctx.scenario.modules[self.module], field))
         self.vehicle = AscentVehicle(engine=self.engine, dry_mass_kg=self.mass_kg - self.propellant_kg,
                                      propellant_kg=self.propellant_kg,
                                      max_slew_rate_deg_s=phase.max_slew_rate_deg_s)

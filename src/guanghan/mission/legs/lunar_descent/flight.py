@@ -152,7 +152,9 @@ def _translate(exc: DescentInputError, phase, ctx: LegContext, s: _Setup) -> Sce
     if exc.field == "start_state.mass":
         return s.error(ctx, f"the {s.mass_kg:.1f} kg lander with {s.budget_kg:.1f} kg of propellant "
                        f"at separation {exc.limit} (start mass {exc.value:.1f} kg after the orbit "
-                       "lowering)", s.prop_field, ctx.scenario.modules[s.module].propellant_kg)
+                       f"lowering, for the descent from powered_descent_utc = "
+                       f"{phase.powered_descent_utc})", s.prop_field,
+                       ctx.scenario.modules[s.module].propellant_kg)
     record = "profile" if exc.field in type(phase.profile).model_fields else \
         "sensors" if exc.field in type(phase.sensors).model_fields else "lander"
     return ctx.error(exc.limit, f"{record}.{exc.field}", exc.value)
