@@ -9,7 +9,7 @@ bodies (DE440 GMs), no SRP — the model of ``benchmarks/propagation.py``.
 It prints:
   1. the machine, the thread count (``NUMBA_NUM_THREADS`` is set to ``--threads`` before numba is
      imported) and the load average; the first batch call's time (numba compilation of the batch
-     kernel and everything it calls, into a fresh cache unless ``--reuse-numba-cache``);
+     kernel and everything it calls, into a fresh cache unless ``--reuse-caches``);
   2. the tolerance used — ``propagate``'s default, rtol 1e-11, atol 1e-4 m — and the final-position
      error it gives on ``--sample`` trajectories against a tight reference (rtol 1e-13, atol 1e-9 m;
      the reference's own change against rtol 3e-14 is printed);
@@ -22,7 +22,8 @@ It prints:
      on ``--threads`` Python threads, see ``heyoka_model.HeyokaBatchModel``) on the same model built
      from ``benchmarks/heyoka_model.py``: its tolerance is the loosest of 1e-10…1e-13 whose error on
      the sample is no larger than Guanghan's (so it is at least as accurate); JIT time excluded,
-     printed apart (``--no-heyoka`` skips it);
+     printed apart, heyoka's JIT disk cache off unless ``--reuse-caches`` (``--no-heyoka``
+     skips it);
   5. the profile: the cost of one evaluation inside the batch kernel (one thread, 100 trajectories,
      CPU time / evaluations, integrator included) and inside the loop of ``propagate``; one
      standalone right-hand side call (over 1,000 states on the orbits) split into the Chebyshev
@@ -56,15 +57,15 @@ def _args(argv=None):
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--sample", type=int, default=50, help="trajectories checked against the reference")
     p.add_argument("--no-heyoka", action="store_true")
-    p.add_argument("--reuse-numba-cache", action="store_true",
-                   help="keep numba's on-disk cache (the compile time is then a cache load)")
+    p.add_argument("--reuse-caches", action="store_true",
+                   help="keep numba's and heyoka's on-disk caches (compile times are then cache loads)")
     return p.parse_args(argv)
 
 
 ARGS = _args() if __name__ == "__main__" else None
 if ARGS is not None:
     os.environ["NUMBA_NUM_THREADS"] = str(ARGS.threads)
-    if not ARGS.reuse_numba_cache:
+    if not ARGS.reuse_caches:
         os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="guanghan_bench_numba_")
 
 import math
@@ -177,13 +178,18 @@ def machine(threads: int) -> str:
             f"{threads}); load average {os.getloadavg()[0]:.2f}")
 
 
-def heyoka_section(field, fd, y0s, sample, ref, gh_error, threads, repeats):
+def heyoka_section(field, fd, y0s, sample, ref, gh_error, threads, repeats, fresh_jit):
     """(trajectories/s, tol, max error) of heyoka's batch mode, or None if heyoka is missing."""
     try:
+        import heyoka
         from heyoka_model import HeyokaBatchModel
     except ImportError as exc:
         print(f"heyoka: not available ({exc}); skipped")
         return None
+    if fresh_jit:
+        heyoka.llvm_state.set_diskcache_enabled(False)      # time the JIT, not a cache load
+    print(f"heyoka {heyoka.__version__}, JIT disk cache "
+          f"{'on' if heyoka.llvm_state.get_diskcache_enabled() else 'off'}")
     for htol in HEYOKA_TOLS:
         t0 = time.perf_counter()
         hm = HeyokaBatchModel(field, fd, htol, threads=threads)
@@ -254,7 +260,8 @@ def main(args) -> int:
 
     print("\n=== heyoka ===")
     hy = None if args.no_heyoka else heyoka_section(field, model.compile(et0, end, et_ref=et0), y0s, sample,
-                                                    ref, gh_err.max(), threads, args.repeats)
+                                                    ref, gh_err.max(), threads, args.repeats,
+                                                    not args.reuse_caches)
 
     print("\n=== profile: where the time goes ===")
     fd = model.compile(et0, end, et_ref=et0)

@@ -34,6 +34,7 @@ References
 from __future__ import annotations
 
 import copy
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import heyoka as hy
@@ -158,7 +159,8 @@ class HeyokaBatchModel(HeyokaModel):
     recommended SIMD width, 8 doubles with AVX-512) advance together, one per SIMD lane, from a common
     start epoch ``fd.et_ref``. :meth:`propagate_many` runs any number of them batch after batch on
     ``threads`` Python threads, each with its own copy of the integrator (heyoka releases the GIL
-    while it integrates, so the threads run in parallel); the copies are made here, with the JIT."""
+    while it integrates, so the threads run in parallel) taking the next batch when free; the
+    copies are made here, with the JIT."""
 
     def __init__(self, field, fd, tol: float, threads: int = 1, batch_size: int | None = None,
                  compact_mode: bool = False):
@@ -202,10 +204,16 @@ class HeyokaBatchModel(HeyokaModel):
         """States (n, 6) at ``tau_end`` of ``y0s`` (n, ≥ 6), in batches over the threads."""
         bs, threads = self.batch_size, len(self.copies)
         chunks = [y0s[i:i + bs] for i in range(0, y0s.shape[0], bs)]
+        jobs, lock = iter(range(len(chunks))), threading.Lock()
 
-        def work(w):
-            return [(j, self.propagate_lanes(self.copies[w], chunks[j], tau_end))
-                    for j in range(w, len(chunks), threads)]
+        def work(w):                               # each thread takes the next batch when free
+            out = []
+            while True:
+                with lock:
+                    j = next(jobs, None)
+                if j is None:
+                    return out
+                out.append((j, self.propagate_lanes(self.copies[w], chunks[j], tau_end)))
 
         with ThreadPoolExecutor(threads) as pool:
             done = dict(pair for part in pool.map(work, range(threads)) for pair in part)

@@ -124,6 +124,7 @@ def test_a_failed_trajectory_is_reported_and_does_not_stop_the_others(model):
     (lambda s, kw: {**kw, "states": [s[0], s[1].recentered("EARTH")]}, "states[1]"),
     (lambda s, kw: {**kw, "states": np.zeros((2, 5)), "epoch": ET0}, "states"),
     (lambda s, kw: {**kw, "states": np.zeros((0, 7)), "epoch": ET0}, "states"),
+    (lambda s, kw: {**kw, "states": [s[0], s[1].vector], "epoch": ET0}, "states"),
     (lambda s, kw: {**kw, "states": np.ones((2, 7))}, "epoch"),
     (lambda s, kw: {**kw, "states": np.ones((2, 6)), "epoch": ET0}, "mass_kg"),
     (lambda s, kw: {**kw, "states": np.ones((2, 7)), "epoch": [ET0] * 3}, "epoch"),

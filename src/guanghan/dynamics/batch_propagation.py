@@ -30,6 +30,8 @@ Assumptions and limitations
       :class:`~guanghan.errors.PropagationError`.
     * The run budget (:mod:`guanghan.run_limits`) is charged after the compiled call, which is not
       interrupted.
+    * Calls from several Python threads at once need a thread-safe numba threading layer (``omp``
+      or ``tbb``; ``workqueue`` is not).
     * Implementation note: numba's parfor lowering passes one level of tuple arguments to the
       threads; a namedtuple nested in one (``ForceData.sh``) fails to compile ("scalar type SHData
       given for non scalar argument"), so the kernel receives the field data separately and
@@ -259,10 +261,14 @@ def _initial_states(states, epoch, mass_kg, model: ForceModel) -> tuple[np.ndarr
         et0s = np.array([s.et for s in states], dtype=float)
         y0s = np.array([s.vector for s in states], dtype=float)
     else:
-        y0s = np.array(states, dtype=float, ndmin=2)
+        try:
+            y0s = np.array(states, dtype=float, ndmin=2)
+            shown = f"shape {y0s.shape}"
+        except (TypeError, ValueError):
+            y0s, shown = np.zeros((0, 0)), "not a numeric array (mixed or ragged)"
         if y0s.ndim != 2 or y0s.shape[0] == 0 or y0s.shape[1] not in (6, 7):
             raise InputError("must be SpacecraftStates or an array (N, 6) or (N, 7) of [r (m), v (m/s), "
-                             "m (kg)] in J2000", quantity="states", value=f"shape {np.shape(states)}")
+                             "m (kg)] in J2000", quantity="states", value=shown)
         if epoch is None:
             raise InputError("an array of states needs its epoch (ET s, scalar or (N,))",
                              quantity="epoch", value=None)
