@@ -111,6 +111,13 @@ def test_a_failed_trajectory_is_reported_and_does_not_stop_the_others(model):
     res = propagate_batch(states, ends, model, TOL, chunk_steps=4, max_steps=10)
     assert res.status.tolist() == [DONE, TOO_MANY_STEPS, DONE]
     assert res.reached_et[1] < ends[1] and res.steps[1] == 12      # stopped after the chunk that passed 10
+    stop = res.reached_et[1]                                        # deterministic: sample up to it exactly
+    again = propagate_batch(states, ends, model, TOL, chunk_steps=4, max_steps=10,
+                            sample_ets=[ET0 + 30.0, stop - 1.0, stop, stop + 1.0])
+    assert np.array_equal(again.final_states, res.final_states)
+    assert not np.isnan(again.samples[1, :3]).any() and np.isnan(again.samples[1, 3]).all()
+    # `stop` is et0 + tau rounded to an ET ulp (1.2e-7 s, 0.2 mm at 1.6 km/s): the interpolant there
+    assert np.abs(again.samples[1, 2, :3] - res.final_states[1, :3]).max() < 1e-3          # m
     for i in (0, 2):
         assert np.array_equal(res.final_states[i], propagate(states[i], ends[i], model, TOL).trajectory.final_state)
     with pytest.raises(PropagationError):
