@@ -12,18 +12,18 @@ It prints:
      kernel and everything it calls, into a fresh cache unless ``--reuse-caches``);
   2. the tolerance used — ``propagate``'s default, rtol 1e-11, atol 1e-4 m — and the final-position
      error it gives on ``--sample`` trajectories against a tight reference (rtol 1e-13, atol 1e-9 m;
-     the reference's own change against rtol 3e-14 is printed);
-  3. ``propagate_batch`` on all N: trajectories/s (median wall of ``--repeats`` calls after the
-     warm-up; CPU time beside it, the machine is shared); the same N as a Python loop of
-     ``propagate`` (one thread, as users call it; timed once after a warm-up trajectory) and the
-     ratio; and the check that every one of the N batch results is bit-identical to its single
-     propagation;
-  4. heyoka's batch mode (``heyoka.taylor_adaptive_batch``, SIMD width ``recommended_simd_size()``,
+     the reference's own change against rtol 3e-14 is printed); the check that every one of the N
+     batch results is bit-identical to its single ``propagate`` (a Python loop, one thread, as users
+     call it, timed once);
+  3. heyoka's batch mode (``heyoka.taylor_adaptive_batch``, SIMD width ``recommended_simd_size()``,
      on ``--threads`` Python threads, see ``heyoka_model.HeyokaBatchModel``) on the same model built
      from ``benchmarks/heyoka_model.py``: its tolerance is the loosest of 1e-10…1e-13 whose error on
-     the sample is no larger than Guanghan's (so it is at least as accurate); JIT time excluded,
-     printed apart, heyoka's JIT disk cache off unless ``--reuse-caches`` (``--no-heyoka``
-     skips it);
+     the sample is no larger than Guanghan's (so it is at least as accurate); JIT time printed
+     apart, heyoka's JIT disk cache off unless ``--reuse-caches`` (``--no-heyoka`` skips it);
+  4. throughput after a warm-up: ``propagate_batch`` and heyoka on all N in ``--repeats``
+     interleaved rounds (both see the same load on a shared machine), median wall and CPU time,
+     trajectories/s (and N × threads / CPU time, the rate if the cores were the run's alone); the
+     loop of ``propagate`` and the batch / loop ratio;
   5. the profile: the cost of one evaluation inside the batch kernel (one thread, 100 trajectories,
      CPU time / evaluations, integrator included) and inside the loop of ``propagate``; one
      standalone right-hand side call (over 1,000 states on the orbits) split into the Chebyshev
@@ -35,8 +35,8 @@ It prints:
   7. PASS/FAIL against "≥ 3,000 trajectories/s on 2 cores, each trajectory identical to its single
      propagation"; the exit code is 1 on FAIL.
 
-Run: ``python benchmarks/batch.py`` (defaults ``--n 1000 --threads 2 --repeats 3 --sample 50``);
-needs heyoka for item 4.
+Run: ``python benchmarks/batch.py`` (defaults ``--n 1000 --threads 2 --repeats 5 --sample 50``);
+needs heyoka for its rows (items 3–4).
 
 References
     Hairer, Nørsett & Wanner (1993), §II.5 (DOP853); Biscani & Izzo (2021), MNRAS 504, 2614 (heyoka).
@@ -54,7 +54,7 @@ def _args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=1000, help="trajectories")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--sample", type=int, default=50, help="trajectories checked against the reference")
     p.add_argument("--no-heyoka", action="store_true")
     p.add_argument("--reuse-caches", action="store_true",
@@ -178,8 +178,9 @@ def machine(threads: int) -> str:
             f"{threads}); load average {os.getloadavg()[0]:.2f}")
 
 
-def heyoka_section(field, fd, y0s, sample, ref, gh_error, threads, repeats, fresh_jit):
-    """(trajectories/s, tol, max error) of heyoka's batch mode, or None if heyoka is missing."""
+def heyoka_build(field, fd, y0s, sample, ref, gh_error, threads, fresh_jit):
+    """(HeyokaBatchModel, tol, max error on the sample), or None if heyoka is missing: the loosest
+    tolerance of HEYOKA_TOLS at least as accurate as Guanghan on the sample."""
     try:
         import heyoka
         from heyoka_model import HeyokaBatchModel
@@ -199,12 +200,18 @@ def heyoka_section(field, fd, y0s, sample, ref, gh_error, threads, repeats, fres
               f"JIT + copies {jit:.1f} s, max error on the sample {err:.2e} m")
         if err <= gh_error:
             break
-    hm.propagate_many(y0s[:hm.batch_size * threads], SPAN)                 # warm-up
-    wall, cpu, _ = median_clock(lambda: hm.propagate_many(y0s, SPAN), repeats)
-    rate = y0s.shape[0] / wall
-    print(f"heyoka batch mode, tol {htol:g}, {threads} threads: {wall:.3f} s wall ({cpu:.3f} s CPU) for "
-          f"{y0s.shape[0]} -> {rate:,.0f} trajectories/s")
-    return rate, htol, err
+    return hm, htol, err
+
+
+def timed_rounds(contenders: dict, repeats: int) -> dict:
+    """{name: (median wall s, median CPU s)}: ``repeats`` rounds, each running every contender once
+    in turn, so that all see the same load on a shared machine."""
+    runs = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            wall, cpu, _ = _clock(fn)
+            runs[name].append((wall, cpu))
+    return {name: tuple(np.median(np.array(r), axis=0)) for name, r in runs.items()}
 
 
 def main(args) -> int:
@@ -218,7 +225,9 @@ def main(args) -> int:
                        [ThirdBody("EARTH", spice_kernels.gm("EARTH")), ThirdBody("SUN", spice_kernels.gm("SUN"))])
     y0s = dispersed_states(field, args.n, rng)
     end = et0 + SPAN
+    fd = model.compile(et0, end, et_ref=et0)
     sample = np.sort(rng.choice(args.n, size=min(args.sample, args.n), replace=False))
+    orbits = SPAN / (2 * math.pi * math.sqrt((R_MOON + 100e3) ** 3 / field.mu))
 
     def batch(tol=TOL, ys=y0s, **kw):
         return propagate_batch(ys, end, model, tol, epoch=et0, threads=threads, **kw)
@@ -228,43 +237,48 @@ def main(args) -> int:
     wall, _, _ = _clock(lambda: propagate(SpacecraftState(et0, y0s[0, :3], y0s[0, 3:6], 1000.0), end, model, TOL))
     print(f"first propagate call (compilation of what the batch kernel did not share): {wall:.1f} s")
 
-    print(f"\n=== accuracy: {len(sample)} of the {args.n} trajectories, GRGM1200A 10x10 + Earth + Sun, "
-          f"1 day from {START_UTC} UTC ===")
+    print(f"\n=== accuracy and identity: GRGM1200A 10x10 + Earth + Sun, {args.n} orbits, 1 day from "
+          f"{START_UTC} UTC ===")
     ref = batch(REFERENCE, y0s[sample]).final_states
     check = batch(REFERENCE_CHECK, y0s[sample]).final_states
-    print(f"reference rtol {REFERENCE.rtol:g}, atol {REFERENCE.atol_m:g} m; its change against rtol "
-          f"{REFERENCE_CHECK.rtol:g}: {position_errors(check, ref).max() * 1e3:.3f} mm (max)")
-
-    print(f"\n=== Guanghan, tolerance rtol {TOL.rtol:g}, atol {TOL.atol_m:g} m (propagate's default) ===")
-    batch()                                                              # warm-up at full size
-    wall, cpu, res = median_clock(batch, args.repeats)
+    print(f"reference ({len(sample)} trajectories): rtol {REFERENCE.rtol:g}, atol {REFERENCE.atol_m:g} m; "
+          f"its change against rtol {REFERENCE_CHECK.rtol:g}: {position_errors(check, ref).max() * 1e3:.3f} mm")
+    res = batch()
     if not res.ok.all():
         print(f"batch: {np.count_nonzero(~res.ok)} trajectories failed, statuses {np.unique(res.status)}")
     gh_err = position_errors(res.final_states[sample], ref)
-    rate = args.n / wall
-    orbits = SPAN / (2 * math.pi * math.sqrt((R_MOON + 100e3) ** 3 / field.mu))
-    print(f"final-position error against the reference: max {gh_err.max():.2e} m, median "
-          f"{np.median(gh_err):.2e} m")
-    print(f"propagate_batch, {threads} threads: {wall:.3f} s wall ({cpu:.3f} s CPU) for {args.n} "
-          f"-> {rate:,.0f} trajectories/s; {res.steps.mean():.0f} steps and {res.n_eval.mean():.0f} "
-          f"evaluations per trajectory ({res.n_eval.mean() / orbits:.0f} per orbit)")
+    ev = res.n_eval.mean()
+    print(f"Guanghan at rtol {TOL.rtol:g}, atol {TOL.atol_m:g} m (propagate's default): final-position error "
+          f"max {gh_err.max():.2e} m, median {np.median(gh_err):.2e} m; {res.steps.mean():.0f} steps, {ev:.0f} "
+          f"evaluations per trajectory ({ev / orbits:.0f} per orbit)")
     states = [SpacecraftState(et0, y[:3], y[3:6], y[6]) for y in y0s]
     loop_wall, loop_cpu, finals = _clock(lambda: np.array([propagate(s, end, model, TOL).trajectory.final_state
                                                            for s in states]))
-    loop_rate = args.n / loop_wall
     identical = np.array([np.array_equal(a, b) for a, b in zip(finals, res.final_states)])
-    print(f"Python loop of propagate, 1 thread: {loop_wall:.3f} s wall ({loop_cpu:.3f} s CPU) -> "
-          f"{loop_rate:,.0f} trajectories/s; batch / loop = {rate / loop_rate:.2f}")
     print(f"bit-identical to the single propagation: {identical.sum()} of {args.n} "
           f"(max difference {np.abs(finals - res.final_states).max():.1e})")
 
-    print("\n=== heyoka ===")
-    hy = None if args.no_heyoka else heyoka_section(field, model.compile(et0, end, et_ref=et0), y0s, sample,
-                                                    ref, gh_err.max(), threads, args.repeats,
-                                                    not args.reuse_caches)
+    print("\n=== heyoka batch mode: tolerance and JIT ===")
+    hy = None if args.no_heyoka else heyoka_build(field, fd, y0s, sample, ref, gh_err.max(), threads,
+                                                  not args.reuse_caches)
+
+    print(f"\n=== throughput: {args.n} one-day orbits, {threads} threads, median of {args.repeats} "
+          f"interleaved rounds; load average {os.getloadavg()[0]:.2f} ===")
+    contenders = {"Guanghan propagate_batch": batch}
+    if hy is not None:
+        contenders["heyoka batch mode"] = lambda: hy[0].propagate_many(y0s, SPAN)
+    for fn in contenders.values():
+        fn()                                                             # warm-up at full size
+    times = timed_rounds(contenders, args.repeats)
+    for name, (wall, cpu) in times.items():
+        print(f"{name:26s} {wall:7.3f} s wall ({cpu:7.3f} s CPU) -> {args.n / wall:7,.0f} trajectories/s "
+              f"({threads * args.n / cpu:7,.0f}/s if the {threads} cores were its alone)")
+    wall, cpu = times["Guanghan propagate_batch"]
+    rate, loop_rate = args.n / wall, args.n / loop_wall
+    print(f"{'Python loop of propagate':26s} {loop_wall:7.3f} s wall ({loop_cpu:7.3f} s CPU) -> "
+          f"{loop_rate:7,.0f} trajectories/s (1 thread; timed once, above); batch / loop = {rate / loop_rate:.2f}")
 
     print("\n=== profile: where the time goes ===")
-    fd = model.compile(et0, end, et_ref=et0)
     ets = np.sort(rng.uniform(et0, end, 1000))
     probe = batch(ys=y0s[sample[:1]], sample_ets=ets).samples[0]
     prof = rhs_profile(fd, ets - et0, np.ascontiguousarray(probe))
@@ -272,7 +286,6 @@ def main(args) -> int:
     _, one_cpu, one = median_clock(lambda: propagate_batch(y0s[:k], end, model, TOL, epoch=et0,
                                                                   threads=1), args.repeats)
     per_eval = one_cpu / one.n_eval.sum()
-    ev = res.n_eval.mean()
     floor = threads / (ev * per_eval)
     print(f"inside the batch kernel (1 thread, {k} trajectories): {per_eval * 1e6:.3f} µs CPU per evaluation, "
           f"integrator included; the loop of propagate: {loop_cpu / (args.n * ev) * 1e6:.3f} µs (CPU)")
@@ -289,16 +302,18 @@ def main(args) -> int:
 
     print("\n=== information only: looser tolerances (not used for PASS/FAIL) ===")
     for tol in LOOSER:
-        w, _, r = median_clock(lambda t=tol: batch(t), args.repeats)
+        w, c, r = median_clock(lambda t=tol: batch(t), args.repeats)
         err = position_errors(r.final_states[sample], ref).max()
-        print(f"rtol {tol.rtol:g}, atol {tol.atol_m:g} m: {args.n / w:,.0f} trajectories/s, "
-              f"{r.n_eval.mean():.0f} evaluations, max error {err:.2e} m")
+        print(f"rtol {tol.rtol:g}, atol {tol.atol_m:g} m: {args.n / w:,.0f} trajectories/s "
+              f"({threads * args.n / c:,.0f}/s by CPU time), {r.n_eval.mean():.0f} evaluations, "
+              f"max error {err:.2e} m")
 
     ok_rate, ok_same = rate >= TARGET, bool(identical.all() and res.ok.all())
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
     print(f"summary: batch {rate:,.0f} trajectories/s on {threads} threads at rtol {TOL.rtol:g} "
           f"(error ≤ {gh_err.max():.1e} m); loop {loop_rate:,.0f}/s (×{rate / loop_rate:.2f})"
-          + (f"; heyoka batch {hy[0]:,.0f}/s at tol {hy[1]:g} (error ≤ {hy[2]:.1e} m)" if hy else ""))
+          + (f"; heyoka batch {args.n / times['heyoka batch mode'][0]:,.0f}/s at tol {hy[1]:g} "
+             f"(error ≤ {hy[2]:.1e} m)" if hy else ""))
     verdict = "PASS" if ok_rate and ok_same else "FAIL"
     print(f"target ≥ {TARGET:,.0f} trajectories/s on 2 cores with each trajectory identical to its single "
           f"propagation: {verdict} (rate {'met' if ok_rate else 'not met'}, identity "
