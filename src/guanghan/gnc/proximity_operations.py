@@ -100,7 +100,9 @@ class ProximityPlan(ConfigModel):
     holding_distances_m: list[float] = Field(default_factory=lambda: [5000.0, 1000.0, 100.0, 10.0],
                                              min_length=1, max_length=10)
     hold_s: float = Field(default=600.0, ge=0, le=86400)
-    hold_pulse_interval_s: float = Field(default=300.0, gt=0, le=86400)
+    hold_pulse_interval_s: float = Field(default=300.0, ge=10, le=86400, description=(
+        "time between the station-keeping hops at a holding point (s): 10 s to 1 day (a hop is a "
+        "thruster pulse and its settling; shorter intervals only multiply the pulses)"))
     max_drift_s: float = Field(default=7200.0, ge=0, le=86400)
     transfer_time_s: float = Field(default=3600.0, gt=0, le=86400)
     midcourse_corrections: int = Field(default=2, ge=0, le=20)
