@@ -134,3 +134,17 @@ def minimal_dict() -> dict:
         "validation": [{"key": "first.mean_altitude_km", "published": 200.0, "tolerance": 5.0,
                         "source": "[TEST]", "note": ""}],
     }
+
+
+def external_links(html: str) -> list[str]:
+    """src/href attributes of a page that point off it (a report must open with no network)."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.extend(v for k, v in attrs if k in ("src", "href") and v and "//" in v)
+
+    Links().feed(html)
+    return found

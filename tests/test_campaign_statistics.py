@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import math
-from html.parser import HTMLParser
 from statistics import NormalDist
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from helpers import external_links
 from scipy import stats
 
 from guanghan.analysis import campaign_statistics as S
@@ -101,19 +101,6 @@ def _campaign(n=400, seed=7, all_failed=False) -> pa.Table:
         "entry.peak_g": where(home, rng.normal(5.0, 0.3, n)),
     }
     return pa.table(columns).replace_schema_metadata(_metadata(n))
-
-
-def _external_links(text: str) -> list[str]:
-    """src/href attributes that point off the page (as tests/test_cli.py checks the mission
-    report)."""
-    found = []
-
-    class Links(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            found.extend(v for k, v in attrs if k in ("src", "href") and v and "//" in v)
-
-    Links().feed(text)
-    return found
 
 
 # --------------------------------------------------------------------------- intervals
@@ -331,7 +318,7 @@ def _check_page(page: str, plots: int):
     """A whole page, plotly.js inlined once plus one script per plot, nothing fetched."""
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert page.count('<figure class="plot">') == plots
-    assert page.count("<script") == 1 + plots and _external_links(page) == []
+    assert page.count("<script") == 1 + plots and external_links(page) == []
     assert "Overall success" in page
 
 

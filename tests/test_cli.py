@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import guanghan as gh
-from helpers import SCENARIOS
+from helpers import SCENARIOS, external_links
 from guanghan.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,22 +69,8 @@ def test_run_writes_the_outputs_and_the_results_contract(ce5_dir):
     change = (body[1:] != body[:-1]) | (phase[1:] != phase[:-1])
     assert np.array_equal(np.diff(seg) == 1, change)            # a new segment exactly at each switch
     html = (ce5_dir / "report.html").read_text()
-    links = _external_links(html)
+    links = external_links(html)
     assert html.count("<script") >= 2 and links == []
-
-
-def _external_links(html: str) -> list[str]:
-    """src/href attributes that point off the page (the plotly bundle's code strings don't count)."""
-    from html.parser import HTMLParser
-
-    found = []
-
-    class Links(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            found.extend(v for k, v in attrs if k in ("src", "href") and v and "//" in v)
-
-    Links().feed(html)
-    return found
 
 
 def test_validate_prints_published_vs_simulated(ce5_dir):
