@@ -20,8 +20,9 @@ Assumptions and limitations
     * The per-sample time limit is cooperative (:mod:`guanghan.run_limits`): a leg past its budget
       ends at its next charge and the sample is recorded as a timeout. A compiled call that never
       returns would hold its worker.
-    * Worker processes inherit ``OMP_NUM_THREADS = 1`` (and the MKL/OpenBLAS/numba equivalents)
-      so a sample computes the same numbers whatever the machine's thread count.
+    * Local worker processes get ``OMP_NUM_THREADS = 1`` (and the MKL/OpenBLAS/numba equivalents,
+      through the nannies' ``env``; the calling process is left alone) so a sample computes the
+      same numbers whatever the machine's thread count.
 """
 
 from __future__ import annotations
@@ -106,10 +107,9 @@ def _client(workers: int | None, scheduler: str | None):
     n = workers or os.cpu_count() or 1
     if n < 1:
         raise CampaignError(f"--workers = {n}: need at least 1")
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
+                           dashboard_address=None, silence_logs=40,
+                           env=dict.fromkeys(THREAD_VARIABLES, "1"))     # the workers' only
     return Client(cluster), cluster
 
 
