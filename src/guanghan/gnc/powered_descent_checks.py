@@ -110,9 +110,10 @@ def check_propellant(lander: LanderConfig, profile: DescentProfile, m0: float, n
 
 def check_min_throttle(lander: LanderConfig, m_final: float, g: float) -> None:
     """The lowest thrust stays under the weight at the estimated final mass (else no hover and
-    no slow descent at the end). Skipped when the estimate leaves no propellant (m_final ≤ the
-    dry mass): :func:`check_propellant` names that shortfall."""
-    if m_final > lander.dry_mass_kg and lander.min_thrust_n > m_final * g:
+    no slow descent at the end). An estimate below the dry mass (the budget runs out, which
+    :func:`check_propellant` reports) is taken at the dry mass, the lightest the lander gets."""
+    m_final = max(m_final, lander.dry_mass_kg)
+    if lander.min_thrust_n > m_final * g:
         raise DescentInputError("min_throttle", lander.min_throttle,
                                 f"min thrust {lander.min_thrust_n:.1f} N exceeds the weight "
                                 f"{m_final * g:.1f} N at the estimated final mass "
