@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,17 @@ def _table(scenario: str, cols: dict[str, dict]) -> None:
     print(f"  {'process (import+run)':22s}" + "".join(f"{cols[h]['process_s']:9.2f}" for h in heads))
 
 
+def _cpu_model() -> str:
+    """The processor's model name (Linux /proc/cpuinfo, else platform): timings depend on it."""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenarios", nargs="+", default=["chang-e-5", "chang-e-6"])
@@ -96,7 +108,8 @@ def main() -> None:
                     got = cols[kind]["process_s"]
                     verdicts.append(f"{scenario} {kind} {got:.1f} s (process) against ≤ {limit:.0f} s: "
                                     f"{'PASS' if got <= limit else 'FAIL'}")
-    print(f"\nload average {os.getloadavg()[0]:.2f}; targets (issue 12):")
+    print(f"\n{_cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}; "
+          "targets (issue 12):")
     for v in verdicts:
         print("  " + v)
 
