@@ -133,7 +133,8 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     dets = detectors_for(phase, scenario, moon_radius)
     dets.append(ev.altitude(0.0, moon_radius, terminal=True, name="surface"))
     wall = time.perf_counter()
-    res = propagate(start, end_et, model, Tolerances(prop.rtol, prop.atol_m, prop.max_step_s), dets)
+    res = propagate(start, end_et, model, Tolerances(prop.rtol, prop.atol_m, prop.max_step_s), dets,
+                    integrator=prop.integrator)
     wall = time.perf_counter() - wall
     traj = res.trajectory
 
