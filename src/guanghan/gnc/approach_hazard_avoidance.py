@@ -100,7 +100,7 @@ class ApproachHazardDetection:
         score = safe_area_fraction(res.hazard, res.x_m[1] - res.x_m[0], c.divert_radius_m)
         xx, yy = np.meshgrid(res.x_m, res.y_m)
         d_aim = np.hypot(xx - ax, yy - ay)
-        reach = d_aim <= c.coarse_divert_radius_m
+        reach = d_aim <= max(c.coarse_divert_radius_m, float(d_aim.min()))   # ≥ the aim's pixel
         usable = reach & ~res.hazard
         if usable.any():
             best = float(score[usable].max())
