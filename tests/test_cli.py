@@ -30,8 +30,9 @@ def ce5_dir(tmp_path_factory, ce5_run):
 
 
 def test_run_writes_the_outputs_and_the_results_contract(ce5_dir):
-    assert sorted(p.name for p in ce5_dir.iterdir()) == [".guanghan-run", "events.json", "report.html",
-                                                       "series", "summary.json", "trajectory.parquet"]
+    assert sorted(p.name for p in ce5_dir.iterdir()) == [
+        ".guanghan-run", "design.json", "events.json", "report.html", "series", "summary.json",
+        "trajectory.parquet"]
     assert {"entry.entry.parquet", "trans_earth.orbiter.parquet", "lunar_descent.descent.parquet"} <= \
         {p.name for p in (ce5_dir / "series").iterdir()}
     events = json.loads((ce5_dir / "events.json").read_text())

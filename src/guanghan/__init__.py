@@ -22,12 +22,16 @@ def load_scenario(path):
     return _load(path)
 
 
-def run(scenario, out_dir=None, progress=None):
+def run(scenario, out_dir=None, progress=None, design_from=None):
     """Run a scenario's phases in order (:func:`guanghan.mission.runner.run`); with ``out_dir``,
-    also write events.json, summary.json, trajectory.parquet and report.html there atomically."""
+    also write events.json, summary.json, trajectory.parquet, report.html and design.json there
+    atomically. ``design_from``: an earlier run's folder (or its design.json) whose design the legs
+    fly instead of designing (:mod:`guanghan.mission.mission_design`)."""
+    from guanghan.mission.mission_design import read_design
     from guanghan.mission.runner import run as _run
 
-    result = _run(scenario, progress=progress)
+    design = read_design(design_from) if design_from is not None else None
+    result = _run(scenario, progress=progress, design=design)
     if out_dir is not None:
         from guanghan.analysis.outputs import write_run
 

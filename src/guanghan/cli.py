@@ -2,6 +2,7 @@
 packaged scenarios and their sources.
 
     guanghan run chang-e-5 --out out/ce5           # a packaged scenario by name, or a TOML path
+    guanghan run chang-e-5 --out out/ce5b --design-from out/ce5   # fly that run's design again
     guanghan validate chang-e-5 --run-dir out/ce5
     guanghan scenarios
     guanghan sources CE5-LROC
@@ -54,7 +55,7 @@ def _load(name: str):
         _fail(str(exc))
 
 
-def _run(scenario):
+def _run(scenario, design=None):
     from guanghan.mission.runner import run
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -65,7 +66,7 @@ def _run(scenario):
             bar.update(task, completed=i, description=f"phase {name}" if i < n else "done")
 
         try:
-            return run(scenario, progress=progress)
+            return run(scenario, progress=progress, design=design)
         except GuanghanError as exc:
             failure = exc
     # after the progress display has closed, so the message is the last line
@@ -92,17 +93,30 @@ def run_command(scenario: str = typer.Argument(..., help="packaged scenario name
                                          "earlier run, which is replaced atomically)"),
                 overwrite: bool = typer.Option(False, "--overwrite", help="write into a non-empty "
                                                "folder that is not a run, replacing only the run's "
-                                               "own files and keeping every other")):
-    """Run a scenario's phases in order and write summary, events, trajectory, series and report."""
+                                               "own files and keeping every other"),
+                design_from: Path = typer.Option(None, "--design-from", help="fly the design of an "
+                                                 "earlier run of this mission (its folder, or its "
+                                                 "design.json) instead of designing again")):
+    """Run a scenario's phases in order and write summary, events, trajectory, series, report and
+    design."""
     from guanghan.analysis.outputs import OutputError, check_output_path, write_run
     from guanghan.analysis.validation import validation_rows
+    from guanghan.errors import InputError
+    from guanghan.mission.mission_design import read_design
 
     sc = _load(scenario)
     try:
         check_output_path(out, overwrite)
     except OutputError as exc:
         _fail(str(exc))
-    result = _run(sc)
+    design = None
+    if design_from is not None:
+        try:
+            design = read_design(design_from)
+            design.check_fits(sc)
+        except InputError as exc:
+            _fail(f"--design-from {design_from}: {exc.reason}")
+    result = _run(sc, design)
     try:
         path = write_run(result, sc, out, overwrite)
     except OutputError as exc:

@@ -6,11 +6,14 @@ one by default (``workers`` processes, one thread each: SPICE is not thread-safe
 loads the kernels, the gravity field and the compiled kernels once and keeps them for all its
 samples), or a running scheduler (``scheduler="tcp://host:8786"``) whose workers have Guanghan
 installed. Each sample is :func:`guanghan.analysis.campaign_samples.run_sample`, a pure function of
-(scenario text, index), so the results do not depend on the number of workers or the order in
-which they finish.
+(scenario text, index, design), so the results do not depend on the number of workers or the order
+in which they finish. Unless ``[dispersions] design = "per_sample"``, the undispersed scenario is
+designed once, on the cluster, before the samples (``design.json``), and every sample flies that
+design with its own dispersions: plan once, fly many (:mod:`guanghan.mission.mission_design`).
 
 The output folder holds ``campaign.json`` (what the campaign is: scenario hash, seed, sample count,
-chunk size, legs), ``scenario.toml`` (the text every worker ran), ``chunks/chunk-NNNNNN.parquet``
+chunk size, legs), ``scenario.toml`` (the text every worker ran), ``design.json`` (the nominal
+design the samples flew), ``chunks/chunk-NNNNNN.parquet``
 (samples ``k·chunk … (k+1)·chunk−1``, each written atomically once all of its samples are done),
 and at the end ``samples.parquet`` (all chunks in index order) and ``report.html``. A killed
 campaign loses only the chunks in flight; ``resume=True`` runs the samples of the missing chunks
@@ -36,12 +39,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from guanghan.analysis.campaign_samples import (concat_chunks, parse_campaign_scenario, rows_table,
-                                                run_sample, text_sha256)
+from guanghan.analysis.campaign_samples import (concat_chunks, design_nominal, parse_campaign_scenario,
+                                                rows_table, run_sample, text_sha256)
 from guanghan.errors import GuanghanError
 from guanghan.version import __version__
 
 MANIFEST = "campaign.json"
+DESIGN = "design.json"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
@@ -65,6 +69,7 @@ def _manifest(scenario, text: str, file: str, samples: int, chunk: int) -> dict:
     return {"scenario": scenario.mission.name, "scenario_file": Path(file).name,
             "scenario_sha256": text_sha256(text), "campaign_seed": scenario.dispersions.seed,
             "samples": samples, "chunk_size": chunk, "guanghan_version": __version__,
+            "design": scenario.dispersions.design,
             "legs": [p.name for p in scenario.phases],
             "leg_types": {p.name: p.type for p in scenario.phases},
             "dispersions": [d.model_dump(exclude_none=True) for d in scenario.dispersions.field]}
@@ -77,7 +82,7 @@ def _prepare(out: Path, manifest: dict, text: str, resume: bool) -> set[int]:
         if not old.is_file():
             raise CampaignError(f"{out} holds no campaign to resume (no {MANIFEST})")
         have = json.loads(old.read_text(encoding="utf-8"))
-        for key in ("scenario_sha256", "campaign_seed", "samples", "chunk_size"):
+        for key in ("scenario_sha256", "campaign_seed", "samples", "chunk_size", "design"):
             if have.get(key) != manifest[key]:
                 raise CampaignError(f"cannot resume {out}: its {key} is {have.get(key)!r}, this "
                                     f"campaign's is {manifest[key]!r} (same scenario text, "
@@ -150,7 +155,8 @@ def _run_samples(out, text, file, todo, chunk, samples, workers, scheduler, prog
     pending: dict[int, list[dict]] = {}
     try:
         key = text_sha256(text)[:12]
-        futures = [client.submit(run_sample, text, file, i, key=f"guanghan-{key}-{i}", pure=False)
+        design = _nominal_design(out, client, text, file, key)
+        futures = [client.submit(run_sample, text, file, i, design, key=f"guanghan-{key}-{i}", pure=False)
                    for i in todo]
         for fut in as_completed(futures):
             row = fut.result()
@@ -169,6 +175,21 @@ def _run_samples(out, text, file, todo, chunk, samples, workers, scheduler, prog
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _nominal_design(out: Path, client, text: str, file: str, key: str) -> str | None:
+    """The campaign's nominal design text: ``design.json`` of the folder (a resumed campaign flies
+    the design its first samples flew) or, made now on the cluster, written there; None when the
+    samples design their own."""
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    if manifest.get("design") != "nominal":
+        return None
+    path = out / DESIGN
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    design = client.submit(design_nominal, text, file, key=f"guanghan-{key}-design", pure=False).result()
+    _write_atomic(path, lambda p: p.write_text(design, encoding="utf-8"))
+    return design
 
 
 def finish(out) -> pa.Table:

@@ -1,11 +1,13 @@
 """One Monte Carlo sample, and the samples table built from their rows.
 
-:func:`run_sample` is what a campaign worker runs: a pure function of (scenario text, sample index)
-— the campaign seed is in the scenario's ``[dispersions]`` table — that draws the sample
-(:func:`guanghan.mission.dispersions.draw_sample`), validates it as a scenario, flies it with
-:func:`guanghan.mission.runner.run` and returns one flat row: ``index``, ``seed``, ``outcome``,
-``failed_leg``, ``reason``, ``wall_s``, the drawn inputs as ``input:<path>`` and every summary figure
-under its own key. It never raises for a sample's own trouble:
+:func:`run_sample` is what a campaign worker runs: a pure function of (scenario text, sample index,
+design text) — the campaign seed is in the scenario's ``[dispersions]`` table — that draws the
+sample (:func:`guanghan.mission.dispersions.draw_sample`), validates it as a scenario, flies it with
+:func:`guanghan.mission.runner.run` (flying the campaign's nominal design, made once by
+:func:`design_nominal`, unless ``dispersions.design = "per_sample"``) and returns one flat row:
+``index``, ``seed``, ``outcome``, ``failed_leg``, ``reason``, ``wall_s``, the drawn inputs as
+``input:<path>`` and every summary figure under its own key. It never raises for a sample's own
+trouble:
 
     * ``completed`` — the mission completed;
     * ``failed`` — a leg ended it (guidance failure, crash, skip-out...), with the leg and reason;
@@ -15,7 +17,7 @@ under its own key. It never raises for a sample's own trouble:
       vehicle), with the message naming the field;
     * ``error`` — anything else raised inside a leg (a defect: the row keeps the exception).
 
-The parsed scenario is cached per worker process (by the text's SHA-256), so a worker reads it once.
+The parsed scenario and design are cached per worker process, so a worker reads them once.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import pyarrow as pa
 
 from guanghan.errors import ScenarioError
 from guanghan.mission.dispersions import draw_sample
+from guanghan.mission.mission_design import MissionDesign, parse_design
 from guanghan.mission.runner import run
 from guanghan.mission.scenario import Scenario, validate_scenario
 
@@ -63,8 +66,20 @@ def _nominal(text: str, file: str) -> tuple[dict, dict]:
     return sc.nominal_data(full=True), sc.nominal_data()
 
 
-def run_sample(text: str, file: str, index: int) -> dict:
-    """The row of sample ``index`` of the campaign described by the scenario ``text``."""
+def design_nominal(text: str, file: str) -> str:
+    """The ``design.json`` text of the campaign's undispersed scenario, flown once to design it
+    (a leg that fails in it leaves the later legs to design their own in every sample)."""
+    return run(parse_campaign_scenario(text, file)).design.to_json()
+
+
+@functools.lru_cache(maxsize=4)
+def _design(design_text: str) -> MissionDesign:
+    return parse_design(design_text, "the campaign's nominal design")
+
+
+def run_sample(text: str, file: str, index: int, design_text: str | None = None) -> dict:
+    """The row of sample ``index`` of the campaign described by the scenario ``text``, flying the
+    design in ``design_text`` (None: the sample designs its own)."""
     t0 = time.perf_counter()
     scenario = parse_campaign_scenario(text, file)
     full, sparse = _nominal(text, file)
@@ -79,7 +94,7 @@ def run_sample(text: str, file: str, index: int) -> dict:
 
     try:
         sample = validate_scenario(data, file=f"{file} (sample {index})")
-        result = run(sample, progress=at_leg)
+        result = run(sample, progress=at_leg, design=_design(design_text) if design_text else None)
     except ScenarioError as exc:
         row.update(outcome="invalid", failed_leg=leg["name"], reason=str(exc))
     except Exception as exc:                    # noqa: BLE001 - a defect, recorded, not fatal

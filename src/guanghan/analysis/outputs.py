@@ -1,5 +1,6 @@
 """Run outputs, written atomically: ``summary.json``, ``events.json``, ``trajectory.parquet``, one
-Parquet file per leg time series in ``series/``, ``report.html``, and the marker ``.guanghan-run``.
+Parquet file per leg time series in ``series/``, ``report.html``, ``design.json`` (what the legs
+designed, for ``guanghan run --design-from``), and the marker ``.guanghan-run``.
 
 ``summary.json`` holds the provenance (scenario file name, SHA-256 of its text, Guanghan version,
 seed), the outcome (status, failed leg, reason, verdict line) and the figures
@@ -30,7 +31,7 @@ from guanghan.analysis.report import render_report
 from guanghan.analysis.validation import validation_rows
 from guanghan.errors import GuanghanError
 
-FILES = ("events.json", "summary.json", "trajectory.parquet", "report.html")
+FILES = ("events.json", "summary.json", "trajectory.parquet", "report.html", "design.json")
 MARKER = ".guanghan-run"
 OWN = (*FILES, "series", MARKER)           # the entries a run writes, the only ones it ever replaces
 
@@ -145,6 +146,8 @@ def write_run(result, scenario, out_dir, overwrite: bool = False) -> Path:
         (tmp / "summary.json").write_text(
             json.dumps(_json_ready(summary_document(result, rows)), indent=1) + "\n")
         pq.write_table(result.trajectory, tmp / "trajectory.parquet")
+        if result.design is not None:
+            (tmp / "design.json").write_text(result.design.to_json())
         if result.series:
             (tmp / "series").mkdir()
             for name, table in result.series.items():

@@ -46,6 +46,8 @@ References
 
 from __future__ import annotations
 
+import functools
+
 from collections import namedtuple
 
 import numpy as np
@@ -83,8 +85,10 @@ _TINY = 1e-250
 _FASTMATH = {"contract", "reassoc", "nsz"}
 
 
+@functools.lru_cache(maxsize=16)
 def recursion_factors(nmax: int, mmax: int):
-    """Precomputed normalised recursion and acceleration factors, [n, m] layout."""
+    """Precomputed normalised recursion and acceleration factors, [n, m] layout (read-only arrays,
+    computed once per degree and order: every propagation shares them)."""
     sect = np.zeros(nmax + 2)
     a_nm = np.zeros((nmax + 2, nmax + 2))
     b_nm = np.zeros((nmax + 2, nmax + 2))
@@ -112,7 +116,10 @@ def recursion_factors(nmax: int, mmax: int):
         k = 2.0 if m == 1 else 1.0  # 2/(2 - δ_(m-1)0) from N_(n+1)(m-1)
         gxy2[m:, m] = 0.5 * np.sqrt(k * (nn - m + 1) * (nn - m + 2) * (2 * nn + 1) / (2 * nn + 3))
         gz[m:, m] = np.sqrt((2 * nn + 1) * (nn + m + 1) * (nn - m + 1) / (2 * nn + 3))
-    return sect, a_nm, b_nm, gxy1, gxy2, gz
+    out = (sect, a_nm, b_nm, gxy1, gxy2, gz)
+    for a in out:
+        a.flags.writeable = False
+    return out
 
 
 def make_sh_data(mu, radius, c, s, degree, order) -> SHData:

@@ -194,15 +194,17 @@ def _add_craters(z, x0, y0, res, cx, cy, radius, depth, rim):
         i0 = max(0, int(np.floor((cy[k] - reach - y0) / res)))
         i1 = min(ny - 1, int(np.ceil((cy[k] + reach - y0) / res)))
         floor = rim[k] - depth[k]
+        inv_r2 = 1.0 / (R * R)
+        reach2 = EJECTA_EXTENT * EJECTA_EXTENT
         for i in range(i0, i1 + 1):
             dy = y0 + i * res - cy[k]
             for j in range(j0, j1 + 1):
                 dx = x0 + j * res - cx[k]
-                r = np.sqrt(dx * dx + dy * dy) / R
-                if r <= 1.0:
-                    z[i, j] += floor + depth[k] * r * r          # parabolic bowl, rim at r = 1
-                elif r < EJECTA_EXTENT:
-                    z[i, j] += rim[k] * (r ** -3.0 - taper) / (1.0 - taper)  # ejecta ∝ r⁻³
+                r2 = (dx * dx + dy * dy) * inv_r2              # (r/R)², no root inside the bowl
+                if r2 <= 1.0:
+                    z[i, j] += floor + depth[k] * r2             # parabolic bowl, rim at r = 1
+                elif r2 < reach2:
+                    z[i, j] += rim[k] * (1.0 / (r2 * np.sqrt(r2)) - taper) / (1.0 - taper)  # ejecta ∝ r⁻³
     return z
 
 

@@ -181,7 +181,7 @@ def fly_deorbit(start: SpacecraftState, model: ForceModel, engine: Engine, plan:
         raise GuidanceFailure("lunar_impact", (
             f"no impact within {plan.max_flight_h} h of the burn: a {plan.delta_v_m_s} m/s burn leaves "
             f"the periapsis above the terrain; raise delta_v_m_s"))
-    return DeorbitResult(burn, impact, traj, {"flight_time_s": impact.et - burn_et})
+    return DeorbitResult(burn, impact, traj, {"flight_time_s": impact.et - burn_et, "burn_et": burn_et})
 
 
 def design_deorbit(start: SpacecraftState, model: ForceModel, engine: Engine, plan: DeorbitPlan,

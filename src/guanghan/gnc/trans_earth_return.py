@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -88,6 +88,7 @@ class ReturnResult:
     figures: dict
     entry: EntryGeometry
     burns: dict
+    plan: "TeiPlan | None" = None
 
 
 def _add(events: list, et: float, name: str, **details) -> None:
@@ -103,14 +104,15 @@ def _mass_dv(flight: Flight, burn: FiniteBurn, isp_s: float) -> float:
 
 @dataclass(frozen=True)
 class TeiPlan:
-    """Planned TEI-1 and TEI-2 burns, the TEI-2 unknowns, the designed departure aimed at and the
-    planned EI geometry."""
+    """Planned TEI-1 and TEI-2 burns, the TEI-2 unknowns, the designed departure aimed at, the
+    planned EI geometry and the state planned at TEI-2's ignition (after the nominal TEI-1)."""
 
     tei1: FiniteBurn
     tei2: FiniteBurn
     tei2_x: np.ndarray
     aim: dd.Departure
     entry: EntryGeometry
+    tei2_state: SpacecraftState
 
 
 def plan_tei(cfg: ReturnProblem, start: SpacecraftState, models: PatchedModels) -> TeiPlan:
@@ -122,7 +124,13 @@ def plan_tei(cfg: ReturnProblem, start: SpacecraftState, models: PatchedModels) 
     s2 = rt.fly(start, tei2_et, models, [tei1]).final_state
     aim = _departure_for(cfg, s2, models, t_mid)
     x2, tei2, geo = _solve_tei2(cfg, s2, models, aim, _tei2_guess(cfg, s2, models, aim))
-    return TeiPlan(tei1, tei2, x2, aim, geo)
+    return TeiPlan(tei1, tei2, x2, aim, geo, s2)
+
+
+def _as_planned(flown: SpacecraftState, planned: SpacecraftState) -> bool:
+    """True when the flown state is the planned one (same epoch, within 1 mm, 1 µm/s and 1 g)."""
+    return (flown.et == planned.et and np.linalg.norm(flown.r - planned.r) < 1e-3
+            and np.linalg.norm(flown.v - planned.v) < 1e-6 and abs(flown.mass - planned.mass) < 1e-3)
 
 
 def _solve_tei2(cfg, s2, models, aim, x0):
@@ -152,8 +160,12 @@ def _tei2_guess(cfg: ReturnProblem, s2: SpacecraftState, models: PatchedModels, 
     return (minutes, *angles_from_direction(vnb_axes(s2.r, s2.v), dv))
 
 
-def fly_return(config: ReturnProblem, start: SpacecraftState) -> ReturnResult:
-    """Plan and fly the return from ``start`` (Moon-centred J2000, before TEI-1) to the EI."""
+def fly_return(config: ReturnProblem, start: SpacecraftState, plan: TeiPlan | None = None) -> ReturnResult:
+    """Plan and fly the return from ``start`` (Moon-centred J2000, before TEI-1) to the EI.
+
+    With ``plan`` (a stored :class:`TeiPlan`, e.g. of the nominal mission) the TEI burns are not
+    designed again: TEI-1 is flown as planned on the configuration's engine, and TEI-2 is
+    re-targeted from the flown orbit whenever that differs from the planned one."""
     wall = time.perf_counter()
     tei1_et = config.tei1_et
     if start.body != "MOON" or start.frame != "J2000" or start.et >= tei1_et:
@@ -164,8 +176,12 @@ def fly_return(config: ReturnProblem, start: SpacecraftState) -> ReturnResult:
     n_mcc = len(config.plan.midcourse.utc)
     draws = error_draws(errs, ["tei1", "tei2", *(f"mcc{i}" for i in range(1, n_mcc + 1)), "divert"])
     start = start.with_mass(config.stack_mass_kg)
-    plan = plan_tei(config, start, models)
-    tei1, tei2, geo_plan = plan.tei1, plan.tei2, plan.entry
+    if plan is None:
+        plan = plan_tei(config, start, models)
+    eng1, eng2 = config.tei1_engine, config.tei2_engine
+    tei1 = replace(plan.tei1, thrust_n=eng1.total_thrust_n, isp_s=eng1.isp_s)
+    tei2 = replace(plan.tei2, thrust_n=eng2.total_thrust_n, isp_s=eng2.isp_s)
+    geo_plan = plan.entry
     target = config.entry_target(geo_plan.et)           # MCCs re-target the planned EI epoch
     events, figures, burns, legs = [], {}, {}, []
 
@@ -173,7 +189,8 @@ def fly_return(config: ReturnProblem, start: SpacecraftState) -> ReturnResult:
                               rt.fly(start, tei1.end_et + 1.0, models, [tei1]).legs[0].trajectory)
     f1 = rt.fly(start, tei2.start_et, models, tei1_parts)
     s2 = f1.final_state
-    if len(tei1_parts) > 1 or tei1_parts[0] != tei1:    # TEI-2 re-planned from the flown orbit
+    if len(tei1_parts) > 1 or tei1_parts[0] != tei1 or not _as_planned(s2, plan.tei2_state):
+        # TEI-2 re-planned from the flown orbit
         _, tei2, _ = _solve_tei2(config, s2, models, plan.aim, plan.tei2_x)
     tei2_x = dispersed(tei2, errs, draws["tei2"])
     burns.update(tei1=tei1_parts[0], tei2=tei2_x)
@@ -247,7 +264,7 @@ def fly_return(config: ReturnProblem, start: SpacecraftState) -> ReturnResult:
         figures["tei2.implied_stack_mass_kg"] = mass_for_burn(
             dv2, config.plan.tei_2.published_duration_s, config.tei2_engine.total_thrust_n, config.tei2_engine.isp_s)
     return ReturnResult(geo.et, geo.r_j2000, geo.v_j2000, [leg.trajectory for leg in legs],
-                        [leg.trajectory for leg in orbiter_legs], events, figures, geo, burns)
+                        [leg.trajectory for leg in orbiter_legs], events, figures, geo, burns, plan)
 
 
 def _orbit_figures(start: SpacecraftState, models: PatchedModels, legs, tei1: FiniteBurn,

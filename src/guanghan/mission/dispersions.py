@@ -98,6 +98,9 @@ class Dispersions(ConfigModel):
     sample_max_wall_s: float = Field(default=1800.0, ge=1, le=86_400, description=(
         "wall-time limit of each leg of a sample (s; the tighter of this and the leg's own "
         "limits.max_wall_s): a sample past it is recorded as a timeout"))
+    design: Literal["nominal", "per_sample"] = Field(default="nominal", description=(
+        "nominal: the undispersed scenario is designed once and every sample flies that design "
+        "(plan once, fly many); per_sample: each sample designs its own mission from its inputs"))
     field: list[Dispersion] = Field(default=[], description="the dispersed fields, drawn in order")
 
     @model_validator(mode="after")

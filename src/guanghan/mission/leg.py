@@ -115,13 +115,17 @@ class PhaseResult:
     vehicle_states: dict[str, SpacecraftState] = field(default_factory=dict)
     #: cargo (kg) each module carries after the leg, by module (the samples), included in its mass
     cargo_kg: dict[str, float] = field(default_factory=dict)
+    #: what the leg designed before flying (JSON-ready, see :mod:`guanghan.mission.mission_design`),
+    #: or None for a leg that designs nothing
+    design: dict | None = None
 
 
 @dataclass
 class LegContext:
     """What a leg is given: the scenario, its position, the previous leg's final state, the modules'
     current masses (kg), the last known states of the other vehicles in flight, and the
-    translation of lower-layer errors to scenario fields."""
+    translation of lower-layer errors to scenario fields; with ``design``, the leg flies that stored
+    design instead of designing (:mod:`guanghan.mission.mission_design`)."""
 
     scenario: Any
     index: int
@@ -131,6 +135,8 @@ class LegContext:
     vehicles: dict[str, SpacecraftState] = field(default_factory=dict)
     #: cargo (kg) carried by module (the samples), already included in ``masses``
     cargo_kg: dict[str, float] = field(default_factory=dict)
+    #: the stored design to fly (``PhaseResult.design`` of an earlier run), or None: design it
+    design: dict | None = None
 
     @property
     def where(self) -> str:

@@ -26,6 +26,7 @@ from guanghan import run_limits
 from guanghan.errors import GuanghanError, RunLimitExceeded, ScenarioError
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.leg import LEGS, LegContext, PhaseResult
+from guanghan.mission.mission_design import MissionDesign, PhaseDesign, design_inputs, differences
 from guanghan.mission.trajectory_table import SCHEMA, with_segments
 from guanghan.version import __version__
 
@@ -46,6 +47,8 @@ class RunResult:
     status: str = "completed"               # "completed" or "failed"
     failed_leg: str | None = None
     reason: str | None = None
+    #: what the legs designed (or the stored design they flew), for ``design.json``
+    design: MissionDesign | None = None
 
     @property
     def completed(self) -> bool:
@@ -90,9 +93,28 @@ def _seed(scenario) -> int | None:
     return None
 
 
-def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
-    """Run every phase of ``scenario`` in order; files are written by :mod:`guanghan.analysis.outputs`."""
+def _stored(design: MissionDesign | None, scenario, i: int, log: EventLog, et: float) -> PhaseDesign | None:
+    """The stored design of phase ``i``, if any; logs ``design_reused`` with the inputs that differ
+    from those it was made from."""
+    phase = scenario.phases[i]
+    stored = design.phases.get(phase.name) if design is not None else None
+    if stored is not None:
+        changed = differences(stored.inputs, design_inputs(scenario, i))
+        log.add(et, phase.name, "design_reused", {"source": design.source, "inputs_differ": changed})
+    return stored
+
+
+def run(scenario, progress: ProgressCallback | None = None,
+        design: MissionDesign | None = None) -> RunResult:
+    """Run every phase of ``scenario`` in order; files are written by :mod:`guanghan.analysis.outputs`.
+
+    With ``design`` (:func:`guanghan.mission.mission_design.read_design`) each phase it holds flies
+    that stored design instead of designing its own; InputError if it is another mission's.
+    """
+    if design is not None:
+        design.check_fits(scenario)
     wall = time.perf_counter()
+    designed = MissionDesign(scenario.mission.name)
     log = EventLog()
     summary: dict = {}
     results: list[PhaseResult] = []
@@ -107,12 +129,14 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
             progress(phase.name, i, n)
         for module, kg in (phase.start_propellant_kg or {}).items():
             masses[module] = scenario.modules[module].dry_mass_kg + kg
+        stored = _stored(design, scenario, i, log, state.et if state is not None else scenario.epoch_et)
         leg_wall = time.perf_counter()
         try:
             with run_limits.budget(f"leg {phase.name}", phase.limits.max_wall_s,
                                    phase.limits.max_steps) as spent:
                 result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses),
-                                                                dict(vehicles), dict(cargo)))
+                                                                dict(vehicles), dict(cargo),
+                                                                stored.data if stored else None))
         except ScenarioError:
             raise                               # bad input found at run time: exit 2, nothing written
         except GuanghanError as exc:            # a run limit, or the leg's own error: a failure
@@ -126,6 +150,9 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         costs[phase.name] = {"wall_s": time.perf_counter() - leg_wall, "steps": spent.steps,
                              "evaluations": spent.evaluations}
         results.append(result)
+        if result.design is not None:
+            designed.phases[phase.name] = stored or PhaseDesign(phase.type, design_inputs(scenario, i),
+                                                                result.design)
         log.extend(result.events)
         summary.update(result.summary)
         masses.update(result.module_masses)
@@ -159,5 +186,6 @@ def run(scenario, progress: ProgressCallback | None = None) -> RunResult:
         "module_masses_kg": masses,
     }
     series = {f"{r.name}.{k}": v for r in results for k, v in r.series.items()}
+    meta["design_from"] = design.source if design is not None else None
     return RunResult(scenario.mission.name, log.to_list(), summary, table, results, meta, series,
-                     status, failed_leg, reason)
+                     status, failed_leg, reason, designed)

@@ -23,6 +23,10 @@ Assumptions and limitations
     * A failed ascent (impact, propellant exhausted, periapsis under the profile's minimum) ends
       the mission with the reason; inputs no ascent can meet (thrust-to-weight below 1, a target
       periapsis below the terrain) are refused as bad input naming the numbers.
+
+The design (:mod:`guanghan.mission.mission_design`) is the ground's work before the lift-off: the
+launch windows and the ground-loop comparison's figures; given a stored one, the leg reports those
+and flies the ascent (its guidance is on board, so nothing of the flight is stored).
 """
 
 from __future__ import annotations
@@ -41,11 +45,12 @@ from guanghan.environment.geodetic import MOON_MEAN_RADIUS
 from guanghan.environment.gravity_field import load_lunar_field
 from guanghan.errors import GuidanceFailure, InputError, ScenarioError
 from guanghan.gnc.ascent_flight import ASCENT_MASS_LIMIT_KG, AscentVehicle, fly_ascent
-from guanghan.gnc.ascent_window import launch_windows
+from guanghan.gnc.ascent_window import LaunchWindow, launch_windows
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
 from guanghan.mission.leg import LegContext, PhaseResult
-from guanghan.mission.legs.lunar_ascent.packing import pack
+from guanghan.mission.legs.lunar_ascent.packing import comparison_figures, pack
+from guanghan.mission.mission_design import decode, encode
 from guanghan.mission.trajectory_table import SCHEMA
 
 #: propagation of the vehicle waiting in orbit to the lift-off
@@ -189,15 +194,23 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     except GuidanceFailure as exc:
         raise ctx.error(f"no ascent guidance solution from the pad: {exc.reason}", "target",
                         phase.target.model_dump(exclude_none=True)) from None
-    windows = []
-    if s.orbiter is not None and phase.window_search_h > 0:
-        ets, states = s.orbiter.sample(120.0)
-        start = max(float(ets[0]), s.et - 12 * 3600.0)
-        windows = launch_windows(s.lat, s.lon, start, min(float(ets[-1]), s.et + 3600.0 * phase.window_search_h),
-                                 (ets, states[:, :6]), min_separation_s=3600.0)
-    comparison = _dispersed(phase, s) if phase.ground_loop.runs > 0 and res.success else None
+    if ctx.design is not None:
+        windows = [decode(LaunchWindow, w) for w in ctx.design["windows"]]
+        study = ctx.design["study"]
+    else:
+        windows = []
+        if s.orbiter is not None and phase.window_search_h > 0:
+            ets, states = s.orbiter.sample(120.0)
+            start = max(float(ets[0]), s.et - 12 * 3600.0)
+            windows = launch_windows(s.lat, s.lon, start,
+                                     min(float(ets[-1]), s.et + 3600.0 * phase.window_search_h),
+                                     (ets, states[:, :6]), min_separation_s=3600.0)
+        study = comparison_figures(phase, s, _dispersed(phase, s) if phase.ground_loop.runs > 0
+                                   and res.success else None)
     if res.insertion_state is None:
         final = SpacecraftState(s.et, np.zeros(3), np.zeros(3), s.mass_kg, "J2000", "MOON")
         return PhaseResult(phase.name, ctx.previous or final, log, {}, SCHEMA.empty_table(),
                            aborted=res.failure_reason or "no engine cut-off", leg_type=phase.type)
-    return pack(phase, ctx, s, log, res, windows, comparison)
+    result = pack(phase, ctx, s, log, res, windows, study)
+    result.design = {"windows": encode(windows), "study": encode(study)}
+    return result

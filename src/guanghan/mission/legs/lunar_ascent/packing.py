@@ -59,7 +59,9 @@ def _windows_table(windows) -> pa.Table:
                           ("plane_change_dv_m_s", pa.float64())]))
 
 
-def _comparison(phase, s, comparison) -> dict:
+def comparison_figures(phase, s, comparison) -> dict:
+    """Summary figures of the ground-loop comparison (failure rates, insertion errors) or, without
+    one, the rates as None."""
     if comparison is None:
         return {"ascent.ground_loop_failure_rate": None, "ascent.onboard_failure_rate": None}
     tgt = phase.target
@@ -80,7 +82,7 @@ def _comparison(phase, s, comparison) -> dict:
     return out
 
 
-def pack(phase, ctx, s, log, res, windows, comparison) -> PhaseResult:
+def pack(phase, ctx, s, log, res, windows, study: dict) -> PhaseResult:
     """The PhaseResult of a flown ascent (it reached a cut-off)."""
     name = phase.name
     t = np.asarray(res.series["t_s"])
@@ -115,7 +117,7 @@ def pack(phase, ctx, s, log, res, windows, comparison) -> PhaseResult:
         nearest = min(windows, key=lambda w: abs(w.et - s.et))
         summary[f"{name}.nearest_window_offset_min"] = (nearest.et - s.et) / 60.0
         summary[f"{name}.nearest_window_phase_angle_deg"] = nearest.phase_angle_deg
-    summary.update(_comparison(phase, s, comparison))
+    summary.update(study)
     series = {"ascent": _series_table(res, idx)}
     if windows:
         series["launch_windows"] = _windows_table(windows)

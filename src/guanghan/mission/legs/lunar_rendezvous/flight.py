@@ -23,25 +23,33 @@ Assumptions and limitations
       end state is re-attached to the target's propagated orbit at capture.
     * The stack after the undocking is the target vehicle; its state is the leg's final state
       and is handed on. The chaser's disposal is flown on the full force model.
+
+The design (:mod:`guanghan.mission.mission_design`) is the phasing plan and the deorbit epoch;
+given a stored one, the leg flies its phasing burns (the ground still re-plans the final transfer,
+aimed at the hand-over point of the target's orbit as flown) and burns at its deorbit epoch.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from dataclasses import replace
+
+from guanghan.dynamics.forces import FiniteBurn
 from guanghan.dynamics.propagator import Tolerances, propagate
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import time_scales
 from guanghan.errors import GuidanceFailure, InputError, ScenarioError
-from guanghan.gnc.lunar_impact import design_deorbit
+from guanghan.gnc.lunar_impact import design_deorbit, fly_deorbit
 from guanghan.gnc.phasing_flight import fly_phasing
 from guanghan.gnc.proximity_operations import fly_proximity
-from guanghan.gnc.rendezvous_phasing import design_phasing
+from guanghan.gnc.rendezvous_phasing import PhasingBurn, PhasingResult, design_phasing, handover_aim
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
 from guanghan.mission.initial_conditions import state_from_orbit
 from guanghan.mission.leg import LegContext, PhaseResult
 from guanghan.mission.legs.lunar_rendezvous.packing import pack
+from guanghan.mission.mission_design import decode, encode
 from guanghan.mission.trajectory_table import SCHEMA
 
 TOLERANCES = Tolerances(rtol=1e-10, atol_m=1e-2, max_step_s=600.0)
@@ -99,18 +107,39 @@ def fly_close_range(phase, s: RendezvousSetup, design):
     return res, active, passive
 
 
+_PLAN_FIELDS = ("burns", "finite_burns", "arrival_et", "arrival_relative", "total_delta_v_m_s",
+                "propellant_kg", "figures", "final_pair", "phasing_burn_count")
+
+
+def _stored_phasing(data: dict, phase, s: RendezvousSetup) -> PhasingResult:
+    """A stored phasing plan, aimed at the hand-over point of the target's orbit as flown (the
+    target propagated as :func:`~guanghan.gnc.rendezvous_phasing.design_phasing` does)."""
+    t_arr = float(data["arrival_et"])
+    tgt = propagate(s.target_at_start, t_arr + 1.0, replace(s.model_c, burns=[]), TOLERANCES).trajectory
+    aim_rel, aim_rv = handover_aim(phase.phasing, tgt.states([t_arr])[0, :6], s.model_c.central.mu)
+    return PhasingResult([decode(PhasingBurn, b) for b in data["burns"]],
+                         [decode(FiniteBurn, b) for b in data["finite_burns"]], t_arr,
+                         np.asarray(data["arrival_relative"]), aim_rel, data["total_delta_v_m_s"],
+                         data["propellant_kg"], None, tgt, dict(data["figures"]),
+                         [(float(t), np.asarray(dv)) for t, dv in data["final_pair"]], aim_rv,
+                         data["phasing_burn_count"])
+
+
 def fly(phase, ctx: LegContext) -> PhaseResult:
     """Phasing, approach, capture, transfer, undocking, disposal; see the module docstring."""
     s = RendezvousSetup(phase, ctx)
     log = EventLog()
+    stored = ctx.design or {}
     try:
-        design = design_phasing(s.chaser0.with_mass(s.chaser_mass), s.target_at_start, s.model_c, s.engine,
-                                phase.phasing, TOLERANCES)
+        design = _stored_phasing(stored["phasing"], phase, s) if stored.get("phasing") else \
+            design_phasing(s.chaser0.with_mass(s.chaser_mass), s.target_at_start, s.model_c, s.engine,
+                           phase.phasing, TOLERANCES)
     except InputError as exc:
         raise ctx.scenario_error(exc, "phasing") from None
     except GuidanceFailure as exc:
         return PhaseResult(phase.name, s.chaser0, log, {}, SCHEMA.empty_table(),
                            aborted=f"phasing: {exc.reason}", leg_type=phase.type)
+    plan = {"phasing": {k: encode(getattr(design, k)) for k in _PLAN_FIELDS}, "deorbit_burn_et": None}
     if design.propellant_kg >= s.budget_kg:
         raise ScenarioError(f"the phasing burns need {design.propellant_kg:.1f} kg (Δv "
                             f"{design.total_delta_v_m_s:.1f} m/s) of the {s.budget_kg:.1f} kg left in module "
@@ -150,8 +179,12 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
             raise ctx.error(f"comes before the undocking ({phase.undocking_utc})", "disposal.earliest_burn_utc",
                             d.earliest_burn_utc)
         try:
-            disposal = design_deorbit(chaser_after, s.model_c, s.engine, d.plan, d.target_lat_deg,
-                                      d.target_lon_deg, earliest_et=earliest, tolerances=TOLERANCES)
+            if stored.get("deorbit_burn_et") is not None:
+                disposal = fly_deorbit(chaser_after, s.model_c, s.engine, d.plan, stored["deorbit_burn_et"],
+                                       TOLERANCES)
+            else:
+                disposal = design_deorbit(chaser_after, s.model_c, s.engine, d.plan, d.target_lat_deg,
+                                          d.target_lon_deg, earliest_et=earliest, tolerances=TOLERANCES)
         except InputError as exc:
             raise ctx.scenario_error(exc, "disposal") from None
         except GuidanceFailure as exc:
@@ -165,4 +198,7 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
                                 f"({design.propellant_kg:.1f} kg)", file=ctx.file,
                                 field=f"modules.{s.module}.propellant_kg",
                                 value=ctx.scenario.modules[s.module].propellant_kg)
-    return pack(phase, ctx, s, log, design, prox, stack, disposal)
+        plan["deorbit_burn_et"] = disposal.figures["burn_et"]
+    result = pack(phase, ctx, s, log, design, prox, stack, disposal)
+    result.design = plan
+    return result

@@ -9,6 +9,10 @@ the sum of its own modules. The leg ends with the returner at the entry interfac
 J2000). Figures keep the keys ``tei.delta_v_m_s`` and ``return.mcc_delta_v_m_s``; the others go
 under the phase name (``trans_earth.tei2_duration_s``). A targeting failure is logged as
 ``guidance_failure`` and ends the mission there.
+
+The design (:mod:`guanghan.mission.mission_design`) is the designed parking orbit (when the phase
+designs it) and the TEI plan; given a stored one, the leg starts from its parking orbit (with the
+stack's current mass) and flies its TEI plan, re-targeting TEI-2 from the flown orbit.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from guanghan.environment import time_scales
 from guanghan.errors import GuidanceFailure, InputError
 from guanghan.gnc.parking_orbit_design import design_parking_orbit
 from guanghan.gnc.return_plan import ReturnProblem
-from guanghan.gnc.trans_earth_return import fly_return
+from guanghan.gnc.trans_earth_return import TeiPlan, fly_return
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.initial_conditions import state_from_orbit
 from guanghan.mission.leg import LegContext, PhaseResult
+from guanghan.mission.mission_design import decode, encode
 from guanghan.mission.trajectory_table import SCHEMA, build_table
 
 #: figures kept under their own group (the mission's headline keys)
@@ -56,17 +61,22 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     problem = ReturnProblem.resolve(phase, ctx.engines(phase.vehicle), stack_kg - returner_kg,
                                     returner_kg, site.lat_deg, site.lon_deg)
     start = _start(phase, ctx, stack_kg)
+    stored = ctx.design or {}
     log = EventLog()
     try:
-        if start is None:
+        if start is None and stored.get("parking_orbit") is not None:
+            start = decode(SpacecraftState, stored["parking_orbit"]).with_mass(stack_kg)
+        elif start is None:
             p = phase.parking_orbit
             try:
                 start = design_parking_orbit(problem, altitude_km=p.altitude_km,
                                              inclination_deg=p.inclination_deg, lead_s=p.lead_s)
             except InputError as exc:
                 raise ctx.scenario_error(exc, "parking_orbit") from None
+        designed_start = start if phase.parking_orbit is not None else None
+        plan = decode(TeiPlan, stored["tei_plan"]) if stored.get("tei_plan") else None
         try:
-            res = fly_return(problem, start)
+            res = fly_return(problem, start, plan)
         except InputError as exc:
             raise ctx.scenario_error(exc, "initial_orbit" if exc.quantity == "start" else "") from None
     except GuidanceFailure as exc:
@@ -89,9 +99,10 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
                             f"{fm.soi_radius_km:.0f} km of the Moon; Earth EGM96 {fm.earth_degree}x"
                             f"{fm.earth_degree} + Moon + Sun outside"),
             "burns": {k: _burn_text(b) for k, b in res.burns.items() if b is not None}}
+    design = {"parking_orbit": encode(designed_start), "tei_plan": encode(res.plan)}
     return PhaseResult(phase.name, final, log, summary, table, meta, series={"orbiter": orbiter},
                        module_masses=_module_masses(phase, ctx, res.figures["return.final_orbiter_mass_kg"]),
-                       leg_type=phase.type)
+                       leg_type=phase.type, design=design)
 
 
 def _module_masses(phase, ctx: LegContext, final_orbiter_kg: float) -> dict[str, float]:
