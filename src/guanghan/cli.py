@@ -7,6 +7,7 @@ packaged scenarios and their sources.
     guanghan scenarios
     guanghan sources CE5-LROC
     guanghan campaign chang-e-5-entry-dispersed --samples 200 --out out/mc --workers 2
+    guanghan export out/ce5 --format oem|oem-xml|spk|czml|csv [--out FILE]
 
 Exit codes: 0 the mission completed (validate: every row passes), 3 the mission failed (outputs
 still written, the reason on the last line), 2 bad input (one message naming the file, the field,
@@ -16,6 +17,7 @@ the value and why; nothing written), 1 validate found a failing row.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -304,6 +306,35 @@ def campaign_report_command(folder: Path = typer.Argument(..., help="a finished 
         path = write_report(folder)
     except (CampaignError, OSError) as exc:
         _fail(str(exc))
+    console.print(f"wrote {path}", markup=False, highlight=False)
+
+
+@app.command("export")
+def export_command(
+        run_dir: Annotated[Path, typer.Argument(help="a finished run folder (the --out of "
+                                                "`guanghan run`)")],
+        fmt: Annotated[str, typer.Option("--format", "-f", help="oem (CCSDS OEM 2.0 KVN), "
+                                         "oem-xml, spk (SPICE type 13), czml (Cesium) or csv")],
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="file to write (default "
+                                                 "RUN_DIR/exports/<scenario>.<ext>)")] = None,
+        naif_id: Annotated[int | None, typer.Option("--naif-id", help="SPK object ID, negative "
+                                                    "(default -990005); also the OEM "
+                                                    "OBJECT_ID")] = None,
+        object_id: Annotated[str | None, typer.Option("--object-id", help="OEM OBJECT_ID, e.g. an "
+                                                      "international designator (default the "
+                                                      "NAIF ID)")] = None):
+    """Export a run's trajectory as a CCSDS OEM, a SPICE SPK, Cesium CZML or CSV."""
+    from guanghan.analysis.exports import DEFAULT_NAIF_ID, ExportError, export_run
+
+    notes: list[str] = []
+    try:
+        path = export_run(run_dir, fmt.lower(), out,
+                          naif_id=DEFAULT_NAIF_ID if naif_id is None else naif_id,
+                          object_id=object_id, notes=notes)
+    except ExportError as exc:
+        _fail(str(exc))
+    for note in notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
     console.print(f"wrote {path}", markup=False, highlight=False)
 
 

@@ -236,6 +236,64 @@ def radii(body: str) -> np.ndarray:
         return np.asarray(spiceypy.bodvrd(body, "RADII", 3)[1], dtype=float) * 1e3
 
 
+def naif_id(body: str) -> int:
+    """NAIF integer code of a body name (``MOON`` → 301, ``EARTH`` → 399); SpiceDataError if unknown."""
+    _ready()
+    with _LOCK:
+        try:
+            return int(spiceypy.bodn2c(body))
+        except spiceypy.utils.exceptions.SpiceyError:
+            raise SpiceDataError(f"no NAIF code for body {body!r}") from None
+
+
+@dataclass(frozen=True)
+class HermiteSegment:
+    """One SPK type 13 segment: states (n, 6) in m and m/s of the object relative to ``center``
+    (a NAIF code) in ``frame`` at strictly increasing ``ets`` (TDB s), Hermite ``degree`` (odd)."""
+
+    center: int
+    frame: str
+    segment_id: str
+    degree: int
+    ets: np.ndarray
+    states: np.ndarray
+
+
+def write_spk_hermite(path, body: int, segments: list[HermiteSegment], comments: list[str]) -> None:
+    """Write a new SPK file at ``path`` (which must not exist) holding one type 13 (Hermite,
+    unequal time steps) segment per entry of ``segments`` for the object ``body``, in the given
+    order (SPICE gives a later segment precedence where two cover an epoch), and ``comments`` in
+    its comment area. SPICE ``spkopn``/``spkw13``/``spkcls`` (NAIF "SPK Required Reading", type
+    13); km and km/s in the file. A failure closes and removes the file and raises SpiceDataError.
+    """
+    _ready()
+    path = str(path)
+    room = max(1000, sum(len(c) + 1 for c in comments) + 100)
+    with _LOCK:
+        handle = None
+        try:
+            handle = spiceypy.spkopn(path, "GUANGHAN SPK", room)
+            if comments:
+                spiceypy.dafac(handle, comments)
+            for seg in segments:
+                ets = np.ascontiguousarray(seg.ets, dtype=float)
+                states = np.ascontiguousarray(seg.states, dtype=float) / 1e3
+                spiceypy.spkw13(handle, int(body), int(seg.center), seg.frame, float(ets[0]),
+                                float(ets[-1]), seg.segment_id[:40], int(seg.degree), len(ets),
+                                states, ets)
+            spiceypy.spkcls(handle)
+            handle = None
+        except spiceypy.utils.exceptions.SpiceyError as exc:
+            if handle is not None:
+                try:
+                    spiceypy.spkcls(handle)
+                except spiceypy.utils.exceptions.SpiceyError:
+                    pass
+            Path(path).unlink(missing_ok=True)
+            raise SpiceDataError(f"cannot write SPK {path}: {exc.short} "
+                                 f"{getattr(exc, 'long', '')}".strip()) from None
+
+
 # --------------------------------------------------------------------------- coverage
 
 

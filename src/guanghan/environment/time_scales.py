@@ -43,6 +43,20 @@ def et_to_utc(et: float | Iterable[float], digits: int = 3) -> str | list[str]:
     return [spice_kernels.et_to_utc(float(e), digits) for e in np.asarray(et).ravel()]
 
 
+#: J2000, the origin of ET, on the TDB calendar (NAIF "Time Required Reading").
+_J2000_TDB = np.datetime64("2000-01-01T12:00:00", "us")
+
+
+def et_to_tdb_iso(et: float | Iterable[float]) -> list[str]:
+    """TDB calendar strings ``YYYY-MM-DDTHH:MM:SS.ffffff`` (no zone letter) of ET, rounded to the
+    microsecond. The TDB calendar counts uniform 86,400-s days from 2000-01-01T12:00:00 TDB with no
+    leap seconds (NAIF "Time Required Reading": SPICE ``timout`` with ``::TDB`` gives the same);
+    NumPy ``datetime64`` arithmetic does it for thousands of epochs at once, which ``timout``
+    (one call per epoch) does not."""
+    us = np.rint(np.atleast_1d(np.asarray(et, dtype=float)) * 1e6).astype(np.int64)
+    return [str(t) for t in np.datetime_as_string(_J2000_TDB + us.astype("timedelta64[us]"), unit="us")]
+
+
 def is_utc(text: str) -> bool:
     """True if ``text`` reads as a UTC epoch."""
     try:
