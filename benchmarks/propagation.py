@@ -362,7 +362,7 @@ def bench_degree(degree: int, days: float, repeats: int, rng: np.random.Generato
     print(f"compiled floor: propagate {ev_gh} evals × rhs = {floor[0]:.4f} s; raw integrate {ev_raw} "
           f"evals × rhs = {floor_raw[0]:.4f} s (wall)")
     lines = target_lines(degree, t_gh, t_raw, t_sn, t_np, hy_row[2] if hy_row else None, floor, floor_raw)
-    lines += rkn_lines(degree, days, rows[0], rk_rows[0], t_rhs, ref)
+    lines += rkn_lines(degree, days, rows[0], rk_rows[0], t_rhs, ref, t_np, hy_row[2] if hy_row else None)
     for line in lines:
         print("  " + line.split(": ", 1)[1])
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")

@@ -66,6 +66,24 @@ def test_each_trajectory_is_bit_identical_to_its_single_propagation(model):
     assert res.samples[0, 1, 0] == states[0].r[0]                             # the start epoch itself
 
 
+def test_the_rkn_batch_is_bit_identical_to_its_single_propagations(model):
+    """integrator="rkn1210": each final state as propagate(..., integrator="rkn1210") gives it,
+    with 1 or 2 threads and small chunks; fewer evaluations than the DOP853 batch."""
+    states = dispersed_states(model, 4, seed=3)
+    ends = np.array([s.et + SPAN for s in states])
+    res = propagate_batch(states, ends, model, TOL, integrator="rkn1210")
+    assert res.ok.all()
+    for i, s in enumerate(states):
+        traj = propagate(s, ends[i], model, TOL, integrator="rkn1210").trajectory
+        assert np.array_equal(res.final_states[i], traj.final_state)
+        assert res.steps[i] == traj.n_steps
+    small = propagate_batch(states, ends, model, TOL, integrator="rkn1210", threads=1, chunk_steps=5)
+    assert np.array_equal(small.final_states, res.final_states)
+    dop = propagate_batch(states, ends, model, TOL)
+    assert res.n_eval.sum() < dop.n_eval.sum()
+    assert np.abs(dop.final_states[:, :3] - res.final_states[:, :3]).max() < 0.05      # m, 3 h
+
+
 def test_thread_count_and_chunking_do_not_change_a_bit(model):
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs NUMBA_NUM_THREADS ≥ 2")
@@ -145,6 +163,8 @@ def test_a_failed_trajectory_is_reported_and_does_not_stop_the_others(model):
     (lambda s, kw: {**kw, "threads": 0}, "threads"),
     (lambda s, kw: {**kw, "threads": numba.config.NUMBA_NUM_THREADS + 1}, "threads"),
     (lambda s, kw: {**kw, "chunk_steps": 0}, "chunk_steps"),
+    (lambda s, kw: {**kw, "integrator": "rk4"}, "integrator"),
+    (lambda s, kw: {**kw, "integrator": "rkn1210", "sample_ets": [ET0 + 10.0]}, "sample_ets"),
 ])
 def test_bad_input_is_refused_naming_the_field(model, change, quantity):
     states = dispersed_states(model, 2, stagger_s=0.0)

@@ -2,7 +2,9 @@
 
 :func:`propagate_batch` tabulates the environment once over the union of the trajectories' spans
 (``ForceModel.compile``), then a ``numba.prange`` loop runs the compiled DOP853 of
-:mod:`guanghan.dynamics.dop853` on each trajectory with its own step-size control. Each trajectory
+:mod:`guanghan.dynamics.dop853` (or, with ``integrator="rkn1210"``, the Runge–Kutta–Nyström
+12(10) of :mod:`guanghan.dynamics.rkn`, which needs fewer field evaluations for coasts at tight
+tolerances) on each trajectory with its own step-size control. Each trajectory
 gets its own copy of the force data's workspaces (``buf``, ``r_bf``, ``a_bf`` and the gravity
 field's ``v_work``, ``w_work``, ``scratch``: :func:`forces.rhs` writes them) and its own time origin
 ``et_ref`` = its start epoch, exactly as :func:`propagator.propagate` sets them up; the read-only
@@ -24,6 +26,7 @@ Assumptions and limitations
       J2000 axes, as for :func:`propagate`; epochs are ET (TDB s past J2000); forward in time only.
     * No event detection and no finite burns (their start and end are discontinuities that
       :func:`propagate` integrates up to separately): models with burns are refused.
+    * With the RKN, final states only: ``sample_ets`` (DOP853 dense output) are refused.
     * A failed trajectory (step-size underflow, more than ``max_steps`` steps) does not stop the
       others: its status says why and its final state is the last accepted step
       (``BatchResult.reached_et``); :meth:`BatchResult.raise_on_failure` turns failures into
@@ -53,7 +56,7 @@ import numpy as np
 from numba import njit, prange
 
 from guanghan import run_limits
-from guanghan.dynamics import dop853
+from guanghan.dynamics import dop853, rkn
 from guanghan.dynamics.forces import ForceData, ForceModel
 from guanghan.dynamics.propagator import Tolerances
 from guanghan.dynamics.state import SpacecraftState
@@ -109,23 +112,29 @@ def _sample_chunk(fd, t_out, y_out, k_out, n, last_chunk, sample_ets, q, out, n_
 
 @njit(cache=True)
 def _one(fd, sh, et_ref, y0, tau_end, rtol, atol, max_step, chunk, max_steps, sample_ets, y_final,
-         samples):
+         samples, use_rkn):
     """Integrate one trajectory from (et_ref, y0) to tau_end (s after et_ref) in chunks of ``chunk``
-    steps, as :func:`propagate` does. Returns (status, steps, evaluations, tau reached)."""
+    steps, as :func:`propagate` does (RKN12(10) if ``use_rkn``, else DOP853). Returns (status,
+    steps, evaluations, tau reached)."""
     own = _own_force_data(fd, sh, et_ref)
     nv = y0.shape[0]
     keep = sample_ets.shape[0] > 0
     t_out = np.empty(chunk + 1)
     y_out = np.empty((chunk + 1, nv))
     k_out = np.empty((chunk if keep else 1, dop853.N_STAGES + 1, nv))
+    k_unused = np.empty((1, nv))
     n_eval = np.zeros(1, np.int64)
     q = 0
     while q < sample_ets.shape[0] and sample_ets[q] - et_ref < -EPOCH_SLACK:
         q += 1                                     # before this trajectory's start: left NaN
     tau, y, h, total = 0.0, y0.copy(), 0.0, 0
     while True:
-        status, n, h = dop853.integrate(own, tau, y, tau_end, rtol, atol, h, max_step, keep,
-                                        t_out, y_out, k_out, n_eval)
+        if use_rkn:
+            status, n, h = rkn.integrate(own, tau, y, tau_end, rtol, atol, h, max_step, False,
+                                         t_out, y_out, k_unused, n_eval)
+        else:
+            status, n, h = dop853.integrate(own, tau, y, tau_end, rtol, atol, h, max_step, keep,
+                                            t_out, y_out, k_out, n_eval)
         total += n
         last = status != dop853.BUFFER_FULL or total > max_steps
         if keep and n > 0:
@@ -145,11 +154,11 @@ def _one(fd, sh, et_ref, y0, tau_end, rtol, atol, max_step, chunk, max_steps, sa
 
 @njit(cache=True, parallel=True)
 def _batch_kernel(fd, sh, et_refs, y0s, tau_ends, rtol, atol, max_step, chunk, max_steps, sample_ets,
-                  y_final, samples, status, steps, n_eval, tau_reached):
+                  use_rkn, y_final, samples, status, steps, n_eval, tau_reached):
     """``prange`` over trajectories; every output array has the trajectories along its first axis."""
     for i in prange(et_refs.shape[0]):
         s, n, e, t = _one(fd, sh, et_refs[i], y0s[i], tau_ends[i], rtol, atol, max_step, chunk,
-                          max_steps, sample_ets, y_final[i], samples[i])
+                          max_steps, sample_ets, y_final[i], samples[i], use_rkn)
         status[i] = s
         steps[i] = n
         n_eval[i] = e
@@ -206,7 +215,8 @@ class BatchResult:
 
 def propagate_batch(states, end_et, model: ForceModel, tolerances: Tolerances = DEFAULT_TOLERANCES, *,
                     epoch=None, mass_kg=None, sample_ets=None, threads: int | None = None,
-                    chunk_steps: int = 4096, max_steps: int = 5_000_000) -> BatchResult:
+                    chunk_steps: int = 4096, max_steps: int = 5_000_000,
+                    integrator: str = "dop853") -> BatchResult:
     """Propagate N independent states to ``end_et`` (ET s; scalar or (N,)) under ``model``.
 
     ``states`` is a sequence of :class:`SpacecraftState` (J2000, relative to ``model.body``; each
@@ -215,6 +225,7 @@ def propagate_batch(states, end_et, model: ForceModel, tolerances: Tolerances = 
     ``sample_ets`` (M,) are increasing epochs (ET s) at which every trajectory's state is wanted.
     ``threads`` (≤ ``NUMBA_NUM_THREADS``) limits the threads of this call. ``chunk_steps`` and
     ``max_steps`` are those of :func:`propagate`; failures are reported per trajectory in the result.
+    ``integrator``: ``"dop853"`` or ``"rkn1210"`` (final states only), as :func:`propagate`'s.
 
     Example (100 states at one epoch, states every 10 minutes for a day)::
 
@@ -232,6 +243,11 @@ def propagate_batch(states, end_et, model: ForceModel, tolerances: Tolerances = 
                          "propagation runs forward only", quantity=f"end_et[{i}]", value=float(ends[i]))
     _check_model_and_tolerances(model, tolerances)
     samples_at = _sample_epochs(sample_ets)
+    if integrator not in ("dop853", "rkn1210"):
+        raise InputError("must be 'dop853' or 'rkn1210'", quantity="integrator", value=integrator)
+    if integrator == "rkn1210" and samples_at.size:
+        raise InputError("the RKN batch gives final states only; sample with integrator='dop853'",
+                         quantity="sample_ets", value=f"{samples_at.size} epochs")
     threads = _thread_count(threads)
     if not (isinstance(chunk_steps, (int, np.integer)) and chunk_steps >= 1):
         raise InputError("must be an integer ≥ 1", quantity="chunk_steps", value=chunk_steps)
@@ -246,7 +262,7 @@ def propagate_batch(states, end_et, model: ForceModel, tolerances: Tolerances = 
         with numba.parallel_chunksize(1):
             _batch_kernel(fd._replace(sh=0), fd.sh, et0s, y0s, ends - et0s, float(tolerances.rtol),
                           tolerances.atol_vector(), float(tolerances.max_step_s), int(chunk_steps),
-                          int(max_steps), samples_at, *out)
+                          int(max_steps), samples_at, integrator == "rkn1210", *out)
     finally:
         numba.set_num_threads(previous)
     y_final, samples, status, steps, n_eval, tau_reached = out
