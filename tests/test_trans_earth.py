@@ -165,12 +165,15 @@ def test_same_seed_gives_the_same_flight_and_mcc_grows_with_the_sigmas(ce5, disp
 
 
 def test_error_draws_are_seeded_and_in_a_fixed_order():
-    """Draws per burn come from numpy's Generator(PCG64(seed)) in the order TEI-1, TEI-2, MCCs, divert."""
+    """Draws per burn come from numpy's Generator(PCG64(seed)) in the order TEI-1, TEI-2, MCCs, divert
+    (thrust, two pointing axes), then the accelerometer's two from Generator(PCG64([seed, 1]))."""
     errs = ExecutionErrors(thrust_sigma_pct=1.0, pointing_sigma_deg=1.0, seed=7)
     d = error_draws(errs, ["tei1", "tei2", "mcc1", "mcc2", "divert"])
     z = np.random.default_rng(7).standard_normal(15)
+    accel = np.random.default_rng([7, 1]).standard_normal(10)
     assert list(d) == ["tei1", "tei2", "mcc1", "mcc2", "divert"]
-    assert np.array_equal(np.concatenate(list(d.values())), z)
+    assert np.array_equal(np.concatenate([v[:3] for v in d.values()]), z)
+    assert np.array_equal(np.concatenate([v[3:] for v in d.values()]), accel)
 
 
 def test_tilted_tei1_splits_thrust_and_mass_flow_exactly():

@@ -30,6 +30,9 @@ class Engine(ConfigModel):
     isp_s: float = Field(ge=1, le=1e4, description="a specific impulse between 1 s (cold gas is ~70 s) "
                          "and 1e4 s (ion engines)")
     count: int = Field(default=1, ge=1, le=100, description="engines fired together: 1 to 100")
+    cant_deg: float = Field(default=0.0, ge=0.0, le=60.0, description=(
+        "angle between each engine's thrust line and the vehicle's thrust axis (deg, 0 to 60): "
+        "thrusters canted off the axis give F cos(cant) along it; 0 unless a source gives one"))
 
     @property
     def total_thrust_n(self) -> float:
@@ -40,6 +43,16 @@ class Engine(ConfigModel):
     def mass_flow_kg_s(self) -> float:
         """Propellant mass flow of the whole set (kg/s): F / (Isp g0)."""
         return self.total_thrust_n / (self.isp_s * G0)
+
+    def axial(self) -> "Engine":
+        """The set as seen along the vehicle's thrust axis: thrust and Isp times cos(cant), so the
+        mass flow is unchanged and the axial Δv is Isp cos(cant) g0 ln(m0/m1) (the side components
+        of symmetric canted engines cancel); the engine itself when uncanted."""
+        if self.cant_deg == 0.0:
+            return self
+        k = math.cos(math.radians(self.cant_deg))
+        return self.model_copy(update={"thrust_n": self.thrust_n * k, "isp_s": self.isp_s * k,
+                                       "cant_deg": 0.0})
 
 
 def burn_duration(mass_kg: float, dv_m_s: float, thrust_n: float, isp_s: float) -> float:

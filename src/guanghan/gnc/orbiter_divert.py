@@ -55,7 +55,7 @@ def fly_divert(cfg: ReturnProblem, orbiter: SpacecraftState, models: PatchedMode
         raise GuidanceFailure("orbiter_divert", f"a {longest:.0f} s burn cannot raise the perigee to "
                               f"{cfg.plan.orbiter_divert.min_perigee_altitude_km} km + margin")
     d = brentq(miss, 0.1, longest, xtol=1e-3)
-    b = dispersed(burn(d), cfg.plan.execution_errors, z)
+    b = dispersed(burn(d), cfg.plan.execution_errors, z, orbiter.mass)
     dets = [ev.apsides()]
     f = fly(orbiter, t0 + 6 * 3600.0, models, [b], None)
     res = f.legs[-1]

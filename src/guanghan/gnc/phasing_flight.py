@@ -26,10 +26,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from guanghan.dynamics.forces import ForceModel
+from guanghan.dynamics.forces import FiniteBurn, ForceModel
 from guanghan.dynamics.propagator import Tolerances, propagate
 from guanghan.dynamics.propulsion import Engine, delta_v_from_masses
 from guanghan.dynamics.state import SpacecraftState
+from guanghan.environment.constants import STANDARD_GRAVITY as G0
 from guanghan.gnc import relative_navigation as rn
 from guanghan.gnc.execution_errors import ExecutionErrors, dispersed, error_draws
 from guanghan.gnc.rendezvous_phasing import (
@@ -53,7 +54,14 @@ def fly_phasing(chaser: SpacecraftState, model: ForceModel, engine: Engine, desi
     n_phase = design.phasing_burn_count
     if n_phase is None:
         n_phase = len(design.finite_burns) - len(design.final_pair)
-    flown = [dispersed(b, errors, draws[n]) for b, n in zip(design.finite_burns[:n_phase], names, strict=False)]
+    flown: list[FiniteBurn] = []
+
+    def fly_next(burns, burn_names):
+        for b, n in zip(burns, burn_names, strict=False):       # mass at ignition: after the earlier burns
+            used = sum(f.thrust_n * f.duration_s / (f.isp_s * G0) for f in flown)
+            flown.append(dispersed(b, errors, draws[n], chaser.mass - used))
+
+    fly_next(design.finite_burns[:n_phase], names)
     final = design.finite_burns[n_phase:]
     figures = dict(design.figures, replanned=False)
     if replan and design.aim_rv is not None and len(final) == 2:
@@ -63,7 +71,7 @@ def fly_phasing(chaser: SpacecraftState, model: ForceModel, engine: Engine, desi
                                                            design.final_pair, design.aim_rv,
                                                            design.arrival_et, tolerances)
         figures["replanned"] = True
-    flown += [dispersed(b, errors, draws[n]) for b, n in zip(final, names[n_phase:], strict=False)]
+    fly_next(final, names[n_phase:])
     res = propagate(chaser, design.arrival_et, replace(model, burns=flown), tolerances)
     traj = res.trajectory
     records = []

@@ -7,8 +7,8 @@ orbit to the 120 km entry interface (EI), on the full force model of
 1. plan: TEI-1 (prograde, published epoch) is solved for the duration putting the next periapsis
    at the middle of TEI-2; TEI-2 (published epoch) for duration and fixed J2000 direction hitting
    the EI targets (FPA, crossrange 0, epoch, downrange band);
-2. fly: TEI-1 (accelerometer cut-off) and TEI-2 (timer cut-off) are executed with seeded thrust
-   and pointing errors; each midcourse correction (MCC) re-targets FPA, crossrange and the
+2. fly: TEI-1 (accelerometer cut-off) and TEI-2 (timer or accelerometer cut-off, as the execution
+   errors say) are executed with seeded thrust, pointing and accelerometer errors; each midcourse correction (MCC) re-targets FPA, crossrange and the
    planned EI epoch and is flown with errors too; at the separation altitude the returner flies
    on to the EI and the orbiter diverts (burn along the local horizontal) to a safe perigee.
 
@@ -35,8 +35,9 @@ Assumptions and limitations
       a fixed order (TEI-1, TEI-2, MCC-1..n, divert; three standard normals each) and applied to
       every burn. TEI-1 is velocity-tracking with an accelerometer cut-off: its pointing error is
       a tilt fixed in the velocity frame, flown as a prograde part plus a massless side part in
-      12 inertial pieces (:func:`~guanghan.gnc.execution_errors.tracked_tilt`). TEI-2, MCCs and the divert are fixed-attitude
-      burns cut off by timer.
+      12 inertial pieces (:func:`~guanghan.gnc.execution_errors.tracked_tilt`). TEI-2, MCCs and the
+      divert are fixed-attitude burns cut off by timer or, with ``execution_errors.cutoff =
+      "accelerometer"``, by the sensed Δv (:func:`~guanghan.gnc.execution_errors.dispersed`).
     * TEI-2 with the assumed masses lasts ~18 min against the published ~22 min [CE5-CRI1213];
       ``tei2.implied_stack_mass_kg`` is the stack mass the published duration implies for the
       flown Δv (Tsiolkovsky), for revising the (assumed) orbiter mass; nothing is tuned here.
@@ -192,7 +193,7 @@ def fly_return(config: ReturnProblem, start: SpacecraftState, plan: TeiPlan | No
     if len(tei1_parts) > 1 or tei1_parts[0] != tei1 or not _as_planned(s2, plan.tei2_state):
         # TEI-2 re-planned from the flown orbit
         _, tei2, _ = _solve_tei2(config, s2, models, plan.aim, plan.tei2_x)
-    tei2_x = dispersed(tei2, errs, draws["tei2"])
+    tei2_x = dispersed(tei2, errs, draws["tei2"], s2.mass)
     burns.update(tei1=tei1_parts[0], tei2=tei2_x)
     burns.update({f"tei1_pointing{k}": b for k, b in enumerate(tei1_parts[1:], start=1)})
     legs += f1.legs
@@ -205,7 +206,7 @@ def fly_return(config: ReturnProblem, start: SpacecraftState, plan: TeiPlan | No
             _add(events, f.soi_exit.et, "soi_exit", distance_km=np.linalg.norm(f.soi_exit.r) / 1e3)
         state = f.final_state
         burn, dv, _ = rt.solve_mcc(state, config.mcc_engine, target, models, geo_plan.r_j2000)
-        burn = dispersed(burn, errs, draws[f"mcc{i}"]) if burn else None
+        burn = dispersed(burn, errs, draws[f"mcc{i}"], state.mass) if burn else None
         pending = [burn] if burn else []
         mcc_dv.append(float(np.linalg.norm(dv)))
         burns[f"mcc{i}"] = burn

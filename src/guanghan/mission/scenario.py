@@ -214,8 +214,10 @@ class Scenario(ConfigModel):
         return sum(self.modules[m].mass_kg for m in self.vehicles[name].modules)
 
     def vehicle_engines(self, name: str) -> dict[str, Engine]:
-        """Engines of vehicle ``name``, keyed ``<module>.<engine>``."""
-        return {f"{m}.{e}": eng for m in self.vehicles[name].modules
+        """Engines of vehicle ``name``, keyed ``<module>.<engine>``, as seen along the vehicle's
+        thrust axis (:meth:`~guanghan.dynamics.propulsion.Engine.axial`: a cant reduces thrust and
+        Isp together)."""
+        return {f"{m}.{e}": eng.axial() for m in self.vehicles[name].modules
                 for e, eng in self.modules[m].engines.items()}
 
     def phase_index(self, name: str) -> int:
