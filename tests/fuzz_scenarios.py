@@ -116,12 +116,20 @@ def _is_model(t) -> bool:
 
 
 def _pick_model(union, value):
-    """The model of a discriminated union (the phases) whose ``type`` tag matches ``value``."""
-    models = [a for a in typing.get_args(union) if _is_model(a)]
-    tag = value.get("type") if isinstance(value, dict) else None
-    for m in models:
-        if "type" in m.model_fields and typing.get_args(m.model_fields["type"].annotation) == (tag,):
-            return m
+    """The model of a discriminated union whose tag matches ``value``: the phases by ``type``, an
+    entry's guidance by ``mode`` (the member with a default ``mode`` when the table gives none)."""
+    models = [_unwrap(a)[0] for a in typing.get_args(union)]
+    models = [m for m in models if _is_model(m)]
+    if not isinstance(value, dict):
+        return None
+    for key in ("type", "mode"):
+        for m in models:
+            info = m.model_fields.get(key)
+            if info is None:
+                continue
+            tag = value.get(key, None if info.is_required() else info.default)
+            if typing.get_args(info.annotation) == (tag,):
+                return m
     return None
 
 

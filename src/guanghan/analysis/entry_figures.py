@@ -10,7 +10,8 @@ from plotly.subplots import make_subplots
 from guanghan.analysis import figures as F
 
 _REGIME_COLOURS = {"first_entry": "#1f5fa8", "skip": "#8e44ad", "second_entry": "#d35400",
-                   "final": "#c0392b", "drogue": "#16a085", "main": "#27ae60"}
+                   "final": "#c0392b", "bank_hold": "#7f8c8d", "parachute": "#16a085",
+                   "drogue": "#16a085", "main": "#27ae60"}
 
 
 def _col(series, name) -> np.ndarray:
@@ -22,7 +23,7 @@ def _segments(series):
     regime = np.asarray(series.column("regime").to_pylist())
     starts = np.flatnonzero(np.r_[True, regime[1:] != regime[:-1]])
     ends = np.r_[starts[1:], len(regime)]
-    return [(regime[s], np.arange(s, min(e + 1, len(regime)))) for s, e in zip(starts, ends)]
+    return [(regime[s], np.arange(s, min(e + 1, len(regime)))) for s, e in zip(starts, ends, strict=True)]
 
 
 def entry_profile_figure(series) -> go.Figure:

@@ -1,9 +1,10 @@
-"""Earth entry: closed-loop guided (skip) entry from the entry interface to touchdown.
+"""Earth entry: guided (skip) or open-loop entry from the entry interface to touchdown.
 
 :func:`simulate_entry` flies the 3-DOF capsule (:mod:`guanghan.dynamics.entry_kernels`) under the
-predictor–corrector bank guidance (:mod:`guanghan.gnc.entry_guidance`) down to drogue deployment,
-then the canopy descent (:mod:`guanghan.gnc.parachute`) to the ground, and returns an
-:class:`EntryResult`: time history, events and summary figures.
+predictor–corrector bank guidance (:mod:`guanghan.gnc.entry_guidance`) or, for studies, an
+open-loop bank law (:mod:`guanghan.gnc.entry_open_loop`: constant bank, bank profile, ballistic)
+down to drogue deployment, then the canopy descent (:mod:`guanghan.gnc.parachute`) to the ground,
+and returns an :class:`EntryResult`: time history, events and summary figures.
 
 Assumptions and limitations
     * Perfect navigation: the guidance sees the true state. The guidance's vehicle and atmosphere
@@ -21,6 +22,14 @@ Assumptions and limitations
       truth is the guidance's profile times the dispersions): on the chained Chang'e-5 return
       (interface 9° N 55° E, 6,600 km from the site) the single-profile predictor cannot absorb the
       along-track variation and misses by ~36 km; a predictor that reads the track is the fix.
+    * Open loop: no site is needed, so the atmosphere's great circle ends where the capsule comes
+      down instead: a first flight of the same bank law through the interface's NRLMSIS column
+      gives a drogue point, the next flies along the great circle to it, and so on until that
+      point moves by less than 10 km (``OPEN_LOOP_PASSES`` flights at most; the passes and the
+      last shift are in the ``entry_interface`` event). A ballistic or steep entry needs 2
+      passes; a skip, whose range depends on the air it skips off, 3 or 4. Without a site,
+      touchdown is at the ellipsoid (0 m); with one, at the site's altitude, and the miss is
+      measured from it.
     * Earth rotation vector from SPICE at the interface epoch, constant during the entry; the
       J2000 history is converted back with SPICE's full ITRF93 transformation at every epoch.
     * The aim point is the target shifted against the wind drift under canopy (zero-wind aim
@@ -30,9 +39,12 @@ Assumptions and limitations
       distances on the Earth's mean sphere (IUGG R1, :mod:`guanghan.environment.constants`).
     * Bank-angle changes are rate-limited in the simulation (capsule ``max_bank_rate_deg_s``),
       through lift-up on a reversal (the signed bank angle passes through 0).
+    * The guidance stops below ``guidance.final_phase_end_speed_m_s`` (Apollo's VQUIT,
+      :mod:`guanghan.gnc.entry_guidance`) and the last command is held to the drogue.
 
-This module is a little over the ~400-line guide: it is one closed loop (set-up, guided flight,
-canopy descent, figures) whose parts share the flight's private state.
+The atmosphere set-up (:mod:`guanghan.gnc.entry_atmosphere`), the phases and closed-loop steering
+(:mod:`guanghan.gnc.entry_steering`), the open-loop laws (:mod:`guanghan.gnc.entry_open_loop`) and
+the summary figures (:mod:`guanghan.gnc.entry_result`) live in their own modules.
 
 References: see the modules above; phases follow Lu (2014) §IV and the Apollo skip-entry scheme.
 """
@@ -49,22 +61,29 @@ from guanghan.dynamics.entry_kernels import height, planet_array
 from guanghan.dynamics.entry_track_kernels import aero_history_track, aero_track, integrate_track
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import spice_kernels
-from guanghan.environment.atmosphere import (AtmosphereProfile, AtmosphereTrack, MsisDrivers,
-                                             build_profile, build_track)
-from guanghan.environment.constants import STANDARD_GRAVITY as G0
+from guanghan.environment.atmosphere import AtmosphereProfile, AtmosphereTrack, MsisDrivers
+from guanghan.environment.constants import EARTH_MEAN_RADIUS as R_MEAN
 from guanghan.environment.density_dispersion import DensityPerturbation
 from guanghan.environment.geodetic import (cartesian_from_planetodetic, enu_basis,
-                                           great_circle_distance, planetodetic_from_cartesian)
+                                           planetodetic_from_cartesian)
 from guanghan.environment.sites import Site
-from guanghan.errors import GuidanceFailure, InputError, PropagationError
+from guanghan.errors import InputError, PropagationError
+from guanghan.gnc.entry_atmosphere import site_unit, track_atmosphere
 from guanghan.gnc.entry_guidance import EntryGuidance, GuidanceModel, GuidanceSettings
+from guanghan.gnc.entry_open_loop import Ballistic, OpenLoopMode, OpenLoopSteering
+from guanghan.gnc.entry_result import EntryResult, entry_summary
+from guanghan.gnc.entry_steering import ClosedLoopSteering, EntryLog, Flight, next_phase
 from guanghan.gnc.entry_vehicle import EntryVehicle
 from guanghan.gnc.parachute import descend, expected_drift
+
+OPEN_LOOP_PASSES = 6               # flights at most to fit an open-loop entry's atmosphere track
+OPEN_LOOP_CONVERGED_M = 10_000.0   # m: the track's end moves less than this between two passes
 
 
 @dataclass(frozen=True)
 class EntrySettings:
-    """Simulation settings: truth RK4 steps (s), atmosphere drivers, limits."""
+    """Simulation settings: truth RK4 steps (s), atmosphere drivers, limits, and the open-loop
+    bank law that replaces the guidance (None: closed loop)."""
 
     guidance: GuidanceSettings = field(default_factory=GuidanceSettings)
     step_s: float = 0.5
@@ -75,51 +94,33 @@ class EntrySettings:
                                                 # guidance's profile (see the module's limitations)
     max_flight_s: float = 5400.0
     strict: bool = False                        # True: raise GuidanceFailure instead of logging
-
-
-@dataclass
-class EntryResult:
-    """Time history (arrays, SI), events (list of dicts) and summary figures (dict)."""
-
-    et: np.ndarray
-    state_j2000: np.ndarray          # (n, 6) m, m/s
-    state_itrf93: np.ndarray         # (n, 6) m, m/s (Earth-relative velocity)
-    lat_deg: np.ndarray
-    lon_deg: np.ndarray
-    altitude_km: np.ndarray
-    bank_deg: np.ndarray
-    g_load: np.ndarray
-    heat_flux_w_m2: np.ndarray
-    mach: np.ndarray
-    phase: np.ndarray                # str labels
-    events: list[dict]
-    summary: dict
-    guidance_calls: int = 0          # predictor runs, for cost accounting
-
-
-def _rotate_bank(current: float, command: float, rate: float, dt: float, n: int) -> np.ndarray:
-    """Signed bank per step moving from ``current`` to ``command`` at most ``rate`` (rad/s)."""
-    out = np.empty(n)
-    for k in range(n):
-        current += np.clip(command - current, -rate * dt, rate * dt)
-        out[k] = current
-    return out
+    open_loop: OpenLoopMode | None = None       # constant bank, bank profile or ballistic
 
 
 def _validate(entry, vehicle, target, settings, ab, r0) -> None:
     vehicle.validate()
-    if not -90.0 <= target.lat_deg <= 90.0:
+    if target is None and settings.open_loop is None:
+        raise InputError("closed-loop guidance flies to a landing site: give one, or fly an "
+                         "open-loop mode (constant_bank, bank_profile, ballistic)",
+                         quantity="site", value=None)
+    if target is not None and not -90.0 <= target.lat_deg <= 90.0:
         raise InputError("must be within [-90, 90] deg", quantity="site.lat_deg", value=target.lat_deg)
+    ground = _ground_m(target)
     h0 = height(r0, *ab)
-    if h0 <= max(0.0, target.altitude_m):
+    if h0 <= max(0.0, ground):
         raise InputError(f"the entry state is {h0 / 1e3:.1f} km above the ellipsoid: below the "
                          "surface", quantity="entry_interface", value=entry.utc)
-    vehicle.parachutes.validate_for(h0 / 1e3, target.altitude_m / 1e3)
+    vehicle.parachutes.validate_for(h0 / 1e3, ground / 1e3)
     if settings.guidance.terminal_altitude_km != vehicle.parachutes.drogue_altitude_km:
         raise InputError("must equal parachutes.drogue_altitude_km "
                          f"({vehicle.parachutes.drogue_altitude_km} km)",
                          quantity="guidance.terminal_altitude_km",
                          value=settings.guidance.terminal_altitude_km)
+    spin = settings.open_loop
+    if isinstance(spin, Ballistic) and abs(spin.roll_rate_deg_s) > vehicle.capsule.max_bank_rate_deg_s:
+        raise InputError(f"exceeds the capsule's max_bank_rate_deg_s "
+                         f"({vehicle.capsule.max_bank_rate_deg_s} deg/s)",
+                         quantity="guidance.roll_rate_deg_s", value=spin.roll_rate_deg_s)
     if settings.truth_track_points != 0 and not 2 <= settings.truth_track_points <= 200:
         raise InputError("must be 0 (the guidance's profile) or within [2, 200] stations",
                          quantity="truth_track_points", value=settings.truth_track_points)
@@ -130,34 +131,21 @@ def _validate(entry, vehicle, target, settings, ab, r0) -> None:
                              quantity=name, value=getattr(settings, name))
 
 
-def _ground_points(r0, target, n: int, ab) -> tuple[np.ndarray, np.ndarray]:
-    """Geodetic (lat, lon) (deg) of ``n`` points on the great circle from ``r0`` to the target."""
-    p0 = r0 / np.linalg.norm(r0)
-    pt = cartesian_from_planetodetic(np.radians(target.lat_deg), np.radians(target.lon_deg), 0.0)
-    pt /= np.linalg.norm(pt)
-    angle = np.arccos(np.clip(p0 @ pt, -1.0, 1.0))
-    fr = np.linspace(0.0, 1.0, n)
-    pts = (np.sin((1 - fr[:, None]) * angle) * p0 + np.sin(fr[:, None] * angle) * pt) / np.sin(angle)
-    lat, lon, _ = planetodetic_from_cartesian(pts * ab[0])
-    return np.degrees(lat), np.degrees(lon)
-
-
-def _profile(entry_et, r0, target, settings, ab) -> AtmosphereProfile:
-    lat, lon = _ground_points(r0, target, settings.profile_points, ab)
-    return build_profile(spice_kernels.et_to_utc(entry_et), lat, lon, settings.msis_drivers)
-
-
-def _track(entry_et, r0, target, settings, ab) -> AtmosphereTrack:
-    lat, lon = _ground_points(r0, target, settings.truth_track_points, ab)
-    return build_track(spice_kernels.et_to_utc(entry_et), lat, lon, settings.msis_drivers)
+def _ground_m(target: Site | None) -> float:
+    """Height (m) of the ground at touchdown: the site's, else the ellipsoid's."""
+    return target.altitude_m if target is not None else 0.0
 
 
 class _Truth:
-    """The flown vehicle in the truth atmosphere: kernel arrays and scratch columns (SI)."""
+    """The flown vehicle in the truth atmosphere: kernel arrays and scratch columns (SI).
 
-    def __init__(self, planet, vehicle: EntryVehicle, track: AtmosphereTrack, density_scale: float):
+    ``lift_factor`` multiplies the vehicle's L/D (0: a zero-lift ballistic entry)."""
+
+    def __init__(self, planet, vehicle: EntryVehicle, track: AtmosphereTrack, density_scale: float,
+                 lift_factor: float = 1.0):
         self.planet, self.track, self.scale = planet, track, density_scale
         self.vehicle = vehicle.arrays()
+        self.vehicle[0][2] *= lift_factor
         self._atm = (track.altitude0, track.step, track.theta, track.start, track.normal,
                      track.log_density, track.sound_speed, density_scale)
         self._cols = (np.empty(track.log_density.shape[1]), np.empty(track.log_density.shape[1]))
@@ -191,50 +179,6 @@ def _aim_unit(target, vehicle, profile, ab) -> np.ndarray:
     return r / np.linalg.norm(r)
 
 
-class _Log:
-    def __init__(self, strict: bool):
-        self.events, self.strict, self.failed_phases = [], strict, set()
-        self.limited_phases = set()
-
-    def load_limited(self, et: float, phase: str, sigma0: float, sensed_g: float) -> None:
-        if phase not in self.limited_phases:                  # one event per phase
-            self.limited_phases.add(phase)
-            self.add(et, "load_limiter_active", phase=phase, sigma0_deg=np.degrees(sigma0),
-                     sensed_g=sensed_g)
-
-    def add(self, et: float, event: str, **details) -> None:
-        plain = {k: float(v) if isinstance(v, (float, np.floating)) else v
-                 for k, v in details.items()}
-        self.events.append({"et": float(et), "event": event, "details": plain})
-
-    def failure(self, et: float, exc: GuidanceFailure) -> None:
-        if self.strict:
-            raise exc
-        if exc.phase not in self.failed_phases:           # one event per phase
-            self.failed_phases.add(exc.phase)
-            self.add(et, "guidance_failure", phase=exc.phase, reason=exc.reason)
-
-
-@dataclass
-class _Flight:
-    """Mutable state of the guided flight loop."""
-
-    x: np.ndarray
-    t: float = 0.0
-    bank: float = 0.0
-    phase: str = "first_entry"
-    times: list = field(default_factory=list)
-    states: list = field(default_factory=list)
-    banks: list = field(default_factory=list)
-    phases: list = field(default_factory=list)
-
-    def append(self, hist: np.ndarray, banks: np.ndarray, dt: float) -> None:
-        self.times.extend(self.t + dt * np.arange(1, len(hist)))
-        self.states.extend(hist[1:])
-        self.banks.extend(banks[: len(hist) - 1])
-        self.phases.extend([self.phase] * (len(hist) - 1))
-
-
 def _crossing(hist: np.ndarray, ab, level: float, downward: bool) -> int | None:
     """Index of the first state of ``hist`` past the altitude ``level`` (m), or None."""
     h = np.array([height(s, *ab) for s in hist])
@@ -243,48 +187,16 @@ def _crossing(hist: np.ndarray, ab, level: float, downward: bool) -> int | None:
     return int(idx[0]) if idx.size else None
 
 
-def _next_phase(fl: _Flight, gs: GuidanceSettings, ab, log: _Log, et0: float) -> None:
-    h = height(fl.x, *ab)
-    climbing = fl.x[:3] @ fl.x[3:] > 0.0
-    speed = np.linalg.norm(fl.x[3:])
-    h_atm = gs.sensible_atmosphere_km * 1e3
-    if fl.phase in ("first_entry", "second_entry") and climbing and h > h_atm:
-        fl.phase = "skip"
-        log.add(et0 + fl.t, "skip_exit", altitude_km=h / 1e3, speed_m_s=speed)
-    elif fl.phase == "skip" and not climbing and h <= h_atm:
-        fl.phase = "second_entry"
-        log.add(et0 + fl.t, "second_entry", altitude_km=h / 1e3, speed_m_s=speed)
-    elif fl.phase in ("first_entry", "second_entry") and speed < gs.final_phase_speed_m_s:
-        fl.phase = "final"
-        log.add(et0 + fl.t, "final_phase", altitude_km=h / 1e3, speed_m_s=speed)
-
-
-def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
-    """Guided flight from the interface to drogue deployment (modifies ``fl``)."""
+def _fly_to_drogue(fl, steer, truth, settings, ab, log, et0, rate) -> None:
+    """Flight from the interface to drogue deployment (modifies ``fl``)."""
     gs = settings.guidance
     h_drogue = gs.terminal_altitude_km * 1e3
-    first = True
     while True:
-        _next_phase(fl, gs, ab, log, et0)
-        if fl.phase == "skip":
-            dt, period, command = settings.coast_step_s, 5.0 * gs.period_s, fl.bank
-        else:
-            dt, period = settings.step_s, gs.period_s
-            sensed = truth.sensed(fl.x, fl.bank)
-            cmd = guidance.command(fl.x, fl.phase, fl.phase != "final", sensed, fl.bank)
-            if cmd.failure is not None:
-                log.failure(et0 + fl.t, cmd.failure)
-            if cmd.load_limited:
-                log.load_limited(et0 + fl.t, fl.phase, cmd.sigma0,
-                                 float(np.linalg.norm(sensed)) / G0)
-            if cmd.reversed and not first:
-                log.add(et0 + fl.t, "bank_reversal", to_sign=int(np.sign(cmd.bank)),
-                        speed_m_s=float(np.linalg.norm(fl.x[3:])))
-            command = cmd.bank
-            if first:                       # the capsule is trimmed at the first command
-                fl.bank, first = command, False
-        n = max(1, int(round(period / dt)))
-        banks = _rotate_bank(fl.bank, command, rate, dt, n)
+        next_phase(fl, gs, height(fl.x, *ab), log, et0, steer.guided)
+        dt = settings.coast_step_s if fl.phase == "skip" else settings.step_s
+        cycle = steer.cycle_s(fl.phase)
+        n = 1 if cycle is None else max(1, int(round(cycle / dt)))
+        banks = steer.banks(fl, dt, n, rate)
         hist = truth.integrate(fl.x, banks, dt)
         cut = _crossing(hist, ab, h_drogue, downward=True)
         if cut is not None:
@@ -306,12 +218,23 @@ def _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate) -> None:
                                    f"is still climbing at {height(fl.x, *ab) / 1e3:.0f} km")
 
 
-def simulate_entry(entry: SpacecraftState, vehicle: EntryVehicle, target: Site,
+def _fly(x0, steer, truth, settings, ab, log, et0, rate) -> Flight:
+    fl = Flight(x0.copy())
+    fl.times.append(0.0)
+    fl.states.append(x0.copy())
+    fl.phases.append("first_entry")
+    _fly_to_drogue(fl, steer, truth, settings, ab, log, et0, rate)
+    fl.banks.insert(0, fl.banks[0])
+    return fl
+
+
+def simulate_entry(entry: SpacecraftState, vehicle: EntryVehicle, target: Site | None,
                    settings: EntrySettings = EntrySettings(), density_scale: float = 1.0,
                    truth_vehicle: EntryVehicle | None = None,
                    profile: AtmosphereProfile | None = None,
                    density_perturbation: DensityPerturbation | None = None) -> EntryResult:
-    """Closed-loop entry from ``entry`` to touchdown near ``target``.
+    """Entry from ``entry`` to touchdown, guided to ``target`` or open loop
+    (``settings.open_loop``; ``target`` may then be None, and only gives the miss).
 
     ``entry`` is the Earth-centred J2000 state at the interface. ``vehicle`` is what the guidance
     believes; ``truth_vehicle`` (default: the same) flies, in the
@@ -328,32 +251,68 @@ def simulate_entry(entry: SpacecraftState, vehicle: EntryVehicle, target: Site,
     x0 = xf @ np.concatenate([entry.r, entry.v])
     _validate(entry, vehicle, target, settings, ab, x0[:3])
     planet = planet_array(et0)
+    rate = np.radians(truth_vehicle.capsule.max_bank_rate_deg_s)
+    open_loop = settings.open_loop
+    lift = OpenLoopSteering(open_loop).lift_factor if open_loop is not None else 1.0
+
+    def truth_in(track: AtmosphereTrack) -> _Truth:
+        if density_perturbation is not None:
+            track = track.perturbed(density_perturbation.on_grid(
+                track.altitude0, track.step, track.log_density.shape[1]))
+        return _Truth(planet, truth_vehicle, track, density_scale, lift)
+
+    def atmosphere(end, profile_points=settings.profile_points, track_points=settings.truth_track_points):
+        return track_atmosphere(et0, x0[:3], end, settings.msis_drivers, profile_points,
+                                track_points, ab)
+
+    h0_km = height(x0[:3], *ab) / 1e3
+    if open_loop is not None:
+        def fly_open(track: AtmosphereTrack):
+            truth, log = truth_in(track), EntryLog(settings.strict)
+            log.add(et0, "entry_interface", altitude_km=h0_km, mode=open_loop.mode)
+            return _fly(x0, OpenLoopSteering(open_loop), truth, settings, ab, log, et0, rate), truth, log
+
+        if profile is not None:
+            fl, truth, log = fly_open(AtmosphereTrack.uniform(profile))
+        else:
+            fl, truth, log = _open_loop_passes(fly_open, atmosphere, x0)
+        return _finish(fl, entry, truth_vehicle, target, truth, ab, log, 0)
     if profile is None:
-        profile = _profile(et0, x0[:3], target, settings, ab)
-        track = _track(et0, x0[:3], target, settings, ab) if settings.truth_track_points \
-            else AtmosphereTrack.uniform(profile)
+        profile, track = atmosphere(site_unit(target.lat_deg, target.lon_deg))
     else:
         track = AtmosphereTrack.uniform(profile)
-    if density_perturbation is not None:
-        track = track.perturbed(density_perturbation.on_grid(track.altitude0, track.step,
-                                                             track.log_density.shape[1]))
+    truth = truth_in(track)
+    log = EntryLog(settings.strict)
+    log.add(et0, "entry_interface", altitude_km=h0_km, mode="closed_loop")
     prof = (profile.altitude0, profile.step, profile.log_density, profile.sound_speed)
     model = GuidanceModel(planet, *vehicle.arrays(), *prof)
     guidance = EntryGuidance(model, settings.guidance, _aim_unit(target, vehicle, profile, ab))
-    truth = _Truth(planet, truth_vehicle, track, density_scale)
-    log = _Log(settings.strict)
-    log.add(et0, "entry_interface", altitude_km=height(x0[:3], *ab) / 1e3)
-    fl = _Flight(x0.copy())
-    fl.times.append(0.0)
-    fl.states.append(x0.copy())
-    fl.phases.append("first_entry")
-    rate = np.radians(truth_vehicle.capsule.max_bank_rate_deg_s)
-    _fly_to_drogue(fl, guidance, truth, settings, ab, log, et0, rate)
-    fl.banks.insert(0, fl.banks[0])
+    fl = _fly(x0, ClosedLoopSteering(guidance, truth, log, et0), truth, settings, ab, log, et0, rate)
     return _finish(fl, entry, truth_vehicle, target, truth, ab, log, guidance.calls)
 
 
-def _canopy(fl, vehicle, target, truth, ab, log, et0):
+def _open_loop_passes(fly_open, atmosphere, x0):
+    """An open-loop flight through NRLMSIS along the great circle to where it comes down: first
+    through the interface's column, then along the great circle to the last pass's drogue point,
+    until that point moves by less than ``OPEN_LOOP_CONVERGED_M`` (at most ``OPEN_LOOP_PASSES``
+    flights). The interface event records the passes and the last shift (km)."""
+    unit = lambda r: r / np.linalg.norm(r)                                  # noqa: E731
+    end = unit(x0[:3])
+    fl, truth, log = fly_open(atmosphere(end, 1, 0)[1])
+    passes = 1
+    while True:
+        shift = R_MEAN * np.arccos(np.clip(unit(fl.x[:3]) @ end, -1.0, 1.0))
+        if (passes > 1 and shift < OPEN_LOOP_CONVERGED_M) or passes == OPEN_LOOP_PASSES:
+            break
+        end = unit(fl.x[:3])
+        fl, truth, log = fly_open(atmosphere(end)[1])
+        passes += 1
+    log.events[0]["details"].update(atmosphere_passes=passes,
+                                    atmosphere_end_shift_km=float(shift) / 1e3)
+    return fl, truth, log
+
+
+def _canopy(fl, vehicle, ground_m, truth, ab, log, et0):
     """Canopy descent from the drogue point; returns (times, Earth-fixed states) and landing."""
     r_d = fl.x[:3]
     lat_d, lon_d, h_d = planetodetic_from_cartesian(r_d)
@@ -361,7 +320,7 @@ def _canopy(fl, vehicle, target, truth, ab, log, et0):
     chutes = vehicle.parachutes
     gravity = truth.planet[0] / (r_d @ r_d)
     d = descend(chutes, vehicle.mass_kg, enu @ fl.x[3:], truth.track.profile_at(r_d),
-                target.altitude_m, gravity, truth.scale)
+                ground_m, gravity, truth.scale)
     log.add(et0 + fl.t, "drogue_deploy", altitude_km=h_d / 1e3,
             speed_m_s=float(np.linalg.norm(fl.x[3:])))
     log.add(et0 + fl.t + d.main_time, "main_deploy", altitude_km=chutes.main_altitude_km)
@@ -380,7 +339,7 @@ def _finish(fl, entry, vehicle, target, truth, ab, log, calls):
     rho, mach, acc = truth.history(x_entry, bank)
     speed = np.linalg.norm(x_entry[:, 3:], axis=1)
     q = aerothermal.stagnation_heat_flux(rho, speed, vehicle.capsule.nose_radius_m)
-    t_can, x_can, descent = _canopy(fl, vehicle, target, truth, ab, log, et0)
+    t_can, x_can, descent = _canopy(fl, vehicle, _ground_m(target), truth, ab, log, et0)
     times = np.r_[t_entry, t_can]
     x_itrf = np.vstack([x_entry, x_can])
     et = et0 + times
@@ -400,38 +359,5 @@ def _finish(fl, entry, vehicle, target, truth, ab, log, calls):
         g_load=np.r_[aerothermal.g_load(acc), g_can], heat_flux_w_m2=np.r_[q, np.zeros(n_can)],
         mach=np.r_[mach, np.full(n_can, np.nan)], phase=phases, events=log.events, summary={},
         guidance_calls=calls)
-    result.summary = _summary(result, entry, target, t_entry, q, ab)
+    result.summary = entry_summary(result, entry, target, t_entry, q)
     return result
-
-
-def _summary(res: EntryResult, entry, target, t_entry, q, ab) -> dict:
-    r, v = entry.r, entry.v
-    rel = res.state_itrf93[0]
-    fpa = lambda rr, vv: float(np.degrees(np.arcsin(rr @ vv / np.linalg.norm(rr) / np.linalg.norm(vv))))  # noqa: E731
-    skip = res.phase == "skip"
-    first = res.phase == "first_entry"
-    lat0, lon0 = np.radians(res.lat_deg[0]), np.radians(res.lon_deg[0])
-    lat1, lon1 = np.radians(res.lat_deg[-1]), np.radians(res.lon_deg[-1])
-    entry_part = slice(0, len(t_entry))
-    return {
-        "interface_utc": spice_kernels.et_to_utc(res.et[0]),
-        "interface_altitude_km": float(res.altitude_km[0]),
-        "interface_speed_inertial_m_s": float(np.linalg.norm(v)),
-        "interface_fpa_inertial_deg": fpa(r, v),
-        "interface_speed_relative_m_s": float(np.linalg.norm(rel[3:])),
-        "interface_fpa_relative_deg": fpa(rel[:3], rel[3:]),
-        "first_dip_min_altitude_km": float(res.altitude_km[first].min()),
-        "skip_apogee_km": float(res.altitude_km[skip].max()) if skip.any() else None,
-        "peak_g": float(res.g_load[entry_part].max()),
-        "peak_heat_flux_w_m2": float(q.max()),
-        "heat_load_j_m2": aerothermal.heat_load(t_entry, q),
-        "downrange_km": float(great_circle_distance(lat0, lon0, lat1, lon1)) / 1e3,
-        "landing_lat_deg": float(res.lat_deg[-1]),
-        "landing_lon_deg": float(res.lon_deg[-1]),
-        "miss_km": float(great_circle_distance(lat1, lon1, np.radians(target.lat_deg),
-                                               np.radians(target.lon_deg))) / 1e3,
-        "drogue_utc": spice_kernels.et_to_utc(res.et[len(t_entry) - 1]),
-        "landing_utc": spice_kernels.et_to_utc(res.et[-1]),
-        "time_of_flight_s": float(res.et[-1] - res.et[0]),
-        "bank_reversals": sum(e["event"] == "bank_reversal" for e in res.events),
-    }

@@ -12,7 +12,8 @@ jumps).
 Lateral logic (Lu 2014 §IV.C, Apollo-heritage): the target's angular distance Z from the current
 plane of relative motion is kept inside a corridor that narrows linearly with speed,
 |Z|·R ≤ c0 + c1·V; leaving it reverses the bank sign (towards the target), up to a maximum number
-of reversals. The predictor applies the same rule so the predicted range includes the reversals.
+of reversals. The predictor applies the same rule so the predicted range includes the reversals,
+and holds the bank below the guidance cut-off speed as the flight does.
 
 Load limiter (``GuidanceSettings.max_load_g``): after the corrector, the profile parameter σ0 is
 bounded so that the *predicted* peak aerodynamic load of the current atmospheric pass (predictor
@@ -28,8 +29,18 @@ skip and trade hundreds of km of range for it; the second pass is limited when i
 
 Phases: ``first_entry`` → (``skip``: above the sensible-atmosphere altitude on the way up, bank
 held, no corrections) → ``second_entry`` → ``final`` (relative speed below a threshold: no more
-corrections, the magnitude follows the last solved energy profile; lateral logic only). A direct
-entry goes from ``first_entry`` straight to ``final``.
+corrections, the magnitude follows the last solved energy profile; lateral logic only) →
+``bank_hold`` (relative speed below ``final_phase_end_speed_m_s``: the guidance stops commanding and
+the last command is held down to drogue deployment). A direct entry goes from ``first_entry``
+straight to ``final``.
+
+Guidance cut-off: the Apollo command module's entry guidance stopped steering when the Earth-relative
+speed fell below VQUIT = 1,000 ft/s and held the last roll command (Colossus 2A / Comanche 055, the
+Apollo 11 CM program, REENTRY_CONTROL.agc, routine PREDICT3 "IF V-VQUIT NEG, STOP STEERING", then
+P67.1 "THE LAST COMPUTED ROLL ANGLE IS MAINTAINED"; constant VQUIT = 1000/2VS). Below that speed the
+capsule is nearly falling vertically, lift moves the landing point by little, and the shrinking
+crossrange corridor (c0 + c1·V → c0) would otherwise keep ordering reversals just before the drogue.
+The default cut-off is Apollo's 304.8 m/s.
 
 Assumptions and limitations
     * The predictor uses the nominal vehicle (mass, Cd table) and the guidance's single
@@ -54,6 +65,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from numba import njit
@@ -72,6 +84,9 @@ _BIG_MISS = 1.0e8            # miss (m) reported when the predictor does not rea
 class GuidanceSettings(ConfigModel):
     """Tuning of the predictor–corrector (angles in degrees, distances in km, as named)."""
 
+    mode: Literal["closed_loop"] = "closed_loop"   # the entry's guidance mode (open-loop modes:
+                                                   # guanghan.gnc.entry_open_loop)
+
     sigma_final_deg: float = Field(default=70.0, gt=0, lt=180)          # σf of the energy-linear profile
     sigma_min_deg: float = Field(default=15.0, ge=0, lt=180)  # bounds of σ0 (lateral authority)
     sigma_max_deg: float = Field(default=165.0, gt=0, le=180)
@@ -82,6 +97,9 @@ class GuidanceSettings(ConfigModel):
     terminal_altitude_km: float = Field(default=10.0, gt=0)  # predictor stops here (drogue deployment)
     terminal_speed_m_s: float = Field(default=200.0, gt=0)      # sets ef of the bank profile
     final_phase_speed_m_s: float = Field(default=800.0, gt=0)  # below: hold |σ|, lateral logic only
+    final_phase_end_speed_m_s: float = Field(default=304.8, gt=0, le=2000.0, description=(
+        "the Earth-relative speed at which the guidance stops commanding and holds the bank, up to "
+        "2,000 m/s (Apollo: VQUIT = 1,000 ft/s = 304.8 m/s; see the module docstring)"))
     corridor_km: float = Field(default=1.0, ge=0)               # c0 of the crossrange corridor
     corridor_km_per_km_s: float = Field(default=3.0, ge=0)      # c1 (km per km/s of relative speed)
     max_reversals: int = Field(default=8, ge=0, le=1000, description=(
@@ -96,6 +114,10 @@ class GuidanceSettings(ConfigModel):
 
     @model_validator(mode="after")
     def _check_limiter(self) -> "GuidanceSettings":
+        if not self.final_phase_end_speed_m_s < self.final_phase_speed_m_s:
+            fail(f"must be below final_phase_speed_m_s ({self.final_phase_speed_m_s} m/s): the "
+                 "guidance ends after its final phase has begun", "final_phase_end_speed_m_s",
+                 self.final_phase_end_speed_m_s)
         if self.max_load_g is not None and not self.max_load_g - self.load_margin_g > 0.0:
             fail(f"must exceed load_margin_g ({self.load_margin_g} g): the limiter aims at "
                  "max_load_g - load_margin_g", "max_load_g", self.max_load_g)
@@ -186,8 +208,10 @@ def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, li
     when it gets there.
 
     ``steps = [dt in atmosphere, dt in coast]`` (s); ``limits = [sensible-atmosphere altitude,
-    terminal altitude, max flight time]`` (m, m, s). Status 0: terminal altitude reached;
-    1: flight time exceeded; 2: escaping (e < 0 and climbing above the atmosphere).
+    terminal altitude, max flight time, guidance cut-off speed]`` (m, m, s, m/s): below the
+    cut-off speed the bank is held as the flight holds it (no reversals, magnitude frozen).
+    Status 0: terminal altitude reached; 1: flight time exceeded; 2: escaping (e < 0 and climbing
+    above the atmosphere).
     """
     mu = planet[0]
     e0 = _energy(x0, mu)
@@ -201,10 +225,13 @@ def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, li
     in_pass, inside = True, h <= limits[0]            # current atmospheric pass; been inside it
     p0, q, theta_aim = track_frame(x0, aim)
     theta = 0.0
+    held, sigma = False, sigma0
     while t < limits[2]:
         e = _energy(x, mu)
-        frac = min(1.0, max(0.0, (e - e0) / (e_f - e0))) if e_f != e0 else 1.0
-        sigma = sigma0 + (sigma_f - sigma0) * frac                     # Lu 2014 eq. 27
+        held = held or x[3] * x[3] + x[4] * x[4] + x[5] * x[5] < limits[3] * limits[3]
+        if not held:
+            frac = min(1.0, max(0.0, (e - e0) / (e_f - e0))) if e_f != e0 else 1.0
+            sigma = sigma0 + (sigma_f - sigma0) * frac                 # Lu 2014 eq. 27
         climbing = x[0] * x[3] + x[1] * x[4] + x[2] * x[5] > 0.0
         if h > limits[0]:
             if climbing and e < 0.0:
@@ -214,7 +241,8 @@ def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, li
             dt = steps[1]
         else:
             dt = steps[0]
-            sign, rev_left, _ = lateral_sign(x, sign, rev_left, aim, corridor)
+            if not held:
+                sign, rev_left, _ = lateral_sign(x, sign, rev_left, aim, corridor)
         rk4_step(x, sign * sigma, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho,
                  sound, scale, work, xn)
         hn = height(xn, planet[6], planet[7])
@@ -266,7 +294,7 @@ class EntryGuidance:
         self._corridor = np.array([s.corridor_km * 1e3, s.corridor_km_per_km_s])
         self._steps = np.array([s.predictor_step_s, s.predictor_coast_step_s])
         self._limits = np.array([s.sensible_atmosphere_km * 1e3, s.terminal_altitude_km * 1e3,
-                                 s.max_flight_s])
+                                 s.max_flight_s, s.final_phase_end_speed_m_s])
         r_f = self.model.planet[2] + s.terminal_altitude_km * 1e3
         self._e_f = self.model.planet[0] / r_f - 0.5 * s.terminal_speed_m_s ** 2
         self._sigma_f = np.radians(s.sigma_final_deg)

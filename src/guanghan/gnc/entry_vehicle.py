@@ -38,7 +38,8 @@ class Capsule(ConfigModel):
     @model_validator(mode="after")
     def _check_table(self) -> "Capsule":
         mach = [row[0] for row in self.cd_mach]
-        if any(len(row) != 2 for row in self.cd_mach) or any(b <= a for a, b in zip(mach, mach[1:])) \
+        if any(len(row) != 2 for row in self.cd_mach) \
+                or any(b <= a for a, b in zip(mach, mach[1:], strict=False)) \
                 or any(not 0 < row[1] <= 5 for row in self.cd_mach) or mach[0] < 0 or mach[-1] > 100:
             fail("needs [Mach, Cd] pairs with Mach increasing within [0, 100] and 0 < Cd <= 5",
                  "cd_mach", self.cd_mach)
@@ -63,6 +64,16 @@ class EntryVehicle:
         table = np.asarray(self.capsule.cd_mach, float)
         return (np.array([self.mass_kg, self.capsule.reference_area_m2, self.capsule.lift_to_drag]),
                 np.ascontiguousarray(table[:, 0]), np.ascontiguousarray(table[:, 1]))
+
+
+def rotate_bank(current: float, command: float, rate: float, dt: float, n: int) -> np.ndarray:
+    """Signed bank (rad) of each of ``n`` steps of ``dt`` (s) moving from ``current`` towards
+    ``command`` at most ``rate`` (rad/s): a sign change rolls through lift-up (σ passes 0)."""
+    out = np.empty(n)
+    for k in range(n):
+        current += np.clip(command - current, -rate * dt, rate * dt)
+        out[k] = current
+    return out
 
 
 def entry_state_from_geodetic(altitude_km: float, lat_deg: float, lon_deg: float, speed_m_s: float,

@@ -36,6 +36,17 @@ def _phase_types():
     return LEGS
 
 
+def _mode_tags() -> dict[str, type[BaseModel]]:
+    """Models tagged by a ``mode`` literal (the entry's guidance modes) by tag: pydantic puts the
+    tag of such a union member in the error's path, as it does the phase type."""
+    out = {}
+    for model in _models(BaseModel):
+        info = model.model_fields.get("mode")
+        if info is not None and typing.get_origin(info.annotation) is typing.Literal:
+            out.update({tag: model for tag in typing.get_args(info.annotation)})
+    return out
+
+
 _UNIT_WORDS = {"_deg_s": "deg/s", "_m_s": "m/s", "_m_s2": "m/s²", "_kg_s": "kg/s", "_w_m2": "W/m²",
                "_j_m2": "J/m²", "_sfu": "sfu", "_pct": "%", "_hz": "Hz", "_k": "K", "_km_s": "km/s", "_m2": "m²", "_kg": "kg", "_km": "km", "_deg": "deg", "_utc": "UTC",
                "_n": "N", "_s": "s", "_m": "m", "_h": "h"}
@@ -74,6 +85,8 @@ def _format_loc(loc: tuple) -> str:
             parts.append(f"[{item}]")
         elif i >= 2 and loc[i - 2] == "phases" and isinstance(loc[i - 1], int) and item in _phase_types():
             continue  # pydantic puts the discriminator tag in the path
+        elif isinstance(item, str) and item in _mode_tags():
+            continue  # the same for a guidance mode
         else:
             parts.append(("." if parts else "") + str(item))
     return "".join(parts)
@@ -97,6 +110,8 @@ def _field_description(root: type[BaseModel], loc: tuple) -> str | None:
             model = next(iter(_models_in(info.annotation)), None)
         elif item in LEGS:
             model = LEGS[item].config
+        elif item in _mode_tags():
+            model = _mode_tags()[item]
     return info.description if info is not None else None
 
 

@@ -15,10 +15,11 @@ def earth_entry_figures(inp: FigureInputs, phase: str) -> list:
     return [
         (f"fig-entry-profile-{slug}", "Entry profile", "Altitude against downrange and "
          "time from the entry interface, coloured by guidance regime: first entry, skip "
-         "(above the sensible atmosphere), second entry, final phase, canopies.",
+         "(above the sensible atmosphere), second entry, final phase, bank held after the "
+         "guidance ends, canopies.",
          EF.entry_profile_figure(table)),
         (f"fig-entry-loads-{slug}", "Entry bank angle, load and heating",
-         "Commanded bank angle (sign changes are bank reversals), sensed load with the "
+         "Flown bank angle (sign changes are bank reversals), sensed load with the "
          "scenario's limit (dashed), Sutton–Graves stagnation-point heat flux.",
          EF.entry_loads_figure(table, (inp.meta.get("max_g") or {}).get(phase))),
         (f"fig-entry-track-{slug}", "Entry ground track over the landing region",

@@ -1,17 +1,19 @@
 """Configuration of the Earth-entry leg: the capsule, its parachutes, the entry interface (or the
-previous leg's final state), guidance tunables, atmosphere drivers and limits."""
+previous leg's final state), the guidance (closed loop with its tunables, or an open-loop mode for
+studies), atmosphere drivers and limits."""
 
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from guanghan.config_model import ConfigModel, fail
 from guanghan.environment.config_fields import Longitude, UtcText, utc_text_to_et
 from guanghan.environment.constants import STANDARD_GRAVITY
 from guanghan.gnc.entry_guidance import GuidanceSettings
+from guanghan.gnc.entry_open_loop import OPEN_LOOP_MODES, Ballistic, BankProfile, ConstantBank
 from guanghan.gnc.entry_vehicle import Capsule
 from guanghan.gnc.parachute import ParachuteSystem
 from guanghan.mission.leg import PhaseConfig
@@ -71,18 +73,40 @@ class AtmosphereDrivers(ConfigModel):
         "constant factor on the truth density (a campaign disperses it); 0.2-5"))
 
 
+GUIDANCE_MODES = ("closed_loop", *OPEN_LOOP_MODES)
+_OPEN_LOOP_MODELS = {"constant_bank": ConstantBank, "bank_profile": BankProfile, "ballistic": Ballistic}
+
+
+def _mode(value) -> str:
+    """The guidance table's ``mode`` (``closed_loop`` when not given): the union's tag."""
+    return value.get("mode", "closed_loop") if isinstance(value, dict) else \
+        getattr(value, "mode", "closed_loop")
+
+
+#: ``[phases.guidance]``: the closed-loop guidance's tunables, or an open-loop mode
+#: (:mod:`guanghan.gnc.entry_open_loop`), chosen by ``mode``
+EntryGuidanceMode = Annotated[Union[Annotated[GuidanceSettings, Tag("closed_loop")],  # noqa: UP007
+                                    Annotated[ConstantBank, Tag("constant_bank")],
+                                    Annotated[BankProfile, Tag("bank_profile")],
+                                    Annotated[Ballistic, Tag("ballistic")]],
+                              Discriminator(_mode)]
+
+
 class EarthEntryConfig(PhaseConfig):
-    """Guided (skip) entry of a capsule from the entry interface to touchdown at an Earth ``site``.
+    """Entry of a capsule from the entry interface to touchdown: guided (skip) to an Earth
+    ``site`` (``guidance.mode = "closed_loop"``, the default), or open loop for studies
+    (``constant_bank``, ``bank_profile``, ``ballistic``), where the site is optional and only
+    gives the miss.
 
     ``guidance.terminal_altitude_km`` and ``guidance.max_load_g`` are not given: they are the
     drogue altitude and ``max_g``."""
 
     type: Literal["earth_entry"]
-    site: str
+    site: str | None = None
     entry_interface: EntryInterface | None = None   # None: the previous phase's final state
     capsule: Capsule
     parachutes: ParachuteSystem
-    guidance: GuidanceSettings = GuidanceSettings()
+    guidance: EntryGuidanceMode = GuidanceSettings()
     atmosphere: AtmosphereDrivers = AtmosphereDrivers()
     max_g: float = Field(default=10.0, ge=1.0, le=100.0, description="a load limit of 1 to 100 g")
     step_s: float = Field(default=0.5, ge=0.01, le=5, description="an integration step of 0.01 to 5 s")
@@ -91,12 +115,39 @@ class EarthEntryConfig(PhaseConfig):
     summary_groups: ClassVar[tuple[str, ...]] = ("entry", "earth_landing")
     site_body: ClassVar[str] = "EARTH"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _known_mode(cls, data):
+        guidance = data.get("guidance") if isinstance(data, dict) else None
+        if not isinstance(guidance, dict):
+            return data
+        if "mode" in guidance and guidance["mode"] not in GUIDANCE_MODES:
+            fail(f"must be one of {', '.join(GUIDANCE_MODES)}", "guidance.mode", guidance["mode"])
+        if "mode" not in guidance:              # the closed loop's table: open-loop keys in it?
+            stray = set(guidance) - set(GuidanceSettings.model_fields)
+            owned = {mode: stray & set(model.model_fields) for mode, model in _OPEN_LOOP_MODELS.items()}
+            mode = max(owned, key=lambda m: len(owned[m]))
+            if owned[mode]:
+                fail(f"missing: without a mode the table is the closed loop's, which has no "
+                     f"{', '.join(sorted(owned[mode]))}; give mode = {mode!r}", "guidance.mode", None)
+        return data
+
+    @property
+    def closed_loop(self) -> bool:
+        """True when the guidance flies to the site (``mode = "closed_loop"``)."""
+        return isinstance(self.guidance, GuidanceSettings)
+
     @model_validator(mode="after")
     def _check(self) -> "EarthEntryConfig":
         if self.entry_interface is not None and \
                 self.parachutes.drogue_altitude_km >= self.entry_interface.altitude_km:
             fail(f"drogue deployment is above the entry interface ({self.entry_interface.altitude_km} km)",
                  "parachutes.drogue_altitude_km", self.parachutes.drogue_altitude_km)
+        if not self.closed_loop:
+            return self._check_open_loop()
+        if self.site is None:
+            fail("the closed-loop guidance flies to a landing site: give `site = ...`, or choose an "
+                 "open-loop guidance.mode (constant_bank, bank_profile, ballistic)", "site", None)
         if self.step_s > 5.0 * self.guidance.period_s:
             fail(f"step_s ({self.step_s} s) must be at most 5 guidance periods (guidance.period_s = "
                  f"{self.guidance.period_s} s)", "guidance.period_s", self.guidance.period_s)
@@ -105,6 +156,14 @@ class EarthEntryConfig(PhaseConfig):
             if derived in self.guidance.model_fields_set:
                 fail(f"is set from {source}; remove it", f"guidance.{derived}",
                      getattr(self.guidance, derived))
+        return self
+
+    def _check_open_loop(self) -> "EarthEntryConfig":
+        g = self.guidance
+        if isinstance(g, Ballistic) and abs(g.roll_rate_deg_s) > self.capsule.max_bank_rate_deg_s:
+            fail(f"exceeds the capsule's max_bank_rate_deg_s ({self.capsule.max_bank_rate_deg_s} "
+                 "deg/s): the roll thrusters cannot spin it faster", "guidance.roll_rate_deg_s",
+                 g.roll_rate_deg_s)
         return self
 
     def check_references(self, scenario, where: str) -> None:

@@ -1,5 +1,6 @@
 """Earth-entry leg: the scenario's capsule, parachutes and landing site flown by
-:func:`~guanghan.gnc.entry_flight.simulate_entry`.
+:func:`~guanghan.gnc.entry_flight.simulate_entry`, guided to the site or in an open-loop mode
+(``guidance.mode``), where the site is optional and only gives the miss.
 
 Starts from the phase's ``entry_interface`` (geodetic position, speed, flight-path angle, azimuth at
 a UTC epoch) or, without one, from the previous leg's final state, which must then be Earth-centred
@@ -17,6 +18,7 @@ from guanghan.environment.atmosphere import MsisDrivers
 from guanghan.environment.geodetic import great_circle_distance
 from guanghan.errors import InputError, PropagationError
 from guanghan.gnc.entry_flight import EntrySettings, simulate_entry
+from guanghan.gnc.entry_guidance import GuidanceSettings
 from guanghan.gnc.entry_vehicle import EntryVehicle, entry_state_from_geodetic
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.leg import LegContext, PhaseResult
@@ -53,13 +55,18 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     mass = ctx.vehicle_mass_kg(phase.vehicle)
     entry = _entry_state(phase, ctx, mass)
     vehicle = EntryVehicle(phase.capsule, mass, phase.parachutes)
-    guidance = phase.guidance.model_copy(update={
-        "terminal_altitude_km": phase.parachutes.drogue_altitude_km, "max_load_g": phase.max_g,
-        "load_margin_g": min(phase.guidance.load_margin_g, 0.5 * phase.max_g)})
+    drogue_km = phase.parachutes.drogue_altitude_km
+    if phase.closed_loop:
+        guidance, open_loop = phase.guidance.model_copy(update={
+            "terminal_altitude_km": drogue_km, "max_load_g": phase.max_g,
+            "load_margin_g": min(phase.guidance.load_margin_g, 0.5 * phase.max_g)}), None
+    else:                               # the closed loop's settings only end the flight at the drogue
+        guidance, open_loop = GuidanceSettings(terminal_altitude_km=drogue_km), phase.guidance
     settings = EntrySettings(guidance=guidance, step_s=phase.step_s,
                              msis_drivers=_drivers(phase, entry.utc),
-                             truth_track_points=phase.atmosphere.truth_track_points)
-    site = ctx.scenario.sites[phase.site]
+                             truth_track_points=phase.atmosphere.truth_track_points,
+                             open_loop=open_loop)
+    site = ctx.scenario.sites[phase.site] if phase.site is not None else None
     try:
         res = simulate_entry(entry, vehicle, site, settings,
                              density_scale=phase.atmosphere.density_scale)
@@ -89,6 +96,7 @@ def _result(phase, res, mass: float) -> PhaseResult:
         i = int(np.argmax(res.g_load))
         log.add(float(res.et[i]), name, "g_limit_exceeded", {"peak_g": peak_g, "limit_g": phase.max_g})
     summary = {
+        "entry.guidance_mode": phase.guidance.mode,
         "entry.interface_utc": s["interface_utc"],
         "entry.interface_speed_m_s": s["interface_speed_inertial_m_s"],
         "entry.interface_fpa_deg": s["interface_fpa_inertial_deg"],
@@ -104,7 +112,7 @@ def _result(phase, res, mass: float) -> PhaseResult:
         "earth_landing.utc": s["landing_utc"],
         "earth_landing.lat_deg": s["landing_lat_deg"],
         "earth_landing.lon_deg": s["landing_lon_deg"],
-        "earth_landing.miss_km": s["miss_km"],
+        "earth_landing.miss_km": s["miss_km"],            # None without a site (open loop)
     }
     states = np.column_stack([res.state_j2000, np.full(len(res.et), mass)])
     table = build_table(name, "EARTH", res.et, states)
