@@ -139,6 +139,16 @@ def _solve_tei2(cfg, s2, models, aim, x0):
     return sol.x, burn, geo
 
 
+def _replan_tei2(cfg: ReturnProblem, s2: SpacecraftState, models: PatchedModels, plan: TeiPlan) -> FiniteBurn:
+    """TEI-2 re-targeted from the flown post-TEI-1 state ``s2``: the EI residuals alone (stage C of
+    :func:`~guanghan.gnc.return_targeting.solve_tei2`) from the planned unknowns, which the
+    small TEI-1 errors leave close to the answer; all three stages if that does not converge."""
+    try:
+        return rt.solve_tei2(s2, cfg.tei2_engine, plan.tei2_x, cfg.entry_target(), models)[0]
+    except GuidanceFailure:
+        return _solve_tei2(cfg, s2, models, plan.aim, plan.tei2_x)[1]
+
+
 def _departure_for(cfg: ReturnProblem, s2: SpacecraftState, models: PatchedModels, t_mid: float):
     """The designed departure from the coast's altitude at ``t_mid`` (s), its plane turned about
     the asymptote onto the coast's orbit plane (so TEI-2 needs no plane change)."""
@@ -192,7 +202,7 @@ def fly_return(config: ReturnProblem, start: SpacecraftState, plan: TeiPlan | No
     s2 = f1.final_state
     if len(tei1_parts) > 1 or tei1_parts[0] != tei1 or not _as_planned(s2, plan.tei2_state):
         # TEI-2 re-planned from the flown orbit
-        _, tei2, _ = _solve_tei2(config, s2, models, plan.aim, plan.tei2_x)
+        tei2 = _replan_tei2(config, s2, models, plan)
     tei2_x = dispersed(tei2, errs, draws["tei2"], s2.mass)
     burns.update(tei1=tei1_parts[0], tei2=tei2_x)
     burns.update({f"tei1_pointing{k}": b for k, b in enumerate(tei1_parts[1:], start=1)})
