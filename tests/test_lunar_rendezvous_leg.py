@@ -9,6 +9,8 @@ transferred 22:12, undocking 2020-12-06 04:35, ascender impact near 30° S, 0° 
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow.compute as pc
 import pytest
 
 from guanghan.environment import time_scales
@@ -133,3 +135,46 @@ def test_a_rendezvous_alone_without_orbits_is_refused_naming_them(tmp_path):
     with pytest.raises(ScenarioError) as err:
         gh.load_scenario(_alone_scenario(tmp_path, with_orbits=False))
     assert "chaser_orbit" in str(err.value)
+
+
+@pytest.mark.parametrize("fixture", ["ce5_run", "ce6_run"])
+def test_the_chasers_trajectory_has_no_hole_from_the_phasing_to_the_undocking(request, fixture):
+    """The close range is in the trajectory table too: rows at most 60 s apart from the first
+    phasing row to the undocking, each step consistent with the mean velocity over it."""
+    scenario, result = request.getfixturevalue(fixture)
+    t = result.trajectory.filter(pc.equal(result.trajectory["phase"], "rendezvous"))
+    et = t["et_s"].to_numpy()
+    undock = time_scales.utc_to_et(result.summary["rendezvous.undocking_utc"])
+    inside = et <= undock + 1e-6
+    et = et[inside]
+    r = np.column_stack([t[c].to_numpy()[inside] for c in ("x_m", "y_m", "z_m")])
+    v = np.column_stack([t[c].to_numpy()[inside] for c in ("vx_m_s", "vy_m_s", "vz_m_s")])
+    dt = np.diff(et)
+    assert dt.max() <= 60.0 + 1e-6 and dt.min() >= 0.0
+    step = np.linalg.norm(np.diff(r, axis=0) - 0.5 * (v[1:] + v[:-1]) * dt[:, None], axis=1)
+    assert step.max() < 50.0                      # m: no jump (trapezoid error at 60 s steps ~10 m)
+
+
+def test_an_active_chasers_close_range_rows_carry_its_hill_offset():
+    """Chaser active: its rows are the passive orbit plus the close-range Hill-frame offset."""
+    from types import SimpleNamespace
+
+    from guanghan.dynamics.forces import CentralGravity, ForceModel
+    from guanghan.dynamics.propagator import propagate
+    from guanghan.dynamics.state import SpacecraftState
+    from guanghan.environment import spice_kernels
+    from guanghan.mission.legs.lunar_rendezvous.packing import _close_range_table
+
+    et0, mu = time_scales.utc_to_et("2020-12-05T17:00:00Z"), spice_kernels.gm("MOON")
+    r0 = 1_737_400.0 + 200e3
+    passive = SpacecraftState(et0, [r0, 0.0, 0.0], [0.0, (mu / r0) ** 0.5, 0.0], 2000.0)
+    traj = propagate(passive, et0 + 3600.0, ForceModel(CentralGravity("MOON", mu))).trajectory
+    rel = np.tile([0.0, -100.0, 0.0, 0.0, 0.0, 0.0], (3, 1))         # 100 m behind, at rest in Hill
+    prox = SimpleNamespace(t_s=np.array([0.0, 1800.0, 3600.0]), rel_true=rel)
+    phase = SimpleNamespace(active="chaser", output_step_s=60.0)
+    t = _close_range_table("rendezvous", phase, traj, prox, et0, 700.0)
+    et = t["et_s"].to_numpy()
+    r = np.column_stack([t[c].to_numpy() for c in ("x_m", "y_m", "z_m")])
+    gap = np.linalg.norm(r - traj.states(et)[:, :3], axis=1)
+    assert len(et) == 60 and np.allclose(gap, 100.0, atol=1e-6)
+    assert np.all(t["mass_kg"].to_numpy() == 700.0)

@@ -199,6 +199,6 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
                                 field=f"modules.{s.module}.propellant_kg",
                                 value=ctx.scenario.modules[s.module].propellant_kg)
         plan["deorbit_burn_et"] = disposal.figures["burn_et"]
-    result = pack(phase, ctx, s, log, design, prox, stack, disposal)
+    result = pack(phase, ctx, s, log, design, prox, stack, disposal, passive_traj=stack0)
     result.design = plan
     return result

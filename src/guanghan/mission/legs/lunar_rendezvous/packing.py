@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from guanghan.environment import time_scales
+from guanghan.gnc import relative_navigation as rn
 from guanghan.mission.leg import PhaseResult
 from guanghan.mission.trajectory_table import SCHEMA, build_table
 
@@ -40,8 +41,25 @@ def _proximity_table(prox) -> pa.Table:
     return pa.table(cols)
 
 
-def pack(phase, ctx, s, log, design, prox, stack, disposal, aborted: str | None = None) -> PhaseResult:
-    """The PhaseResult of the rendezvous (failed in the close range when ``aborted``)."""
+def _close_range_table(name: str, phase, passive_traj, prox, t_h: float, mass_kg: float) -> pa.Table:
+    """The chaser from the hand-over (ET ``t_h``) to the capture: the passive vehicle's orbit
+    (``passive_traj``, full force model) and, when the chaser is the active one, its Hill-frame
+    offset from the close-range flight (two-body truth, as re-attached at the capture)."""
+    t_end = t_h + float(prox.t_s[-1])
+    n = max(2, int(np.ceil((t_end - t_h) / min(phase.output_step_s, 60.0))) + 1)
+    ets = np.linspace(t_h, t_end, n)
+    states = passive_traj.states(ets)
+    if phase.active != "target":                    # the chaser flew the approach: add its offset
+        rel = np.column_stack([np.interp(ets - t_h, prox.t_s, prox.rel_true[:, k]) for k in range(6)])
+        states[:, :6] = [rn.chaser_from_relative(x[:6], r) for x, r in zip(states, rel, strict=True)]
+    states[:, 6] = mass_kg
+    return build_table(name, "MOON", ets[1:], states[1:])
+
+
+def pack(phase, ctx, s, log, design, prox, stack, disposal, aborted: str | None = None,
+         passive_traj=None) -> PhaseResult:
+    """The PhaseResult of the rendezvous (failed in the close range when ``aborted``);
+    ``passive_traj``: the passive vehicle's orbit from the hand-over to the capture."""
     name = phase.name
     for b in design.burns:
         log.add(b.start_et, name, f"phasing_{b.name}", {"duration_s": b.duration_s, "delta_v_m_s": b.delta_v_m_s,
@@ -92,7 +110,9 @@ def pack(phase, ctx, s, log, design, prox, stack, disposal, aborted: str | None 
                         "rendezvous.sample_transfer_utc": time_scales.et_to_utc(transfer_et),
                         "rendezvous.undocking_utc": time_scales.et_to_utc(s.undock_et),
                         "rendezvous.transferred_mass_kg": moved})
-        table = pa.concat_tables([table, _table(name, stack, phase.output_step_s)])
+        close = SCHEMA.empty_table() if passive_traj is None else _close_range_table(
+            name, phase, passive_traj, prox, t_h, s.chaser_mass - design.propellant_kg)
+        table = pa.concat_tables([table, close, _table(name, stack, phase.output_step_s)])
         for m in ctx.scenario.vehicles[phase.vehicle].modules:
             if ctx.cargo_kg.get(m):
                 masses[m] = masses.get(m, ctx.masses[m]) - ctx.cargo_kg[m]
