@@ -244,9 +244,15 @@ def _check_clearance(phase, ctx, pdi: SpacecraftState, terrain: DescentTerrain, 
     s.start_clearance_km = float(clearance)
     lw = phase.orbit_lowering
     if clearance < lw.min_terrain_clearance_km:
-        raise ctx.error(f"the descent start ({lat:.2f}°, {lon:.2f}°) is only {clearance:.2f} km above "
-                        f"the DEM there, below min_terrain_clearance_km = {lw.min_terrain_clearance_km}",
-                        "orbit_lowering.periapsis_altitude_km", lw.periapsis_altitude_km)
+        text = (f"the descent start ({lat:.2f}°, {lon:.2f}°) is only {clearance:.2f} km above the DEM "
+                f"there, below min_terrain_clearance_km = {lw.min_terrain_clearance_km}")
+        below_km = (lunar_dem.height_m(s.site.lat_deg, s.site.lon_deg) - s.site.altitude_m) / 1e3
+        if clearance + below_km >= lw.min_terrain_clearance_km:     # the site's altitude is the cause
+            raise ScenarioError(f"the site lies {below_km:.2f} km below the DEM height at it, and the "
+                                f"descent start, periapsis_altitude_km = {lw.periapsis_altitude_km} km "
+                                f"above the site, follows it down: {text}", file=ctx.file,
+                                field=f"sites.{phase.site}.altitude_m", value=s.site.altitude_m)
+        raise ctx.error(text, "orbit_lowering.periapsis_altitude_km", lw.periapsis_altitude_km)
 
 
 def _lowering_summary(phase, s: _Setup, low, start) -> dict:
