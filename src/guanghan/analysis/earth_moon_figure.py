@@ -10,7 +10,8 @@ Assumptions and limitations
 - Moon-centred rows are moved to the Earth's centre with DE440's geometric Moon (as in
   :mod:`~guanghan.analysis.return_figures`); at this scale a lunar orbit is a few pixels around
   the Moon: the per-body 3-D views and ground tracks show those.
-- The track is decimated to ``max_points`` samples (phase ends kept) and the slider to
+- The track is decimated to a third of ``max_points`` samples per scene (phase ends kept; a lunar
+  orbit is a few pixels at this scale anyway) and the slider to
   ``frames`` epochs evenly spaced in time (default 120), so the page stays small: each frame
   carries three points.
 - Earth and Moon are markers, not to scale (their radii are below a pixel at this span).
@@ -57,7 +58,8 @@ def earth_moon_figure(cols: F.TrackColumns, table, colours: dict[str, str],
         return None
     ets_all = _ets(cols, table)
     keep = np.flatnonzero(ok)
-    budget = (max_points - 2 * _MIN_MOON_SAMPLES - 6) // 2       # the track is drawn in both scenes
+    # the track is drawn in both scenes; a third of the budget each is ample at this scale
+    budget = min(max_points // 3, (max_points - 2 * _MIN_MOON_SAMPLES - 6) // 2)
     idx = keep[F.decimate_indices(cols.phase[keep], max(2, budget))]
     ets = ets_all[idx]
     r_in = earth_centred_positions(cols.body[idx].astype(str), ets, cols.r_km[idx] * 1e3) / 1e3
