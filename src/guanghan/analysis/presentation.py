@@ -15,6 +15,7 @@ Assumptions and limitations
 from __future__ import annotations
 
 import html
+import uuid
 
 import plotly.offline
 
@@ -58,8 +59,8 @@ def repr_html(result) -> str:
     figs = figures(result)
     shown = [(name, figs[name]) for name in KEY_FIGURES if name in figs]
     store = R.ImageStore()
-    parts = [R._figure_html((f"gh-{id(result)}-{name}", name, "", fig), store)
-             for name, fig in shown]
+    tag = uuid.uuid4().hex[:8]                  # div ids unique across a notebook's outputs
+    parts = [R._figure_html((f"gh-{tag}-{name}", name, "", fig), store) for name, fig in shown]
     more = ", ".join(sorted(set(figs) - {n for n, _ in shown}))
     return (f"<div class='guanghan-run'><h3 style='margin:4px 0'>{html.escape(result.scenario_name)}"
             f"</h3><p style='color:{cls};font-weight:600'>{html.escape(verdict)}</p>"

@@ -76,9 +76,9 @@ figure.plot { margin:0; } figcaption { color:var(--muted); font-size:13px; margi
 .scroll { max-height:460px; overflow:auto; border:1px solid var(--line); border-radius:8px; }
 .wide { overflow-x:auto; border:1px solid var(--line); border-radius:8px; }
 p.lead { margin:4px 0 10px; color:var(--muted); }
-td.key { white-space:normal; word-break:break-all; min-width:220px; }
+td.mono.key { white-space:normal; word-break:break-all; min-width:170px; max-width:230px; }
 td.key .quantity { font-family:system-ui,sans-serif; color:var(--muted); font-size:12px; word-break:normal; }
-td.note { font-size:12.5px; max-width:320px; }
+td.note { font-size:12.5px; max-width:260px; } table.validation td.src { max-width:200px; }
 .summary-grid { columns:3 380px; column-gap:18px; }
 .summary-grid .group { break-inside:avoid; margin-bottom:14px; border:1px solid var(--line); border-radius:8px; }
 tr.notrun td { color:var(--muted); }
