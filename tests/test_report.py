@@ -499,7 +499,7 @@ def test_report_renders_in_a_headless_browser(ce5_page, tmp_path):
     expected = re.findall(r'Plotly\.newPlot\("([^"]+)"', text)
     drawn = {f["id"]: f for f in result["figures"]}
     assert set(drawn) == set(expected) and len(expected) >= 25
-    for fid, f in drawn.items():
+    for f in drawn.values():
         assert f["plot"] and f["svg"] >= 1 and f["traces"] >= 1, f
         if f["gl3d"]:
             assert f["canvas"] >= 1 and not f["nowebgl"], f
