@@ -1,6 +1,7 @@
 """The command line and the Python API end to end: outputs, exit codes, no partial output on bad input."""
 
 import hashlib
+import re
 import json
 import os
 from pathlib import Path
@@ -249,3 +250,76 @@ def test_error_messages_are_verbatim_and_one_line(tmp_path):
     assert result.exit_code == 2
     assert "[/x]" in result.output and len(result.output) < 3000
     assert len(result.output.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- issue 16, item 4
+
+def test_set_overrides_a_field_and_the_summary_records_it(tmp_path, entry_dir):
+    """A higher-drag, lower-lift capsule (L/D 0.3 → 0.2) cannot reach the aim from the nominal
+    interface: the same scenario that completes (entry_dir) fails, and the summary says why."""
+    out = tmp_path / "low-ld"
+    result = runner.invoke(app, ["run", "chang-e-5-entry", "--out", str(out),
+                                 "--set", "phases.entry.capsule.lift_to_drag=0.2",
+                                 "--set", 'mission.description="L/D 0.2"'])
+    assert result.exit_code == 3, result.output
+    doc = json.loads((out / "summary.json").read_text())
+    assert doc["provenance"]["overrides"] == {"phases.entry.capsule.lift_to_drag": 0.2,
+                                              "mission.description": "L/D 0.2"}
+    assert doc["provenance"]["scenario_sha256"] == hashlib.sha256(
+        (SCENARIOS / "chang-e-5-entry.toml").read_bytes()).hexdigest()          # still the file's
+    assert doc["outcome"]["failed_leg"] == "entry"
+    nominal = json.loads((entry_dir / "summary.json").read_text())
+    assert nominal["outcome"]["status"] == "completed" and nominal["provenance"]["overrides"] == {}
+
+
+@pytest.mark.parametrize("setting, names", [
+    ("phases.entry.capsule.lift_to_drag=9", ("phases.entry.capsule.lift_to_drag=9",
+                                             "phases[6].capsule.lift_to_drag", "at most 1")),
+    ("phases.entri.capsule.lift_to_drag=0.3", ("phases.entri", "no item named 'entri'")),
+    ("phases.entry.capsule.lift=0.3", ("no field 'lift'", "lift_to_drag")),
+    ("phases.entry.capsule.lift_to_drag", ("PATH=VALUE",)),
+    ('phases.entry.capsule.lift_to_drag="high"', ("lift_to_drag", "high")),
+    ("dispersions.seed=3", ("guanghan campaign",)),
+])
+def test_an_invalid_override_exits_2_naming_the_path(tmp_path, setting, names):
+    """Checked before anything flies (the full mission here), one message, nothing written."""
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["run", "chang-e-5", "--out", str(out), "--set", setting])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and result.output.startswith("error: --set ")
+    for name in names:
+        assert name in result.output
+    assert not out.exists()
+
+
+def test_overrides_reach_the_model_as_the_file_would():
+    from guanghan.mission.scenario_overrides import load_with_overrides, parse_override
+
+    sc = load_with_overrides(CE5, dict(map(parse_override, [
+        "phases.entry.capsule.lift_to_drag=0.28", "phases.lunar_descent.seed=7",
+        "phases.trans_earth.output_step_s=600", "timeline.touchdown_utc=2020-12-01T15:12:00Z"])))
+    entry = sc.phases[sc.phase_index("entry")]
+    assert entry.capsule.lift_to_drag == 0.28 and sc.phases[1].seed == 7
+    assert sc.phases[sc.phase_index("trans_earth")].output_step_s == 600.0
+    assert sc.timeline["touchdown_utc"] == "2020-12-01T15:12:00Z"        # a TOML datetime, as in a file
+    assert sc.overrides["timeline.touchdown_utc"] == "2020-12-01T15:12:00Z"
+
+
+def test_report_rebuilds_the_page_from_a_run_folder(ce5_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "ce5"
+    shutil.copytree(ce5_dir, folder)
+    original = (folder / "report.html").read_text()
+    (folder / "report.html").unlink()
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    rebuilt = (folder / "report.html").read_text()
+    ids = re.compile(r'Plotly\.newPlot\("([^"]+)"')
+    assert ids.findall(rebuilt) == ids.findall(original) and len(ids.findall(rebuilt)) >= 25
+    badges = re.compile(r'<span class="badge (\w+)">')
+    assert badges.findall(rebuilt) == badges.findall(original) and "pass" in badges.findall(rebuilt)
+    other = runner.invoke(app, ["report", str(folder), "--scenario", str(SCENARIOS / "chang-e-6.toml")])
+    assert other.exit_code == 2 and "not the scenario this run was made from" in other.output
+    missing = runner.invoke(app, ["report", str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "summary.json" in missing.output

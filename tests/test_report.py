@@ -211,7 +211,7 @@ def test_page_is_self_contained_with_one_plotly_bundle(page):
 def test_every_figure_div_present(run, page):
     scan = _scan(page)
     expected = {"fig-timeline", "fig-altitude", "fig-groundtrack-moon", "fig-groundtrack-earth",
-                "fig-orbit3d-moon", "fig-orbit3d-earth"}
+                "fig-orbit3d-moon", "fig-orbit3d-earth", "fig-earth-moon"}
     assert expected <= scan.ids
     figure_ids = {fid for fid, *_ in R.build_figures(run[0], run[2], run[4])}
     assert figure_ids == expected
@@ -226,7 +226,8 @@ def test_validation_statuses_rendered(run, page):
 def test_event_details_are_escaped_not_executed(run, page):
     scan = _scan(page)
     plot_scripts = [s for s in scan.scripts if "Plotly.newPlot" in s and "plotly.js v" not in s[:400]]
-    assert len(scan.scripts) == 1 + len(plot_scripts)
+    stores = [s for s in scan.scripts if s.startswith("var GH_IMAGES=")]
+    assert len(scan.scripts) == 1 + len(stores) + len(plot_scripts) and len(stores) == 1
     assert "<script>alert(1)" not in page
 
 
@@ -364,3 +365,143 @@ def test_earth_basemap_orientation():
     assert blueness(0.0, -140.0) > 20  # central Pacific is ocean
     assert blueness(23.0, 10.0) < 0  # Sahara is land, red above blue
     assert basemap("PLUTO") is None
+
+
+# --------------------------------------------------------------------------- issue 16, item 2
+
+from browser import check_page, find_browser  # noqa: E402
+
+from guanghan.analysis import mission_timeline as MT  # noqa: E402
+from guanghan.analysis.earth_moon_figure import earth_moon_figure  # noqa: E402
+from guanghan.analysis.validation import validation_rows  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ce5_page(ce5_run, tmp_path_factory):
+    """The full Chang'e-5 report, rendered once for this module, and its path."""
+    scenario, result = ce5_run
+    rows = validation_rows(scenario, result.summary)
+    text = R.render_report(result.scenario_name, result.events, result.summary, result.trajectory,
+                           rows, result.meta, series=result.series)
+    path = tmp_path_factory.mktemp("ce5-report") / "report.html"
+    path.write_text(text, encoding="utf-8")
+    return text, path
+
+
+def test_every_published_milestone_name_is_known():
+    """Each [timeline] name of every packaged scenario has a simulated counterpart or a reason."""
+    from helpers import SCENARIOS, scenario_data
+
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        for key in scenario_data(path.stem).get("timeline", {}):
+            rows = MT.milestones({key: "2020-12-01T00:00:00Z"}, [], {})
+            assert rows[0].note != "no simulated counterpart", (path.name, key)
+
+
+def test_ce5_milestones_published_against_simulated(ce5_run):
+    scenario, result = ce5_run
+    rows = {m.name: m for m in MT.milestones(scenario.timeline, result.events, result.meta["legs"])}
+    assert set(rows) == {k.removesuffix("_utc") for k in scenario.timeline}
+    for name in ("launch", "midcourse_correction_1", "loi_1", "loi_2"):        # no outbound leg
+        assert not rows[name].simulated and rows[name].note.startswith("not simulated")
+    # legs start at the published epochs: separation, powered descent, lift-off, TEI-1/2, MCCs
+    for name in ("lander_separation", "powered_descent_start", "ascent_ignition", "tei_1", "tei_2",
+                 "trans_earth_correction_1", "trans_earth_correction_2"):
+        assert abs(rows[name].difference_s) < 1.0, name
+    touchdown = rows["touchdown"]                                     # published 15:11 UTC, ±5 min
+    assert touchdown.phase == "lunar_descent" and abs(touchdown.difference_s) < 300.0
+    landing = rows["earth_landing"]
+    assert landing.event == "touchdown" and landing.phase == "entry"
+    assert landing.simulated_utc == result.summary["earth_landing.utc"]
+    assert MT.format_difference(91.0) == "+1 min 31 s" and MT.format_difference(-0.02) == "−0.02 s"
+
+
+def test_ce5_report_sections_tables_and_one_copy_of_each_picture(ce5_page, ce5_run):
+    text, _ = ce5_page
+    scan = _scan(text)
+    assert {"fig-milestones", "fig-earth-moon", "fig-altitude", "fig-landing-dem-lunar-descent",
+            "fig-entry-track-entry", "fig-earth-landing-entry", "milestones", "validation",
+            "summary"} <= scan.ids
+    # pictures: each data URI once, though three maps draw on them (Moon, Earth, Earth zoomed)
+    uris = re.findall(r"data:image/(?:jpeg|png);base64,[A-Za-z0-9+/=]{200,}", text)
+    assert len(uris) == len(set(uris)) == 2
+    assert len(re.findall(r'"source":"gh-image:', text)) >= 3
+    # validation rows: full key, published, simulated, difference, tolerance, note and source
+    scenario, result = ce5_run
+    table = text[text.index('<section id="validation">'):text.index('<section id=', text.index('<section id="validation">') + 10)]
+    for target in scenario.validation:
+        assert html_escape(target.key) in table and html_escape(target.source) in table
+        if target.note:
+            assert html_escape(target.note) in table
+    assert "<th>Note</th>" in table and "<th>Difference</th>" in table
+    summary = text[text.index('<section id="summary">'):]
+    assert 'class="scroll"' not in summary[:summary.index("</section>")]          # shown whole
+    assert summary.count('<tr><td title="') == len(result.summary)
+
+
+def html_escape(value: str) -> str:
+    import html
+
+    return html.escape(str(value))
+
+
+def test_altitude_has_one_axis_per_body(run):
+    cols = F.track_columns(run[2])
+    fig = F.altitude_figure(cols, F.phase_colours(cols.phase))
+    earth = [t for t in fig.data if t.name == "earth_parking_orbit"]
+    moon = [t for t in fig.data if t.name in ("lunar_orbit_coast", "orbit_lowering")]
+    assert {t.yaxis for t in earth} == {"y"} and {t.yaxis for t in moon} == {"y2"}
+    # Earth 200 x 400 km, Moon 200 x 400 and 200 x 210 km: no jump from one body's to the other's
+    for trace in earth + moon:
+        y = np.asarray(trace.y, float)
+        assert np.nanmin(y) > 199.0 and np.nanmax(y) < 401.0
+    assert "Moon" in fig.layout.annotations[1].text and "Earth" in fig.layout.annotations[0].text
+
+
+def test_earth_moon_figure_frames_and_frames_consistent(ce5_run):
+    """Both scenes draw the same track: the Earth–Moon distance of each Moon marker and the
+    vehicle's distance from the Earth are the same in the inertial and the rotating frame, and in
+    the rotating frame the Moon lies on the +x axis."""
+    _, result = ce5_run
+    cols = F.track_columns(result.trajectory)
+    fig = earth_moon_figure(cols, result.trajectory, F.phase_colours(cols.phase), frames=40)
+    assert len(fig.frames) == 40 and len(fig.layout.sliders[0].steps) == 40
+    assert F.plotted_points(fig) <= F.MAX_POINTS
+    for frame in fig.frames:
+        craft_in, moon_in, craft_rot, moon_rot = (np.array([d.x[0], d.y[0], d.z[0]], float)
+                                                  for d in frame.data)
+        assert abs(np.linalg.norm(craft_in) - np.linalg.norm(craft_rot)) < 1e-3 * np.linalg.norm(craft_in) + 1.0
+        assert abs(np.linalg.norm(moon_in) - np.linalg.norm(moon_rot)) < 1.0           # km
+        assert 356_000 < moon_rot[0] < 407_000 and abs(moon_rot[1]) < 1.0 and abs(moon_rot[2]) < 1.0
+
+
+def test_earth_landing_area_puts_the_touchdown_at_the_miss_distance(ce5_run):
+    _, result = ce5_run
+    figures = result.figures()
+    fig = figures["earth-landing-entry"]
+    star = [t for t in fig.data if str(t.name).startswith("touchdown")][0]
+    miss = np.hypot(star.x[0], star.y[0])
+    assert abs(miss - result.summary["earth_landing.miss_km"]) < 0.02 * result.summary["earth_landing.miss_km"] + 0.05
+    track = figures["entry-track-entry"]                  # zoomed on the entry, not the whole Earth
+    assert track.layout.xaxis.range[1] - track.layout.xaxis.range[0] < 90.0
+
+
+def test_report_renders_in_a_headless_browser(ce5_page, tmp_path):
+    """Every figure of the Chang'e-5 report is drawn (plotly's SVG layers; a WebGL canvas for the
+    3-D scenes; its map pictures restored from the page's store) and no script error is logged."""
+    browser = find_browser()
+    if browser is None:
+        pytest.skip("no Chromium on PATH (chromium, chromium-browser or google-chrome): the "
+                    "browser test needs one; .ci/run installs Debian's chromium when it can")
+    text, path = ce5_page
+    result = check_page(path, browser, tmp_path)
+    assert result["errors"] == []
+    expected = re.findall(r'Plotly\.newPlot\("([^"]+)"', text)
+    drawn = {f["id"]: f for f in result["figures"]}
+    assert set(drawn) == set(expected) and len(expected) >= 25
+    for f in drawn.values():
+        assert f["plot"] and f["svg"] >= 1 and f["traces"] >= 1, f
+        if f["gl3d"]:
+            assert f["canvas"] >= 1 and not f["nowebgl"], f
+    assert drawn["fig-groundtrack-earth"]["images"] == 1 and drawn["fig-entry-track-entry"]["images"] == 1
+    assert drawn["fig-earth-moon"]["frames"] > 0

@@ -1,25 +1,30 @@
 """Guanghan: plan, simulate and verify robotic lunar sample-return missions end to end.
 
     import guanghan as gh
-    result = gh.run(gh.load_scenario("scenarios/chang-e-5.toml"))
+    result = gh.run(gh.load_scenario("chang-e-5"))       # a packaged scenario, or a TOML path
     result.events; result.summary; result.trajectory   # list, dict, Arrow table
+    result.figures()["altitude"]                       # plotly figures; result alone in a notebook
+    gh.examples.available()                            # the packaged scenarios
 """
 
 from __future__ import annotations
 
-from guanghan import _numba_cache
+from guanghan import _numba_cache, examples
 from guanghan.version import __version__
 
 _numba_cache.configure()
 
-__all__ = ["load_scenario", "run", "__version__"]
+__all__ = ["load_scenario", "run", "examples", "__version__"]
 
 
-def load_scenario(path):
-    """Read and validate a TOML scenario file; see :mod:`guanghan.mission.scenario`."""
-    from guanghan.mission.scenario import load_scenario as _load
+def load_scenario(path, overrides: dict | None = None):
+    """Read and validate a TOML scenario: a file, or a packaged scenario by name
+    (:mod:`guanghan.examples`); ``overrides`` (dotted path → value) are set over the file's values
+    and validated like them (:mod:`guanghan.mission.scenario_overrides`)."""
+    from guanghan.mission.scenario_catalogue import resolve
+    from guanghan.mission.scenario_overrides import load_with_overrides
 
-    return _load(path)
+    return load_with_overrides(resolve(path), overrides)
 
 
 def run(scenario, out_dir=None, progress=None, design_from=None):

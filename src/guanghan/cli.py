@@ -3,6 +3,8 @@ packaged scenarios and their sources.
 
     guanghan run chang-e-5 --out out/ce5           # a packaged scenario by name, or a TOML path
     guanghan run chang-e-5 --out out/ce5b --design-from out/ce5   # fly that run's design again
+    guanghan run chang-e-5-entry --out out/e --set phases.entry.capsule.lift_to_drag=0.25   # what-if
+    guanghan report out/ce5                        # rebuild report.html from the run's files
     guanghan validate chang-e-5 --run-dir out/ce5
     guanghan scenarios
     guanghan sources CE5-LROC
@@ -47,12 +49,13 @@ def _fail(message: str, code: int = 2):
     raise typer.Exit(code=code)
 
 
-def _load(name: str):
-    from guanghan.mission.scenario import load_scenario
+def _load(name: str, overrides: list[str] | None = None):
     from guanghan.mission.scenario_catalogue import resolve
+    from guanghan.mission.scenario_overrides import load_with_overrides, parse_override
 
     try:
-        return load_scenario(resolve(name))
+        values = dict(parse_override(text) for text in overrides or [])
+        return load_with_overrides(resolve(name), values)
     except ScenarioError as exc:
         _fail(str(exc))
 
@@ -98,7 +101,12 @@ def run_command(scenario: str = typer.Argument(..., help="packaged scenario name
                                                "own files and keeping every other"),
                 design_from: Path = typer.Option(None, "--design-from", help="fly the design of an "
                                                  "earlier run of this mission (its folder, or its "
-                                                 "design.json) instead of designing again")):
+                                                 "design.json) instead of designing again"),
+                set_: Annotated[list[str] | None, typer.Option(
+                    "--set", metavar="PATH=VALUE", help="set a scenario field (dotted path as in "
+                    "[dispersions], e.g. phases.entry.capsule.lift_to_drag=0.25; VALUE in TOML); "
+                    "repeatable, checked like the file, recorded in summary.json's "
+                    "provenance")] = None):
     """Run a scenario's phases in order and write summary, events, trajectory, series, report and
     design."""
     from guanghan.analysis.outputs import OutputError, check_output_path, write_run
@@ -106,7 +114,7 @@ def run_command(scenario: str = typer.Argument(..., help="packaged scenario name
     from guanghan.errors import InputError
     from guanghan.mission.mission_design import read_design
 
-    sc = _load(scenario)
+    sc = _load(scenario, set_)
     try:
         check_output_path(out, overwrite)
     except OutputError as exc:
@@ -129,6 +137,26 @@ def run_command(scenario: str = typer.Argument(..., help="packaged scenario name
     console.print(result.verdict(validation_rows(sc, result.summary)), markup=False, highlight=False)
     if not result.completed:
         raise typer.Exit(code=3)
+
+
+@app.command("report")
+def report_command(
+        run_dir: Annotated[Path, typer.Argument(help="a finished run folder (the --out of "
+                                                "`guanghan run`)")],
+        scenario: Annotated[Path | None, typer.Option("--scenario", help="the scenario file the "
+                                                      "run was made from, for the validation rows "
+                                                      "(default: found by the run's SHA-256)")] = None):
+    """Rebuild report.html from a finished run's files (summary, events, trajectory, series)."""
+    from guanghan.analysis.report_rebuild import rebuild_report
+
+    notes: list[str] = []
+    try:
+        path = rebuild_report(run_dir, scenario, notes=notes)
+    except GuanghanError as exc:
+        _fail(str(exc))
+    for note in notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    console.print(f"wrote {path}", markup=False, highlight=False)
 
 
 @app.command("validate")

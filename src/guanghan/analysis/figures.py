@@ -23,15 +23,16 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from guanghan.analysis.basemaps import MEAN_RADIUS_KM, basemap
 
 __all__ = ["MAX_POINTS", "TrackColumns", "track_columns", "decimate_indices", "phase_colours",
-           "plotted_points", "timeline_figure", "altitude_figure", "ground_track_figure",
+           "plotted_points", "phase_spans", "timeline_figure", "altitude_figure", "ground_track_figure",
            "orbit3d_figure"]
 
 MAX_POINTS = 5000
@@ -68,6 +69,10 @@ class TrackColumns:
 
     def __len__(self) -> int:
         return len(self.time)
+
+    def subset(self, keep: np.ndarray) -> TrackColumns:
+        """The rows selected by ``keep`` (a boolean mask or indices)."""
+        return TrackColumns(*(getattr(self, f.name)[keep] for f in fields(self)))
 
 
 def track_columns(table) -> TrackColumns:
@@ -171,7 +176,7 @@ def _fit(builder, max_points: int) -> go.Figure:
 
 # --------------------------------------------------------------------------- event timeline
 
-def _phase_spans(events: list[dict], cols: TrackColumns) -> list[tuple]:
+def phase_spans(events: list[dict], cols: TrackColumns) -> list[tuple]:
     """(phase, start, end) from phase_start/phase_end events, else from the trajectory."""
     starts, ends = {}, {}
     for ev in events:
@@ -205,7 +210,7 @@ def _short(value) -> str:
 def timeline_figure(events: list[dict], cols: TrackColumns, colours: dict[str, str]) -> go.Figure:
     """Phases as bars on the top row, then one row of markers per event kind (hover: details)."""
     fig = go.Figure()
-    for phase, t0, t1 in _phase_spans(events, cols):
+    for phase, t0, t1 in phase_spans(events, cols):
         fig.add_trace(go.Scatter(
             x=[t0, t1], y=["phases", "phases"], mode="lines", name=phase, legendgroup=phase,
             line=dict(color=colours.get(phase, "#555"), width=14),
@@ -232,39 +237,64 @@ def timeline_figure(events: list[dict], cols: TrackColumns, colours: dict[str, s
 
 # --------------------------------------------------------------------------- altitude
 
-def _shadow_bands(cols: TrackColumns, limit: int = 400) -> list[dict]:
+def _shadow_bands(cols: TrackColumns, limit: int = 400, yref: str = "paper") -> list[dict]:
     """Vertical shaded bands for umbra (sunlit = 0) and penumbra (0 < sunlit < 1) intervals."""
     shapes = []
     for lo, hi, colour in ((0.0, 1e-9, "rgba(30,40,60,0.18)"),
                            (1e-9, 1.0 - 1e-9, "rgba(30,40,60,0.07)")):
         inside = (cols.sunlit >= lo) & (cols.sunlit < hi) if lo > 0 else cols.sunlit <= hi
         edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(np.int8), [0]])))
-        for a, b in zip(edges[0::2], edges[1::2]):
-            shapes.append(dict(type="rect", xref="x", yref="paper", x0=cols.time[a],
+        for a, b in zip(edges[0::2], edges[1::2], strict=True):
+            shapes.append(dict(type="rect", xref="x", yref=yref, x0=cols.time[a],
                                x1=cols.time[b - 1], y0=0, y1=1, fillcolor=colour, line_width=0,
                                layer="below"))
     return shapes[:limit]
 
 
+def _with_breaks(idx: np.ndarray, pos: np.ndarray, time: np.ndarray, value: np.ndarray):
+    """(time, value) at the rows ``idx[pos]`` with a NaN value wherever ``pos`` jumps (plotted rows
+    of another body or phase in between), so one trace draws no line across the gap."""
+    cut = np.flatnonzero(np.diff(pos) > 1) + 1
+    rows = idx[pos]
+    t = np.insert(time[rows], cut, time[rows][np.maximum(cut - 1, 0)])
+    v = np.insert(value[rows].astype(np.float32), cut, np.nan)
+    return t, v
+
+
+def altitude_axis_is_log(alt_km: np.ndarray) -> bool:
+    """A log axis when the positive altitudes span more than three decades."""
+    pos = alt_km[np.isfinite(alt_km) & (alt_km > 0)]
+    return pos.size > 0 and pos.max() / pos.min() > 1000.0
+
+
 def altitude_figure(cols: TrackColumns, colours: dict[str, str],
                     max_points: int = MAX_POINTS) -> go.Figure:
-    """Altitude above the central body against UTC, one line per phase, shadow bands shaded."""
+    """Altitude against UTC, one panel per central body (its own axis: the altitude over the Moon
+    and over the Earth never share a line), one line per phase, shadow bands shaded. A panel whose
+    altitudes span more than three decades is logarithmic; samples at or below the body's mean
+    sphere (a surface stay) then drop out of that panel."""
     idx = decimate_indices(cols.phase, max_points)
-    fig = go.Figure()
-    for phase in dict.fromkeys(cols.phase[idx]):
-        sel = idx[cols.phase[idx] == phase]
-        fig.add_trace(go.Scatter(
-            x=cols.time[sel], y=cols.altitude_km[sel].astype(np.float32), mode="lines",
-            name=str(phase), line=dict(color=colours.get(phase), width=2),
-            text=[f"{b}" for b in cols.body[sel]],
-            hovertemplate=f"<b>{phase}</b><br>%{{x}} UTC<br>%{{y:,.2f}} km above %{{text}}"
-                          "<extra></extra>"))
-    alt = cols.altitude_km[np.isfinite(cols.altitude_km)]
-    log_axis = alt.size > 0 and alt.min() > 0.0 and alt.max() / alt.min() > 1000.0
+    bodies = list(dict.fromkeys(cols.body[idx]))
+    fig = make_subplots(rows=len(bodies), cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=[f"altitude over the {str(b).capitalize()} (km)"
+                                        for b in bodies])
+    shown = set()
+    for row, body in enumerate(bodies, 1):
+        on = cols.body[idx] == body
+        for phase in dict.fromkeys(cols.phase[idx][on]):
+            pos = np.flatnonzero(on & (cols.phase[idx] == phase))
+            x, y = _with_breaks(idx, pos, cols.time, cols.altitude_km)
+            fig.add_trace(go.Scatter(
+                x=x, y=y, mode="lines", name=str(phase), legendgroup=str(phase),
+                showlegend=phase not in shown, line=dict(color=colours.get(phase), width=2),
+                hovertemplate=f"<b>{phase}</b><br>%{{x}} UTC<br>%{{y:,.2f}} km above the {body}"
+                              "<extra></extra>"), row=row, col=1)
+            shown.add(phase)
+        log = altitude_axis_is_log(cols.altitude_km[cols.body == body])
+        fig.update_yaxes(title_text="km", type="log" if log else "linear", row=row, col=1)
     fig.update_layout(shapes=_shadow_bands(cols))
-    fig.update_yaxes(title_text="altitude (km)", type="log" if log_axis else "linear")
-    fig.update_xaxes(title_text="UTC")
-    return _styled(fig, 380)
+    fig.update_xaxes(title_text="UTC", row=len(bodies), col=1)
+    return _styled(fig, 120 + 260 * len(bodies))
 
 
 # --------------------------------------------------------------------------- ground track

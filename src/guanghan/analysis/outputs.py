@@ -2,9 +2,11 @@
 Parquet file per leg time series in ``series/``, ``report.html``, ``design.json`` (what the legs
 designed, for ``guanghan run --design-from``), and the marker ``.guanghan-run``.
 
-``summary.json`` holds the provenance (scenario file name, SHA-256 of its text, Guanghan version,
-seed), the outcome (status, failed leg, reason, verdict line) and the figures
-(``"<phase>.<quantity>_<unit>"`` → value). Everything is written into a fresh temporary directory
+``summary.json`` holds the provenance (scenario file name, SHA-256 of its text, the fields set
+over it with ``--set``, Guanghan version, seed), the outcome (status, failed leg, reason, verdict
+line), the figures (``"<phase>.<quantity>_<unit>"`` → value) and ``run``: what the report is drawn
+from besides the files (leg types, sites, published timeline, costs), so ``guanghan report``
+rebuilds the same page. Everything is written into a fresh temporary directory
 beside the target and renamed into place at the end, so a run that fails leaves no partial output
 directory and an earlier run's outputs are replaced whole or not at all.
 
@@ -91,7 +93,8 @@ def summary_document(result, rows: list[dict]) -> dict:
             "outcome": {"status": result.status, "failed_leg": result.failed_leg,
                         "reason": result.reason, "verdict": result.verdict(rows),
                         "non_finite_figures": non_finite_figures(result.summary)},
-            "figures": result.summary}
+            "figures": result.summary,
+            "run": {k: v for k, v in result.meta.items() if k != "provenance"}}
 
 
 def read_summary(run_dir) -> dict:

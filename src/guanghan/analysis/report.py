@@ -12,6 +12,10 @@ Assumptions and limitations
   suffixes (``m_s``, ``km``, ``kg``, ...), otherwise the whole name is the quantity.
 - Missing trajectory columns, empty events or validation lists and single-phase runs give a
   shorter page, never an error. The page is about 5 MB, 4.8 MB of which is plotly.js.
+- Each map picture (``data:`` URI of a layout image) is embedded once per page, in a script
+  object the figures look it up from (:class:`ImageStore`), however many figures draw on it.
+- Figures are drawn by one ``Plotly.newPlot`` call each, from the figure's JSON (with its
+  animation frames, if any, added after).
 
 References
 - W3C, HTML Living Standard, §4.12.1 (the script element) and RFC 2397 (the "data" URL scheme).
@@ -19,28 +23,30 @@ References
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io.json as plotly_json
 import plotly.offline
 
 from guanghan.analysis import figures as F
+from guanghan.analysis import report_tables as T
+from guanghan.analysis.earth_moon_figure import earth_moon_figure
 from guanghan.analysis.legs import FigureInputs, leg_figures
+from guanghan.analysis.mission_timeline import milestone_figure, milestones
+from guanghan.analysis.report_tables import split_summary_key
 
 __all__ = ["render_report", "write_report", "build_figures", "html_page", "header_html",
-           "write_atomic"]
+           "write_atomic", "split_summary_key", "ImageStore"]
 
 _CONFIG = {"displaylogo": False, "responsive": True, "typesetMath": False,
            "toImageButtonOptions": {"format": "png", "scale": 2}}
-_UNITS = {"m_s2": "m/s²", "m_s": "m/s", "km_s": "km/s", "deg_s": "°/s", "kg_s": "kg/s",
-          "km": "km", "m": "m", "s": "s", "h": "h", "d": "d", "days": "d", "kg": "kg",
-          "deg": "°", "rad": "rad", "n": "N", "kn": "kN", "pct": "%", "percent": "%",
-          "j": "J", "w": "W", "g": "g", "count": "", "min": "min", "utc": "UTC",
-          "w_m2": "W/m²", "j_m2": "J/m²"}
 _CSS = """
 :root { --ink:#1d2733; --muted:#5b6776; --line:#e3e7ee; --bg:#f5f7fa; --card:#fff;
   --accent:#1f5fa8; --good:#1b7f3b; --bad:#c62828; --grey:#7b8794; }
@@ -68,6 +74,14 @@ section { background:var(--card); border:1px solid var(--line); border-radius:12
 section h2 { margin:0 0 8px; font-size:19px; font-weight:650; }
 figure.plot { margin:0; } figcaption { color:var(--muted); font-size:13px; margin-top:4px; }
 .scroll { max-height:460px; overflow:auto; border:1px solid var(--line); border-radius:8px; }
+.wide { overflow-x:auto; border:1px solid var(--line); border-radius:8px; }
+p.lead { margin:4px 0 10px; color:var(--muted); }
+td.mono.key { white-space:normal; word-break:break-all; min-width:170px; max-width:230px; }
+td.key .quantity { font-family:system-ui,sans-serif; color:var(--muted); font-size:12px; word-break:normal; }
+td.note { font-size:12.5px; max-width:260px; } table.validation td.src { max-width:200px; }
+.summary-grid { columns:3 380px; column-gap:18px; }
+.summary-grid .group { break-inside:avoid; margin-bottom:14px; border:1px solid var(--line); border-radius:8px; }
+tr.notrun td { color:var(--muted); }
 table { border-collapse:collapse; width:100%; font-size:13.5px; }
 th, td { padding:5px 10px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
 thead th { position:sticky; top:0; background:#eef2f7; font-weight:600; z-index:1; }
@@ -75,8 +89,8 @@ tbody tr:hover { background:#f7f9fc; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 td.mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12.5px; white-space:nowrap; }
 td.src { color:var(--muted); font-size:12.5px; max-width:360px; }
-table.summary { width:auto; min-width:520px; }
-tr.group th { background:#f3f5f9; color:var(--accent); font-size:13px; text-transform:none; }
+table.summary { width:100%; }
+tr.group th { background:#f3f5f9; color:var(--accent); font-size:13px; text-transform:none; position:static; }
 tr.bad td, tr.fail td { background:#fff3f3; } tr.pass td { background:#f3fbf5; }
 .badge { display:inline-block; border-radius:999px; padding:1px 10px; font-size:12px;
   font-weight:650; color:#fff; background:var(--grey); }
@@ -92,19 +106,37 @@ footer dt { font-weight:600; } footer dd { margin:0; }
 
 def build_figures(events: list[dict], trajectory, meta: dict, max_points: int = F.MAX_POINTS,
                   series: dict | None = None, summary: dict | None = None) -> list[tuple[str, str, str, go.Figure]]:
-    """(div id, heading, caption, figure) for every figure of the report."""
+    """(div id, heading, caption, figure) for every figure of the report, in page order."""
     cols = F.track_columns(trajectory)
     colours = F.phase_colours(list(cols.phase) + [e.get("phase") for e in events or []])
     note = (f"{len(cols):,} trajectory samples, plotted at most {max_points:,} per figure "
             "(uniform stride, phase ends kept).")
-    out = [("fig-timeline", "Events timeline",
-            "Phases as bars; one row per event kind, coloured by phase. Hover for details.",
-            F.timeline_figure(events or [], cols, colours))]
+    out = []
+    timeline = meta.get("timeline") or {}
+    if timeline:
+        rows = milestones(timeline, events or [], meta.get("legs") or {})
+        out.append(("fig-milestones", "Mission timeline: published and simulated",
+                    "Each published epoch of the scenario's [timeline] (open circle) and its "
+                    "simulated counterpart (diamond, coloured by phase); the simulated legs as "
+                    "bars on top; shaded: parts of the mission no leg simulates.",
+                    milestone_figure(rows, events or [], cols, colours)))
+    out.append(("fig-timeline", "Events timeline",
+                "Phases as bars; one row per event kind, coloured by phase. Hover for details.",
+                F.timeline_figure(events or [], cols, colours)))
     if len(cols) == 0:
         return out
+    whole = earth_moon_figure(cols, trajectory, colours, max_points)
+    if whole is not None:
+        out.append(("fig-earth-moon", "The whole mission in the Earth–Moon system (3-D)",
+                    "Earth-centred J2000 (left) and the Earth–Moon rotating frame (right; x from "
+                    "the Earth to the Moon). The slider and ▶ move the vehicle (diamond) and the "
+                    "Moon in both views; drag to rotate. Earth and Moon not to scale. " + note,
+                    whole))
     if np.isfinite(cols.altitude_km).any():
-        out.append(("fig-altitude", "Altitude", "Altitude above the central body's reference "
-                    "surface; grey bands: umbra (dark) and penumbra (light). " + note,
+        out.append(("fig-altitude", "Altitude", "Altitude above each central body's reference "
+                    "surface, one panel per body (logarithmic where it spans more than three "
+                    "decades; samples at or below the surface then drop out); grey bands: umbra "
+                    "(dark) and penumbra (light). " + note,
                     F.altitude_figure(cols, colours, max_points)))
     sites = list(meta.get("sites") or [])
     for body in dict.fromkeys(cols.body):
@@ -131,26 +163,35 @@ def render_report(title: str, events: list[dict], summary: dict[str, float | str
     meta = dict(meta or {})
     figs = build_figures(events, trajectory, meta, max_points, series, summary)
     cols = F.track_columns(trajectory)
-    sections = [("timeline", "Timeline", _figure_html(figs[0]) + _events_table(events))]
-    sections += [(fid.removeprefix("fig-"), heading, _figure_html((fid, heading, caption, fig)))
-                 for fid, heading, caption, fig in figs[1:]]
-    sections.append(("validation", "Validation", _validation_table(validation or [])))
-    sections.append(("summary", "Summary", _summary_table(summary or {})))
+    images = ImageStore()
+    by_id = {f[0]: f for f in figs}
+    sections = []
+    if "fig-milestones" in by_id:
+        rows = milestones(meta.get("timeline") or {}, events, meta.get("legs") or {})
+        sections.append(("milestones", "Mission timeline",
+                         _figure_html(by_id.pop("fig-milestones"), images) + T.milestone_table(rows)))
+    sections.append(("validation", "Validation", T.validation_table(validation or [])))
+    timeline = by_id.pop("fig-timeline")
+    sections += [(fid.removeprefix("fig-"), heading, _figure_html((fid, heading, caption, fig), images))
+                 for fid, (_, heading, caption, fig) in by_id.items()]
+    sections.append(("events", "Events", _figure_html(timeline, images) + T.events_table(events)))
+    sections.append(("summary", "Summary", T.summary_table(summary or {})))
     return html_page(title, _header(title, events, cols, validation or [], meta), sections,
-                     _footer(meta))
+                     _footer(meta), head=images.script())
 
 
-def html_page(title: str, header: str, sections: list[tuple[str, str, str]], footer: str) -> str:
+def html_page(title: str, header: str, sections: list[tuple[str, str, str]], footer: str,
+              head: str = "") -> str:
     """One self-contained HTML document in the report's style: CSS and plotly.js inlined, a nav
     bar linking the sections, each ``(id, heading, inner html)``, between ``header`` and ``footer``
-    (html strings)."""
+    (html strings); ``head``: more html for the head, after plotly.js (the picture store)."""
     nav = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name, _ in sections)
     body = "".join(f'<section id="{sid}"><h2>{html.escape(name)}</h2>{content}</section>'
                    for sid, name, content in sections)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style>"
-            f"<script>{plotly.offline.get_plotlyjs()}</script></head><body>"
+            f"<script>{plotly.offline.get_plotlyjs()}</script>{head}</head><body>"
             f"{header}<nav>{nav}</nav><main>{body}</main>{footer}</body></html>\n")
 
 
@@ -185,19 +226,68 @@ def _title(body) -> str:
     return str(body).capitalize()
 
 
-def _fmt(value) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "—"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:.6g}"
-    return html.escape(str(value))
+_fmt = T.fmt
 
 
-def _figure_html(spec) -> str:
+class ImageStore:
+    """The pictures of one page, each embedded once: figures refer to them by a short key
+    (``gh-image:<sha>``) that the page's ``ghLayout`` swaps for the ``data:`` URI before drawing."""
+
+    PREFIX = "gh-image:"
+
+    def __init__(self):
+        self.images: dict[str, str] = {}
+
+    def key(self, data_uri: str) -> str:
+        digest = hashlib.sha256(data_uri.encode("ascii", "replace")).hexdigest()[:16]
+        self.images.setdefault(digest, data_uri)
+        return self.PREFIX + digest
+
+    def script(self) -> str:
+        """The head script: the pictures and ``ghLayout(layout)``, which puts them back."""
+        return ("<script>var GH_IMAGES=" + _script_json(self.images) + ";"
+                "function ghLayout(l){(l.images||[]).forEach(function(im){"
+                f"if(typeof im.source===\"string\"&&im.source.indexOf(\"{self.PREFIX}\")===0)"
+                f"{{im.source=GH_IMAGES[im.source.slice({len(self.PREFIX)})];}}}});return l;}}"
+                "</script>")
+
+
+def _script_json(value) -> str:
+    """JSON safe inside a <script> element (no ``</``, no ``<!--``)."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _figure_html(spec, images: ImageStore | None = None) -> str:
+    """A figure as its div and one ``Plotly.newPlot`` script; with ``images``, layout pictures
+    given as ``data:`` URIs are moved to the page's store (one copy per page)."""
     fid, _heading, caption, fig = spec
-    div = fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
-                      div_id=fid, config=_CONFIG, default_height=fig.layout.height or 450)
-    return f'<figure class="plot">{div}<figcaption>{html.escape(caption)}</figcaption></figure>'
+    if images is None:
+        images = ImageStore()
+        head = images.script()
+    else:
+        head = ""
+    doc = fig.to_plotly_json()
+    layout = dict(doc.get("layout") or {})
+    pictures = []
+    for im in layout.get("images") or []:
+        im = dict(im)
+        if isinstance(im.get("source"), str) and im["source"].startswith("data:"):
+            im["source"] = images.key(im["source"])
+        pictures.append(im)
+    if pictures:
+        layout["images"] = pictures
+    height = int(fig.layout.height or 450)
+    frames = doc.get("frames") or []
+    then = (f'.then(function(){{return Plotly.addFrames("{fid}",f.frames);}})' if frames else "")
+    payload = plotly_json.to_json_plotly({"data": doc.get("data", []), "layout": layout,
+                                          "frames": frames})
+    script = (f'<script>(function(){{var f={payload};'
+              f'Plotly.newPlot("{fid}",f.data,ghLayout(f.layout),{_script_json(_CONFIG)}){then};'
+              f'}})();</script>')
+    if head:                                  # a figure on its own: its pictures with it
+        script = head + script
+    div = f'<div id="{fid}" class="plotly-graph-div" style="height:{height}px; width:100%;"></div>'
+    return f'<figure class="plot">{div}{script}<figcaption>{html.escape(caption)}</figcaption></figure>'
 
 
 def _duration(seconds: float) -> str:
@@ -249,74 +339,6 @@ def header_html(brand: str, title: str, sub_html: str, cards: list[tuple[str, st
                     for label, value, foot in cards)
     return (f'<header><div class="brand">{html.escape(brand)}</div><h1>{html.escape(title)}</h1>'
             f'<div class="sub">{sub_html}</div><div class="cards">{boxes}</div></header>')
-
-
-def _events_table(events) -> str:
-    if not events:
-        return '<p class="empty">No events were recorded in this run.</p>'
-    rows = "".join(
-        f'<tr class="{"bad" if "fail" in str(e.get("event")) else ""}">'
-        f'<td class="mono">{html.escape(str(e.get("utc", "")))}</td>'
-        f'<td>{html.escape(str(e.get("phase", "")))}</td><td>{html.escape(str(e.get("event", "")))}</td>'
-        f'<td>{_details_html(e.get("details"))}</td></tr>' for e in events)
-    return (f'<details class="table" open><summary>Event table ({len(events):,} rows)</summary>'
-            f'<div class="scroll"><table><thead><tr><th>UTC</th><th>Phase</th><th>Event</th>'
-            f'<th>Details</th></tr></thead><tbody>{rows}</tbody></table></div></details>')
-
-
-def _details_html(details) -> str:
-    if not isinstance(details, dict):
-        return html.escape(str(details or ""))
-    return " ".join(f'<span class="kv"><b>{html.escape(str(k))}</b> {_fmt(v)}</span>'
-                    for k, v in details.items())
-
-
-def _validation_table(validation) -> str:
-    if not validation:
-        return '<p class="empty">No validation rows for this run.</p>'
-    head = ("Quantity", "Published", "Simulated", "Difference", "Tolerance", "Unit", "Status", "Source")
-    rows = []
-    for v in validation:
-        status = str(v.get("status", "not run"))
-        cls = {"pass": "pass", "fail": "fail"}.get(status, "notrun")
-        cells = (f'<td title="{html.escape(str(v.get("key", "")))}">{_fmt(v.get("quantity"))}</td>'
-                 + "".join(f'<td class="num">{_fmt(v.get(k))}</td>'
-                           for k in ("published", "simulated", "difference", "tolerance"))
-                 + f'<td>{_fmt(v.get("unit"))}</td>'
-                 + f'<td><span class="badge {cls}">{html.escape(status)}</span></td>'
-                 + f'<td class="src">{_fmt(v.get("source"))}</td>')
-        rows.append(f'<tr class="{cls}">{cells}</tr>')
-    ths = "".join(f"<th>{h}</th>" for h in head)
-    return (f'<div class="scroll"><table class="validation"><thead><tr>{ths}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
-
-
-def split_summary_key(key: str) -> tuple[str, str, str]:
-    """``"phase.quantity_unit"`` → (phase, quantity, unit label); unknown unit → ""."""
-    phase, _, rest = str(key).rpartition(".")
-    for n_parts in (2, 1):
-        head, *tail = rest.rsplit("_", n_parts) if rest.count("_") >= n_parts else (rest,)
-        suffix = "_".join(tail).lower()
-        if tail and suffix in _UNITS:
-            return phase or "run", head.replace("_", " "), _UNITS[suffix]
-    return phase or "run", rest.replace("_", " "), ""
-
-
-def _summary_table(summary: dict) -> str:
-    if not summary:
-        return '<p class="empty">No summary quantities for this run.</p>'
-    groups: dict[str, list] = {}
-    for key, value in summary.items():
-        phase, quantity, unit = split_summary_key(key)
-        groups.setdefault(phase, []).append((key, quantity, value, unit))
-    rows = []
-    for phase, items in groups.items():
-        rows.append(f'<tr class="group"><th colspan="3">{html.escape(phase)}</th></tr>')
-        rows += [f'<tr><td title="{html.escape(key)}">{html.escape(q)}</td>'
-                 f'<td class="num">{_fmt(v)}</td><td>{html.escape(u)}</td></tr>'
-                 for key, q, v, u in items]
-    return ('<div class="scroll"><table class="summary"><thead><tr><th>Quantity</th><th>Value</th>'
-            f'<th>Unit</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _footer(meta: dict) -> str:

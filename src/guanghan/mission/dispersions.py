@@ -199,7 +199,7 @@ def _seed_fields(node, path=""):
             yield from _seed_fields(v, f"{path}.{i}")
 
 
-def _assign(sparse: dict, full: dict, path: str, value) -> None:
+def assign(sparse: dict, full: dict, path: str, value) -> None:
     """Set ``path`` in ``sparse`` (the scenario as written) to ``value``, creating the tables the
     file left to their defaults; list items are located in ``full`` (defaults included)."""
     parts = path.split(".")
@@ -229,16 +229,16 @@ def draw_sample(full: dict, sparse: dict, dispersions: Dispersions,
     for d in dispersions.field:
         box, key = resolve(full, d.path)
         drawn[d.path] = _draw(d, box[key], rng)
-        _assign(out, full, d.path, drawn[d.path])
+        assign(out, full, d.path, drawn[d.path])
     if dispersions.reseed:
         fixed = {d.path for d in dispersions.field}
         for path in _seed_fields(full.get("phases", []), "phases"):
             if path not in fixed and _by_name(full, path) not in fixed:
-                _assign(out, full, path, int(rng.integers(0, SEED_BOUND)))
+                assign(out, full, path, int(rng.integers(0, SEED_BOUND)))
     for i, phase in enumerate(full.get("phases", [])):     # each leg at most the sample's wall time
         cap = min(float(phase.get("limits", {}).get("max_wall_s", np.inf)),
                   dispersions.sample_max_wall_s)
-        _assign(out, full, f"phases.{i}.limits.max_wall_s", cap)
+        assign(out, full, f"phases.{i}.limits.max_wall_s", cap)
     return out, drawn, word
 
 

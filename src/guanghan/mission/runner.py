@@ -49,10 +49,31 @@ class RunResult:
     reason: str | None = None
     #: what the legs designed (or the stored design they flew), for ``design.json``
     design: MissionDesign | None = None
+    #: the scenario that was flown (its published figures give the validation rows)
+    scenario: object = field(default=None, repr=False)
 
     @property
     def completed(self) -> bool:
         return self.status == "completed"
+
+    def __repr__(self) -> str:
+        return (f"<RunResult {self.scenario_name}: {self.verdict()}; {len(self.events)} events, "
+                f"{self.trajectory.num_rows} trajectory rows, {len(self.summary)} figures>")
+
+    def figures(self) -> dict:
+        """Figure name → plotly ``Figure``: every figure of the run's report (``"altitude"``,
+        ``"earth-moon"``, ``"milestones"``, the legs' own); see
+        :mod:`guanghan.analysis.presentation`."""
+        return _presentation().figures(self)
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows for a run: verdict, key numbers, milestones, key figures."""
+        return _presentation().repr_html(self)
+
+    def validation(self) -> list[dict]:
+        """Published vs simulated rows of the flown scenario (empty when it is not known); see
+        :func:`guanghan.analysis.validation.validation_rows`."""
+        return _presentation().validation(self)
 
     def verdict(self, validation: list[dict] | None = None) -> str:
         """One line: the outcome and, given validation rows, how many pass."""
@@ -65,12 +86,22 @@ class RunResult:
         return text
 
 
+def _presentation():
+    """The analysis layer's presentation of a run, imported when a figure is asked for: the
+    mission layer does not depend on it otherwise (plotting is the layer above's job)."""
+    from guanghan.analysis import presentation
+
+    return presentation
+
+
 def provenance(scenario, seed: int | None = None) -> dict:
-    """What produced a run: scenario file name, SHA-256 of its text, Guanghan version, seed."""
+    """What produced a run: scenario file name, SHA-256 of its text, the fields set over it
+    (``guanghan run --set``: dotted path → value), Guanghan version, seed."""
     text = scenario.source_text if scenario.source_text is not None else scenario.to_toml()
     return {"scenario_name": scenario.mission.name,
             "scenario_file": scenario.source_path.name if scenario.source_path else None,
             "scenario_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "overrides": dict(scenario.overrides),
             "guanghan_version": __version__, "seed": seed}
 
 
@@ -184,8 +215,10 @@ def run(scenario, progress: ProgressCallback | None = None,
         "sites": [{"name": k, "body": s.body, "lat_deg": s.lat_deg, "lon_deg": s.lon_deg}
                   for k, s in scenario.sites.items()],
         "module_masses_kg": masses,
+        "phase_sites": {p.name: p.site for p in scenario.phases if isinstance(getattr(p, "site", None), str)},
+        "timeline": dict(scenario.timeline),
     }
     series = {f"{r.name}.{k}": v for r in results for k, v in r.series.items()}
     meta["design_from"] = design.source if design is not None else None
     return RunResult(scenario.mission.name, log.to_list(), summary, table, results, meta, series,
-                     status, failed_leg, reason, designed)
+                     status, failed_leg, reason, designed, scenario)

@@ -154,6 +154,7 @@ class Scenario(ConfigModel):
     dispersions: Dispersions | None = None      # Monte Carlo campaigns (guanghan campaign)
     _source_path: Path | None = PrivateAttr(default=None)
     _source_text: str | None = PrivateAttr(default=None)
+    _overrides: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_references(self) -> "Scenario":
@@ -203,6 +204,11 @@ class Scenario(ConfigModel):
     def source_text(self) -> str | None:
         """The TOML text this scenario was read from (None if built in code)."""
         return self._source_text
+
+    @property
+    def overrides(self) -> dict:
+        """Fields set over the file's values (dotted path → value; ``guanghan run --set``)."""
+        return self._overrides
 
     @property
     def epoch_et(self) -> float:
