@@ -9,6 +9,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
+import pyarrow.compute as pc
 import pytest
 
 from pydantic import ValidationError
@@ -349,53 +350,94 @@ def test_engine_record_refuses_impossible_values():
 
 
 # --------------------------------------------------------------------------- Chang'e-6
+# The packaged mission flown once per session (``ce6_run``): TEI-2 at the published departure
+# (~15:00 UTC 2024-06-20 [CE6-WM], read as TEI-2: ASSUMPTION), TEI-1 a ~24 h ellipse before it,
+# EI 05:41 UTC 2024-06-25 [CE6-NT0625], Siziwang Banner, skip entry.
+
+SIZIWANG = (42.3, 111.4)          # deg, the scenario's (assumed) landing-zone centre
 
 
-def chang_e_6_config():
-    """Chang'e-6 return: TEI-1 ~15:00 UTC 2024-06-20 [CE6-WM]; TEI-2 one ~24 h ellipse later
-    (ASSUMPTION, as Chang'e-5: 23 h 57 min); MCCs at Chang'e-5's offsets from TEI-2 and from the
-    EI (ASSUMPTION); EI 05:41 UTC 2024-06-25 [CE6-NT0625]; Siziwang Banner; Chang'e-5 engines
-    and masses. Downrange band 4,000–7,500 km (ASSUMPTION: at the published EI epoch the return
-    geometry gives ~4,700 km, below Chang'e-5's assumed 5,000 km floor)."""
-    return ce5_return_problem(tei1_utc="2024-06-20T15:00:00Z", tei2_utc="2024-06-21T14:57:00Z",
-                               mcc_utc=("2024-06-22T16:19:00Z", "2024-06-24T13:23:00Z"),
-                               entry_utc="2024-06-25T05:41:00Z", downrange_min_km=4000.0)
-
-
-@pytest.fixture(scope="module")
-def ce6():
-    cfg = chang_e_6_config()
-    start = pod.design_parking_orbit(cfg, altitude_km=200.0, inclination_deg=137.0)
-    return cfg, start, ter.fly_return(cfg, start)
-
-
-def test_chang_e_6_return_meets_the_published_epoch_and_orbit(ce6):
-    """EI 05:41 UTC [CE6-NT0625] near 11.2 km/s; parking orbit ~200 km (CE-6 periapsis 220 km)
-    at 137° [CE6-WM]; separation ~5,000 km."""
-    cfg, _, res = ce6
-    f = res.figures
-    assert abs(res.entry_et - time_scales.utc_to_et("2024-06-25T05:41:00Z")) < 60.0     # s
-    assert abs(f["entry.interface_fpa_deg"] - cfg.plan.entry_target.fpa_deg) < 0.01                  # deg
-    assert abs(f["entry.crossrange_km"]) < 1.0                                           # km
-    assert 10_500.0 < f["entry.interface_speed_m_s"] < 11_200.0                          # m/s
-    assert abs(f["parking_orbit.inclination_deg"] - 137.0) < 0.1                         # deg
-    assert abs(f["parking_orbit.altitude_km"] - 200.0) < 3.0                             # km
-    assert abs(f["separation.altitude_km"] - 5000.0) < 1.0                               # km
-
-
-def test_chang_e_6_separation_is_over_the_south_atlantic(ce6):
-    """[CE6-NT0625][CE6-HBY]: separation ~5,000 km "above the South Atlantic". Box: the bounding
-    box of the IHO South Atlantic, equator to 60° S (Southern Ocean), 70° W (Cape Horn meridian,
-    67° W, rounded out) to 20° E (the Cape Agulhas meridian, the IHO limit with the Indian Ocean).
-    It also holds south-western Africa, so it is a coarse check. Sub-satellite point computed here
-    from the trajectory with SPICE (J2000 -> ITRF93) and a spherical latitude."""
+def _sub_point(et: float, r_j2000) -> tuple[float, float]:
+    """Geocentric (spherical) latitude and longitude (deg) under an Earth-centred J2000 position (m),
+    rotated to ITRF93 with SPICE here."""
     from guanghan.environment import spice_kernels
-    _, _, res = ce6
-    sep_et = next(e["et"] for e in res.events if e["event"] == "separation")
-    traj = next(t for t in res.trajectory if t.body == "EARTH" and t.start_et <= sep_et <= t.end_et)
-    r = spice_kernels.rotation_matrices("J2000", "ITRF93", [sep_et])[0] @ traj.states([sep_et])[0][:3]
-    lat, lon = math.degrees(math.asin(r[2] / np.linalg.norm(r))), math.degrees(math.atan2(r[1], r[0]))
-    assert -60.0 < lat < 0.0 and -70.0 < lon < 20.0
+    r = spice_kernels.rotation_matrices("J2000", "ITRF93", [et])[0] @ np.asarray(r_j2000, float)
+    return math.degrees(math.asin(r[2] / np.linalg.norm(r))), math.degrees(math.atan2(r[1], r[0]))
+
+
+def test_chang_e_6_return_meets_the_published_epochs_and_orbit(ce6_run):
+    """EI 05:41 UTC [CE6-NT0625] near 11.2 km/s; TEI-2 at ~15:00 UTC 20 June [CE6-WM]; parking orbit
+    at the published 220 km and 137° [CE6-WM]; separation ~5,000 km [CE6-NT0625]."""
+    scenario, result = ce6_run
+    assert result.completed, result.reason
+    s, et = result.summary, time_scales.utc_to_et
+    phase = next(p for p in scenario.phases if p.type == "trans_earth")
+    tei2 = next(e for e in result.events if e["event"] == "tei2_start")
+    assert abs(et(tei2["utc"]) - et("2024-06-20T15:00:00Z")) < 1.0                      # s
+    assert abs(et(s["trans_earth.entry_interface_utc"]) - et("2024-06-25T05:41:00Z")) < 60.0   # s
+    assert abs(s["trans_earth.entry_interface_fpa_deg"] - phase.entry_target.fpa_deg) < 0.01    # deg
+    assert abs(s["trans_earth.entry_crossrange_km"]) < 1.0                                # km
+    assert 10_500.0 < s["trans_earth.entry_interface_speed_m_s"] < 11_200.0               # m/s
+    assert abs(s["trans_earth.parking_orbit_inclination_deg"] - 137.0) < 0.1             # deg
+    assert abs(s["trans_earth.parking_orbit_altitude_km"] - 220.0) < 3.0                 # km
+    assert abs(s["trans_earth.separation_altitude_km"] - 5000.0) < 1.0                   # km
+
+
+def test_chang_e_6_interface_lies_at_skip_range(ce6_run):
+    """The EI lies in Chang'e-5's skip-entry band (5,000–7,500 km from the site), beyond the reach of
+    a direct entry; the downrange is checked against the angle between the flown EI position (the
+    entry leg's first state, rotated to ITRF93 here) and the site on the 6,371 km sphere (the EI
+    heads for the site, so the two agree to the geodetic/geocentric difference, < 30 km)."""
+    _, result = ce6_run
+    s = result.summary
+    assert 5000.0 <= s["trans_earth.entry_downrange_km"] <= 7500.0
+    table = result.trajectory.filter(pc.equal(result.trajectory["phase"], "entry"))
+    row = table.slice(0, 1).to_pylist()[0]
+    lat, lon = (math.radians(x) for x in _sub_point(row["et_s"], [row["x_m"], row["y_m"], row["z_m"]]))
+    site = (math.radians(SIZIWANG[0]), math.radians(SIZIWANG[1]))
+    angle = math.acos(math.sin(lat) * math.sin(site[0])
+                      + math.cos(lat) * math.cos(site[0]) * math.cos(lon - site[1]))
+    assert abs(6371.0 * angle - s["trans_earth.entry_downrange_km"]) < 30.0              # km
+
+
+def test_chang_e_6_separation_is_over_the_south_atlantic(ce6_run):
+    """[CE6-NT0625][CE6-HBY]: separation ~5,000 km "above the South Atlantic". The sub-point is
+    computed here from the orbiter's first state after separation (its series) with SPICE. It lies
+    in the IHO South Atlantic's bounding box (equator to 60° S, the meridians of Cape Horn,
+    67.28° W, and Cape Agulhas, 20° E), and, sharper, at sea: between 34° W and 8° E that box
+    holds no mainland (Brazil's easternmost point is 34.8° W, Africa's coast south of the equator
+    lies east of Cap Lopez, 8.7° E), only small islands. (The design with TEI-1 at the published
+    departure put it at 29.4° S, 19.8° E, in the Northern Cape of South Africa.)"""
+    _, result = ce6_run
+    s = result.summary
+    first = result.series["trans_earth.orbiter"].slice(0, 1).to_pylist()[0]
+    assert first["body"] == "EARTH" and first["frame"] == "J2000"
+    assert abs(first["et_s"] - time_scales.utc_to_et(s["trans_earth.separation_utc"])) < 1e-3   # s
+    lat, lon = _sub_point(first["et_s"], [first["x_m"], first["y_m"], first["z_m"]])
+    assert abs(lat - s["trans_earth.separation_lat_deg"]) < 0.3                          # geodetic vs geocentric
+    assert abs(lon - s["trans_earth.separation_lon_deg"]) < 1e-6
+    assert -60.0 < lat < 0.0 and -67.28 < lon < 20.0
+    assert -34.0 < lon < 8.0
+
+
+def test_chang_e_6_skips_and_lands_at_the_published_time(ce6_run):
+    """A skip entry as flown ("bounced out", then re-entered [CE6-NT0625]): one exit above the
+    sensible atmosphere, a skip apogee above 60 km (the issue's bound) that the entry series'
+    altitudes reproduce, and touchdown within 5 min of 06:07 UTC [CE6-CD0625]."""
+    _, result = ce6_run
+    s = result.summary
+    assert s["entry.skips_count"] == 1
+    assert s["entry.skip_apogee_km"] > 60.0
+    names = [e["event"] for e in result.events if e["phase"] == "entry"]
+    assert names.index("skip_exit") < names.index("second_entry") < names.index("touchdown")
+    out, back = (time_scales.utc_to_et(next(e["utc"] for e in result.events if e["event"] == n))
+                 for n in ("skip_exit", "second_entry"))
+    table = result.trajectory.filter(pc.equal(result.trajectory["phase"], "entry"))
+    skip = [a for t, a in zip(table["et_s"].to_pylist(), table["altitude_km"].to_pylist(), strict=True)
+            if out <= t <= back]
+    assert max(skip) == pytest.approx(s["entry.skip_apogee_km"], abs=0.5)               # km, the table's geodetic altitude
+    dt = time_scales.utc_to_et(s["earth_landing.utc"]) - time_scales.utc_to_et("2024-06-25T06:07:00Z")
+    assert abs(dt) <= 300.0                                                              # s
 
 
 def test_b_plane_magnitude_is_the_impact_parameter_and_asymptote_the_energy():

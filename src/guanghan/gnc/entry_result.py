@@ -72,4 +72,5 @@ def entry_summary(res: EntryResult, entry, target: Site | None, t_entry, q) -> d
         "landing_utc": spice_kernels.et_to_utc(res.et[-1]),
         "time_of_flight_s": float(res.et[-1] - res.et[0]),
         "bank_reversals": sum(e["event"] == "bank_reversal" for e in res.events),
+        "skips": sum(e["event"] == "skip_exit" for e in res.events),   # climbs out of the sensible atmosphere
     }

@@ -102,7 +102,8 @@ def _result(phase, res, mass: float) -> PhaseResult:
         "entry.interface_fpa_deg": s["interface_fpa_inertial_deg"],
         "entry.interface_relative_speed_m_s": s["interface_speed_relative_m_s"],
         "entry.interface_relative_fpa_deg": s["interface_fpa_relative_deg"],
-        "entry.skip_apogee_km": s["skip_apogee_km"],
+        "entry.skip_apogee_km": s["skip_apogee_km"],            # None: no skip out of the atmosphere
+        "entry.skips_count": s["skips"],
         "entry.peak_g": peak_g,
         "entry.peak_heat_flux_w_m2": s["peak_heat_flux_w_m2"],
         "entry.heat_load_j_m2": s["heat_load_j_m2"],
