@@ -48,7 +48,11 @@ def surface_coordinates(body: str, ets: np.ndarray, r_j2000: np.ndarray):
 
 
 def sunlit_fraction(body: str, ets: np.ndarray, r_j2000: np.ndarray) -> np.ndarray:
-    """Visible fraction of the solar disc for body-centred J2000 positions, Moon and Earth occulting."""
+    """Visible fraction of the solar disc for body-centred J2000 positions, Moon and Earth occulting.
+
+    The central body occults as a sphere no larger than the one through the point (a lander below
+    the mean radius is not "inside" the Moon): on the surface the Sun is then seen above the local
+    horizontal plane, half its disc when its centre is on it."""
     sun = spice_kernels.body_positions("SUN", body, "J2000", ets)
     others = [b for b in ("MOON", "EARTH") if b != body]
     occ = {b: spice_kernels.body_positions(b, body, "J2000", ets) for b in others}
@@ -56,7 +60,8 @@ def sunlit_fraction(body: str, ets: np.ndarray, r_j2000: np.ndarray) -> np.ndarr
     out = np.empty(len(ets))
     zero = np.zeros(3)
     for i in range(len(ets)):
-        nu = shadow_fraction(r_j2000[i], sun[i], zero, radius[body])
+        own = min(radius[body], (1.0 - 1e-9) * float(np.linalg.norm(r_j2000[i])))
+        nu = shadow_fraction(r_j2000[i], sun[i], zero, own)
         for b in others:
             nu = min(nu, shadow_fraction(r_j2000[i], sun[i], occ[b][i], radius[b]))
         out[i] = nu
