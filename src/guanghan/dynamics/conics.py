@@ -3,8 +3,8 @@
 Functions of one :class:`~guanghan.dynamics.state.SpacecraftState` and the central body's μ
 (m³/s²): the osculating conic's periapsis radius and epoch (elliptic or hyperbolic Kepler equation),
 the outgoing and incoming v∞ vectors of a hyperbola, and its B-plane vector and angle (of the
-outgoing asymptote for a departure, of the incoming one, about a given pole, for an arrival). Element conversions live in
-:mod:`guanghan.dynamics.kepler`.
+outgoing asymptote for a departure; of the incoming one, about a given pole, for an arrival).
+Element conversions live in :mod:`guanghan.dynamics.kepler`.
 
 Assumptions and limitations
     Osculating two-body quantities of the instantaneous state; parabolic orbits (e = 1) are not

@@ -105,24 +105,28 @@ def impulsive_sequence(mu: float, rp: float, v_inf: float, ignitions: list[float
 
 
 def _one_revolution(state: SpacecraftState, burn: FiniteBurn, models: PatchedModels):
-    """Altitudes (m over the mean sphere) over the first revolution after ``burn``, or None if the
-    orbit left by the burn is not bound."""
+    """Altitudes (m over the mean sphere) over the first revolution after ``burn``; "unbound" if the
+    orbit it leaves escapes (or has a period above 30 days), "impact" if its periapsis is below the
+    mean sphere."""
     mu = models.moon.central.mu
     try:
-        res = propagate(state, burn.end_et, replace(models.moon, burns=[burn]), models.tolerances)
+        end = propagate(state, burn.end_et, replace(models.moon, burns=[burn]), models.tolerances).final_state
     except PropagationError:
-        return None
-    end = res.final_state
+        return "impact"
     energy = 0.5 * end.v @ end.v - mu / np.linalg.norm(end.r)
     if energy >= 0.0:
-        return None
-    period = 2.0 * math.pi * math.sqrt((-mu / (2.0 * energy)) ** 3 / mu)
+        return "unbound"
+    a = -mu / (2.0 * energy)
+    period = 2.0 * math.pi * math.sqrt(a ** 3 / mu)
     if period > 30 * 86400.0:
-        return None
+        return "unbound"
+    e = np.linalg.norm(((end.v @ end.v - mu / np.linalg.norm(end.r)) * end.r - (end.r @ end.v) * end.v) / mu)
+    if a * (1.0 - e) <= moon_radius():
+        return "impact"
     try:
         traj = propagate(end, end.et + period, models.moon, models.tolerances).trajectory
     except PropagationError:
-        return None
+        return "impact"
     ets = np.linspace(end.et, end.et + period, 721)
     return np.linalg.norm(traj.states(ets)[:, :3], axis=1) - moon_radius()
 
@@ -134,8 +138,8 @@ def burn_miss(state: SpacecraftState, engine: Engine, duration_s: float, aim: Lo
     burn = FiniteBurn(state.et, float(duration_s), engine.total_thrust_n, engine.isp_s, "retrograde")
     if aim.kind != "revolutions":
         alt = _one_revolution(state, burn, models)
-        if alt is None:
-            return _TOO_HIGH
+        if isinstance(alt, str):
+            return _TOO_HIGH if alt == "unbound" else -_TOO_HIGH
         return float(alt.max() if aim.kind == "apoapsis" else alt.mean()) - aim.value
     n = int(aim.value)
     try:
@@ -149,11 +153,23 @@ def burn_miss(state: SpacecraftState, engine: Engine, duration_s: float, aim: Lo
     return peri[n - 1] - aim.next_mid_et
 
 
+def too_weak(engine: Engine, mass_kg: float, dv_m_s: float, what: str, quantity: str,
+             value: str | None) -> InputError:
+    """The InputError of an LOI engine that cannot give its burn (naming thrust_n, isp_s and the
+    stack mass, whose modules' dry_mass_kg and propellant_kg set it)."""
+    return InputError(f"the engine's thrust_n {engine.total_thrust_n:,.6g} N (isp_s {engine.isp_s:g} s) "
+                      "on the "
+                      f"{mass_kg:,.0f} kg stack (its modules' dry_mass_kg + propellant_kg), "
+                      f"{engine.total_thrust_n / mass_kg:.4g} m/s², is too weak to capture: {what}; an "
+                      f"impulsive burn would need {dv_m_s:,.0f} m/s",
+                      quantity=quantity, value=value or f"{engine.total_thrust_n:g} N")
+
+
 def solve_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, models: PatchedModels,
                guess_s: float, propellant_kg: float, dv_needed_m_s: float,
-               quantity: str = "engine", max_s: float = MAX_BURN_S) -> FiniteBurn:
+               quantity: str = "engine", value: str | None = None, max_s: float = MAX_BURN_S) -> FiniteBurn:
     """The retrograde burn from ``state`` (at ignition) meeting ``aim``: bracket the duration from
-    ``guess_s`` in 10 % steps, then Brent. InputError (``quantity``) if no burn within the module's
+    ``guess_s`` in 10 % steps, then Brent. InputError (``quantity``, ``value``) if no burn within the module's
     ``propellant_kg``, ``max_s`` (the next burn's ignition) and :data:`MAX_BURN_S` reaches the aim."""
     longest = min(MAX_BURN_S, max_s, propellant_kg / engine.mass_flow_kg_s)
     limit = ("propellant" if longest == propellant_kg / engine.mass_flow_kg_s else
@@ -167,15 +183,11 @@ def solve_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, models: Patc
     lo, f_lo = hi, f_hi
     while f_hi > 0.0:
         if hi >= longest:
-            accel = engine.total_thrust_n / state.mass
             left = ("leaves the Moon unbound" if f_hi >= _TOO_HIGH
                     else f"misses the aim by {f_hi / (1 if aim.kind == 'revolutions' else 1e3):,.1f} "
                          f"{'s' if aim.kind == 'revolutions' else 'km'}")
-            raise InputError(f"{engine.total_thrust_n:,.0f} N on the {state.mass:,.0f} kg stack "
-                             f"({accel:.3f} m/s², Isp {engine.isp_s:.0f} s) is too weak: the longest burn "
-                             f"({longest:,.0f} s, by {limit}) "
-                             f"{left}; an impulsive burn would need {dv_needed_m_s:,.0f} m/s",
-                             quantity=quantity, value=f"{engine.total_thrust_n:g} N")
+            raise too_weak(engine, state.mass, dv_needed_m_s,
+                           f"the longest burn ({longest:,.0f} s, by {limit}) {left}", quantity, value)
         lo, f_lo = hi, f_hi
         hi = min(hi * 1.1, longest)
         f_hi = miss(hi)

@@ -57,7 +57,7 @@ from guanghan.dynamics.forces import FiniteBurn
 from guanghan.dynamics.conics import b_plane_incoming, conic_periapsis, incoming_asymptote
 from guanghan.dynamics.kepler import Elements, elements_to_state, kepler_universal
 from guanghan.dynamics.patched_flight import Flight, PatchedModels, fly_outbound, integrate_to
-from guanghan.dynamics.propulsion import Engine
+from guanghan.dynamics.propulsion import Engine, burn_duration
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import ephemeris, frames, spice_kernels
 from guanghan.environment.geodetic import EARTH_EQUATORIAL_RADIUS
@@ -268,7 +268,8 @@ def conic_guesses(geom: InjectionGeometry, target: ArrivalTarget) -> list[np.nda
     v_hi = math.sqrt(2.0 * mu / rp) + 4000.0
     t_lo, t_hi = _time_to_radius(rp, v_lo, r_m, mu), _time_to_radius(rp, v_hi, r_m, mu)
     if not t_hi < tof < t_lo:
-        raise InputError(f"a direct transfer from a {(rp - EARTH_EQUATORIAL_RADIUS) / 1e3:.0f} km perigee reaches the "
+        perigee_km = (rp - EARTH_EQUATORIAL_RADIUS) / 1e3
+        raise InputError(f"a direct transfer from a {perigee_km:.0f} km perigee reaches the "
                          f"Moon's distance ({r_m / 1e3:,.0f} km) between {t_hi / 3600:.1f} h (perigee "
                          f"speed {v_hi:.0f} m/s) and {t_lo / 3600:.1f} h (apogee at the Moon) after "
                          f"injection; the first LOI burn asks for an arrival {tof / 3600:.1f} h after it",
@@ -292,7 +293,8 @@ def conic_guesses(geom: InjectionGeometry, target: ArrivalTarget) -> list[np.nda
         r_hat = math.cos(nu) * u - math.sin(nu) * np.cross(n, u)       # u turned back by ν about n
         node = np.cross(pole, n)
         raan = math.atan2(node[1], node[0])
-        argp = math.atan2(r_hat @ np.cross(n, node / np.linalg.norm(node)), r_hat @ node / np.linalg.norm(node))
+        node /= np.linalg.norm(node)
+        argp = math.atan2(r_hat @ np.cross(n, node), r_hat @ node)
         guesses.append(np.array([math.degrees(raan), math.degrees(argp), vp]))
     return guesses
 
@@ -301,7 +303,8 @@ def _site_offset_deg(state: SpacecraftState, site_j2000: np.ndarray | None) -> f
     if site_j2000 is None:
         return None
     n = np.cross(state.r, state.v)
-    return math.degrees(math.asin(abs(float(n @ site_j2000)) / (np.linalg.norm(n) * np.linalg.norm(site_j2000))))
+    sin_offset = abs(float(n @ site_j2000)) / (np.linalg.norm(n) * np.linalg.norm(site_j2000))
+    return math.degrees(math.asin(sin_offset))
 
 
 def conic_arrival_speed(geom: InjectionGeometry, x, target: ArrivalTarget) -> float:
@@ -369,6 +372,12 @@ def solve_mcc(state: SpacecraftState, engine: Engine, target: ArrivalTarget, mod
     when the predicted misses are inside the deadband. Returns (burn, Δv, misses km, km, s after)."""
     mu_moon = models.moon.central.mu
     horizon = target.et + 2 * 86400.0
+    one = burn_duration(state.mass, 1.0, engine.total_thrust_n, engine.isp_s)
+    if one > 600.0:
+        raise InputError(f"the midcourse engine's thrust_n {engine.total_thrust_n:.6g} N on the "
+                         f"{state.mass:,.0f} kg stack takes {one:,.0f} s for 1 m/s: a correction must be "
+                         "a short burn (< 600 s per m/s)",
+                         quantity="midcourse.engine", value=f"{engine.total_thrust_n:g} N")
 
     def burns(dv):
         burn = mcc_burn(state, engine, dv)

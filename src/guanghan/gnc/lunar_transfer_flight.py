@@ -101,8 +101,8 @@ def plan_design(problem: TransferProblem, models: PatchedModels, site_j2000=None
     plan = problem.plan
     mu = models.moon.central.mu
     rp = loi.moon_radius() + plan.arrival.periselene_altitude_km * 1e3
-    geom = ltd.InjectionGeometry(plan.injection.et, EARTH_EQUATORIAL_RADIUS + plan.injection.perigee_altitude_km * 1e3,
-                                 plan.injection.inclination_deg, problem.mass_kg)
+    perigee = EARTH_EQUATORIAL_RADIUS + plan.injection.perigee_altitude_km * 1e3
+    geom = ltd.InjectionGeometry(plan.injection.et, perigee, plan.injection.inclination_deg, problem.mass_kg)
     ign = plan.loi[0].et
 
     def target(est):
@@ -112,13 +112,34 @@ def plan_design(problem: TransferProblem, models: PatchedModels, site_j2000=None
     probe = ltd.ArrivalTarget(ign, rp, plan.arrival.inclination_deg, plan.arrival.periselene_hemisphere)
     v_inf0 = min(ltd.conic_arrival_speed(geom, x, probe) for x in ltd.conic_guesses(geom, probe))
     est = _estimate(problem, rp, v_inf0, mu, problem.mass_kg)
+    _check_estimate(problem, est)
     design = ltd.design_transfer(geom, target(est), models, site_j2000)
     v_inf = float(np.linalg.norm(incoming_asymptote(design.periselene, mu)))
     est2 = _estimate(problem, rp, v_inf, mu, problem.mass_kg)
+    _check_estimate(problem, est2)
     if abs(est2[0][1] - est[0][1]) > 1.0:
         design = ltd.design_transfer(geom, target(est2), models, site_j2000, x_guess=design.x)
     _check_terrain(design.periselene, plan)
     return design, target(est2), est2
+
+
+def _check_estimate(problem: TransferProblem, est) -> None:
+    """Refuse LOI burns that even impulsively cannot fit the propellant, the 4 h limit or the time
+    to the next burn (an engine too weak, or a stack too heavy, to capture)."""
+    plan, mass = problem.plan, problem.mass_kg
+    left = dict(problem.propellant_kg)
+    for k, ((dv, d), b) in enumerate(zip(est, plan.loi, strict=True)):
+        eng, module = problem.loi_engine(k), _module(b.engine)
+        gap = plan.loi[k + 1].et - b.et if k + 1 < len(plan.loi) else math.inf
+        if d > min(loi.MAX_BURN_S, gap) or d * eng.mass_flow_kg_s > left[module]:
+            limit = min(loi.MAX_BURN_S, gap)
+            why = (f"even an impulsive-equivalent burn lasts {d:,.0f} s (limit {limit:,.0f} s)"
+                   if d <= left[module] / eng.mass_flow_kg_s else
+                   f"it needs {d * eng.mass_flow_kg_s:,.0f} kg of propellant, {module} holds "
+                   f"{left[module]:,.0f} kg")
+            raise loi.too_weak(eng, mass, dv, why, f"loi[{k}].engine", b.engine)
+        left[module] -= d * eng.mass_flow_kg_s
+        mass -= d * eng.mass_flow_kg_s
 
 
 def _check_terrain(peri: SpacecraftState, plan) -> None:
@@ -164,8 +185,8 @@ def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
     state = _injection_errors(design.injection, plan.injection_errors)
     left = dict(problem.propellant_kg)
     events, figures, burns, legs = [], {}, {}, []
-    _add(events, state.et, "injection", perigee_altitude_km=(np.linalg.norm(state.r) - EARTH_EQUATORIAL_RADIUS) / 1e3,
-         speed_m_s=float(np.linalg.norm(state.v)))
+    _add(events, state.et, "injection", speed_m_s=float(np.linalg.norm(state.v)),
+         perigee_altitude_km=(np.linalg.norm(state.r) - EARTH_EQUATORIAL_RADIUS) / 1e3)
     pending: list[FiniteBurn] = []
     mcc_dv = []
     for i, et in enumerate(problem.mcc_ets, start=1):
@@ -181,11 +202,13 @@ def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
     f = fly_outbound(state, plan.loi[0].et, models, pending)
     legs += f.legs
     if f.soi_entry is not None:
-        _add(events, f.soi_entry.et, "soi_entry", distance_km=np.linalg.norm(f.soi_entry.recentered("MOON").r) / 1e3)
+        _add(events, f.soi_entry.et, "soi_entry",
+             distance_km=np.linalg.norm(f.soi_entry.recentered("MOON").r) / 1e3)
     state = f.final_state
     if state.body != "MOON":
-        raise GuidanceFailure("earth_moon_transfer", f"the stack is still {np.linalg.norm(state.recentered('MOON').r) / 1e3:,.0f}"
-                              f" km from the Moon at the first LOI burn ({plan.loi[0].utc})")
+        far_km = np.linalg.norm(state.recentered("MOON").r) / 1e3
+        raise GuidanceFailure("earth_moon_transfer", f"the stack is still {far_km:,.0f} km from the Moon "
+                              f"at the first LOI burn ({plan.loi[0].utc})")
     for b in burns.values():
         if b is not None:
             left[_module(plan.midcourse.engine)] -= _mass_drop(legs, b)
@@ -217,7 +240,7 @@ def _fly_loi(problem, models, state, arrival, est, draws, left, events):
         if aim.kind == "revolutions":
             aim = replace(aim, next_mid_et=nxt + 0.5 * est[k + 1][1])
         planned = loi.solve_burn(state, eng, aim, models, est[k][1], left[_module(b.engine)], est[k][0],
-                                 quantity=f"loi[{k}].engine", max_s=nxt - state.et)
+                                 quantity=f"loi[{k}].engine", value=b.engine, max_s=nxt - state.et)
         plan_traj = propagate(state, planned.end_et + 1.0, replace(models.moon, burns=[planned]),
                               models.tolerances).trajectory
         parts = tracked_tilt(planned, plan.execution_errors, draws[f"loi{k + 1}"], plan_traj)
@@ -304,7 +327,21 @@ def _injection_figures(first: Trajectory, site_offset_deg: float | None) -> dict
            "transfer.injection_mass_kg": float(y[6])}
     if site_offset_deg is not None:
         out["transfer.launch_site_plane_offset_deg"] = site_offset_deg
+    apogee = _apogee_km(y, mu)
+    if math.isfinite(apogee):                   # an escape orbit has none
+        out["transfer.injection_apogee_km"] = apogee
     return out
+
+
+def _apogee_km(y: np.ndarray, mu: float) -> float:
+    """Osculating two-body apogee altitude (km over the equatorial radius) of an Earth-centred
+    state; inf for an escape orbit."""
+    rn = float(np.linalg.norm(y[:3]))
+    a = 1.0 / (2.0 / rn - float(y[3:6] @ y[3:6]) / mu)
+    if a <= 0.0:
+        return math.inf
+    e = float(np.linalg.norm(((y[3:6] @ y[3:6] - mu / rn) * y[:3] - (y[:3] @ y[3:6]) * y[3:6]) / mu))
+    return (a * (1.0 + e) - EARTH_EQUATORIAL_RADIUS) / 1e3
 
 
 def lunar_orbit_figures(state: SpacecraftState, models) -> dict:

@@ -108,10 +108,12 @@ class TransferPlan(ConfigModel):
     injection: Injection
     arrival: Arrival
     midcourse: Midcourse | None = None
-    midcourse_deadband_km: float = Field(default=1.0, gt=0.0, le=1000.0, description=(
-        "a predicted B-plane miss (km) below which a midcourse correction is not flown"))
-    midcourse_deadband_s: float = Field(default=10.0, gt=0.0, le=3600.0, description=(
-        "a predicted periselene-epoch miss (s) below which a midcourse correction is not flown"))
+    midcourse_deadband_km: float = Field(default=1.0, ge=0.01, le=1000.0, description=(
+        "a predicted B-plane miss below which a midcourse correction is not flown: 0.01 km (10 m, "
+        "above the integration noise at the Moon) to 1,000 km"))
+    midcourse_deadband_s: float = Field(default=10.0, ge=0.1, le=3600.0, description=(
+        "a predicted periselene-epoch miss below which a midcourse correction is not flown: 0.1 s "
+        "(above the integration noise) to 1 h"))
     loi: list[LoiBurn] = Field(min_length=1, max_length=10)
     injection_errors: InjectionErrors = InjectionErrors()
     execution_errors: ExecutionErrors = ExecutionErrors()

@@ -24,7 +24,8 @@ class EarthMoonTransferConfig(PhaseConfig, TransferPlan):
 
     def data_needs(self, scenario, index: int) -> list:
         launch = utc_text_to_et(self.injection.launch_utc)
-        return [("earth_orientation", launch, self.loi[-1].et, "injection.launch_utc", self.injection.launch_utc,
+        return [("earth_orientation", launch, self.loi[-1].et, "injection.launch_utc",
+                 self.injection.launch_utc,
                  "the Earth-centred part of the transfer needs the Earth's orientation")]
 
     def check_references(self, scenario, where: str) -> None:
@@ -32,8 +33,8 @@ class EarthMoonTransferConfig(PhaseConfig, TransferPlan):
         engines = scenario.vehicle_engines(self.vehicle)
         for field, name in self.engine_names().items():
             if name not in engines:
-                fail(f"vehicle {self.vehicle!r} has no engine {name!r}; its modules' engines are {sorted(engines)}",
-                     f"{where}.{field}", name)
+                fail(f"vehicle {self.vehicle!r} has no engine {name!r}; its modules' engines are "
+                     f"{sorted(engines)}", f"{where}.{field}", name)
         site = self.injection.launch_site
         if site is not None:
             need(site, scenario.sites, "site", f"{where}.injection.launch_site")
