@@ -286,7 +286,8 @@ def test_figures_are_grouped_as_the_issue_asks(flown):
     _, result = flown
     keys = ("transfer.injection_utc", "transfer.injection_perigee_km", "transfer.injection_c3_km2_s2",
             "transfer.mcc_delta_v_m_s", "transfer.duration_h", "loi.burns", "loi.delta_v_m_s",
-            "loi.first_burn_duration_s", "loi.propellant_kg", "lunar_orbit.periapsis_km",
-            "lunar_orbit.apoapsis_km", "lunar_orbit.inclination_deg", "lunar_orbit.period_h")
+            "loi.first_burn_duration_s", "loi.first_burn_ignition_altitude_km", "loi.propellant_kg",
+            "lunar_orbit.periapsis_km", "lunar_orbit.apoapsis_km", "lunar_orbit.inclination_deg",
+            "lunar_orbit.period_h")
     assert all(k in result.summary for k in keys)
     assert result.summary["loi.burns"] == 2

@@ -19,9 +19,9 @@ Figures (``<group>.<quantity>_<unit>``): ``transfer.*`` (injection epoch, perige
 equatorial radius, C3, inclination, sub-point, the launch site's angle from the plane, each MCC Δv
 and their sum, arrival v∞, periselene altitude/inclination/epoch of the unburnt approach, the
 B-plane aimed and reached, launch-to-periselene duration), ``loi.*`` (burn count, total Δv from the
-mass drop, propellant, first burn's duration) and per burn ``loi{k}.*`` (duration, Δv, impulsive Δv
-at the periselene for the same orbit energy, gravity loss, ignition altitude, the stack mass a
-published duration implies), ``lunar_orbit.*`` (min/max altitude over one revolution after the
+mass drop, propellant, first burn's duration and ignition altitude) and per burn ``loi{k}.*``
+(duration, Δv, impulsive Δv at the periselene for the same orbit energy, gravity loss, ignition
+altitude, the stack mass a published duration implies), ``lunar_orbit.*`` (min/max altitude over one revolution after the
 last burn, inclination to the lunar equator, Keplerian period of the mean osculating semi-major
 axis).
 
@@ -269,7 +269,8 @@ def _fly_loi(problem, models, state, arrival, est, draws, left, events):
         _add(events, main.end_et, f"{p}_end", duration_s=main.duration_s, delta_v_m_s=dv)
         state = res.final_state
     figs.update({"loi.burns": len(plan.loi), "loi.delta_v_m_s": total_dv, "loi.propellant_kg": total_kg,
-                 "loi.first_burn_duration_s": figs["loi1.duration_s"]})
+                 "loi.first_burn_duration_s": figs["loi1.duration_s"],
+                 "loi.first_burn_ignition_altitude_km": figs["loi1.ignition_altitude_km"]})
     return state, legs, figs
 
 

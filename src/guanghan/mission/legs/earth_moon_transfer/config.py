@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from guanghan.config_model import fail
 from guanghan.environment.config_fields import utc_text_to_et
@@ -22,11 +22,22 @@ class EarthMoonTransferConfig(PhaseConfig, TransferPlan):
 
     summary_groups: ClassVar[tuple[str, ...]] = ("transfer", "loi", "lunar_orbit")
 
+    @model_validator(mode="after")
+    def _no_start(self) -> "EarthMoonTransferConfig":
+        if self.start_utc is not None:
+            fail("the transfer starts at its designed injection, injection.launch_utc + "
+                 "injection.flight_time_s; remove start_utc", "start_utc", self.start_utc)
+        return self
+
     def data_needs(self, scenario, index: int) -> list:
+        """The Earth's orientation (EGM96 in ITRF93) from the launch to the last LOI burn: both ends
+        checked, each naming its own field (the span in between is contiguous)."""
+        hint = "the Earth-centred part of the transfer needs the Earth's orientation"
         launch = utc_text_to_et(self.injection.launch_utc)
-        return [("earth_orientation", launch, self.loi[-1].et, "injection.launch_utc",
-                 self.injection.launch_utc,
-                 "the Earth-centred part of the transfer needs the Earth's orientation")]
+        last = len(self.loi) - 1
+        return [("earth_orientation", launch, launch, "injection.launch_utc", self.injection.launch_utc, hint),
+                ("earth_orientation", self.loi[last].et, self.loi[last].et, f"loi[{last}].utc",
+                 self.loi[last].utc, hint)]
 
     def check_references(self, scenario, where: str) -> None:
         super().check_references(scenario, where)
