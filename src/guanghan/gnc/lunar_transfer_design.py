@@ -26,8 +26,9 @@ guess, then Newton–type correction of the targets on the full model):
    B-plane (km) and epoch (s) residuals of the osculating state there (a trajectory through the
    Moon stops at the surface and is measured the same way, so the residuals stay continuous).
 
-Corrections are scipy ``least_squares`` (trust region) on forward differences of absolute steps;
-every residual is a compiled DOP853 propagation (:mod:`guanghan.dynamics.propagator`), a few ms each.
+Corrections (:func:`correct`) are scipy ``least_squares`` (trust region) on forward differences of
+absolute steps; every residual is a compiled DOP853 propagation (:mod:`guanghan.dynamics.propagator`),
+a few ms each. Midcourse corrections re-target the same residuals (:mod:`guanghan.gnc.lunar_midcourse`).
 
 Assumptions and limitations
     * The injection is at perigee (flight-path angle 0), impulsive in effect: the launch vehicle is
@@ -53,19 +54,16 @@ import numpy as np
 from scipy.optimize import brentq, least_squares
 
 from guanghan.dynamics import events as ev
-from guanghan.dynamics.forces import FiniteBurn
 from guanghan.dynamics.conics import b_plane_incoming, conic_periapsis, incoming_asymptote
 from guanghan.dynamics.kepler import Elements, elements_to_state, kepler_universal
 from guanghan.dynamics.patched_flight import Flight, PatchedModels, fly_outbound, integrate_to
-from guanghan.dynamics.propulsion import Engine, burn_duration
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import ephemeris, frames, spice_kernels
 from guanghan.environment.geodetic import EARTH_EQUATORIAL_RADIUS
 from guanghan.errors import GuidanceFailure, InputError, PropagationError
-from guanghan.gnc.return_targeting import mcc_burn
 
 _AIM_LEAD_S = 12 * 3600.0        # step 2 aims this long before the periselene
-_TIME_UNIT_S = 10.0              # residual scale: 10 s of periselene epoch weigh as 1 km of B
+TIME_UNIT_S = 10.0              # residual scale: 10 s of periselene epoch weigh as 1 km of B
 #: forward-difference steps of the injection unknowns (Ω deg, ω deg, v_p m/s): ~0.1-1 km at the
 #: Moon, far above the integration noise (metres at rtol 1e-11) and inside the linear range
 _STEPS = (1e-5, 1e-5, 1e-4)
@@ -115,7 +113,8 @@ class InjectionGeometry:
 class TransferDesign:
     """A designed transfer: unknowns, injection state, the osculating Moon-centred state at the
     periselene reached, the residuals there (km, km, s), the B-plane aimed at and reached (km),
-    and the launch site's angle from the orbit plane at launch (deg; None without a site)."""
+    the launch site's angle from the orbit plane at launch and the in-plane angle from it to the
+    injection (deg; None without a site)."""
 
     x: np.ndarray
     injection: SpacecraftState
@@ -124,6 +123,7 @@ class TransferDesign:
     b_target_km: np.ndarray
     b_reached_km: np.ndarray
     site_offset_deg: float | None
+    site_downrange_deg: float | None = None
 
 
 # --------------------------------------------------------------------------- B-plane aim
@@ -212,13 +212,13 @@ def arrival_residuals(peri: SpacecraftState, mu: float, target: ArrivalTarget) -
     b = b_plane_incoming(peri, mu, target.pole)
     aim = b_plane_aim(incoming_asymptote(peri, mu), mu, target)
     t_p = conic_periapsis(peri, mu)[1]
-    return np.append((b - aim) / 1e3, (t_p - target.et) / _TIME_UNIT_S)
+    return np.append((b - aim) / 1e3, (t_p - target.et) / TIME_UNIT_S)
 
 
 # --------------------------------------------------------------------------- design
 
 
-def _solve(fun, n: int, steps, max_nfev: int):
+def correct(fun, n: int, steps, max_nfev: int):
     """``least_squares`` from zero corrections with a forward-difference Jacobian of ABSOLUTE
     ``steps`` (scipy's ``diff_step`` is relative to |x|, and every correction starts at 0)."""
     steps = np.asarray(steps, float)
@@ -299,6 +299,17 @@ def conic_guesses(geom: InjectionGeometry, target: ArrivalTarget) -> list[np.nda
     return guesses
 
 
+def _site_downrange_deg(state: SpacecraftState, site_j2000: np.ndarray | None) -> float | None:
+    """Angle (deg, 0-360, in the direction of motion) from the launch site at launch, projected on
+    the orbit plane, to the injection point: the arc the ascent would have to fly."""
+    if site_j2000 is None:
+        return None
+    n = np.cross(state.r, state.v)
+    n /= np.linalg.norm(n)
+    s = site_j2000 - (site_j2000 @ n) * n
+    return math.degrees(math.atan2(np.cross(s, state.r) @ n, s @ state.r)) % 360.0
+
+
 def _site_offset_deg(state: SpacecraftState, site_j2000: np.ndarray | None) -> float | None:
     if site_j2000 is None:
         return None
@@ -340,7 +351,7 @@ def design_transfer(geom: InjectionGeometry, target: ArrivalTarget, models: Patc
             s = integrate_to(models.earth, geom.state(x + z), t_aim).recentered("MOON")
             return (s.r - r_aim) / 1e3
 
-        x = x + _solve(fun_aim, 3, _STEPS, 60)
+        x = x + correct(fun_aim, 3, _STEPS, 60)
     else:
         x = np.asarray(x_guess, float)
 
@@ -351,54 +362,16 @@ def design_transfer(geom: InjectionGeometry, target: ArrivalTarget, models: Patc
             return np.full(3, 1e6)
         return arrival_residuals(peri, mu_moon, target)
 
-    x = x + _solve(fun, 3, _STEPS, 60)
+    x = x + correct(fun, 3, _STEPS, 60)
     injection = geom.state(x)
     peri, _ = fly_to_periselene(injection, models, horizon)
     res = arrival_residuals(peri, mu_moon, target)
-    if np.hypot(res[0], res[1]) > tolerance[0] or abs(res[2]) * _TIME_UNIT_S > tolerance[1]:
+    if np.hypot(res[0], res[1]) > tolerance[0] or abs(res[2]) * TIME_UNIT_S > tolerance[1]:
         raise GuidanceFailure("earth_moon_transfer", f"the B-plane targeting did not converge: miss "
                               f"{np.hypot(res[0], res[1]):.3f} km in the B-plane and "
-                              f"{res[2] * _TIME_UNIT_S:.2f} s in the periselene epoch")
+                              f"{res[2] * TIME_UNIT_S:.2f} s in the periselene epoch")
     b = b_plane_incoming(peri, mu_moon, target.pole) / 1e3
-    return TransferDesign(x, injection, peri, res * np.array([1.0, 1.0, _TIME_UNIT_S]),
-                          b - res[:2], b, _site_offset_deg(injection, site_j2000))
+    return TransferDesign(x, injection, peri, res * np.array([1.0, 1.0, TIME_UNIT_S]),
+                          b - res[:2], b, _site_offset_deg(injection, site_j2000),
+                          _site_downrange_deg(injection, site_j2000))
 
-
-def solve_mcc(state: SpacecraftState, engine: Engine, target: ArrivalTarget, models: PatchedModels,
-              deadband_km: float, deadband_s: float) -> tuple[FiniteBurn | None, np.ndarray, np.ndarray]:
-    """Midcourse correction from ``state``: the J2000 Δv (m/s, a fixed-attitude finite burn of
-    ``engine``, :func:`~guanghan.gnc.return_targeting.mcc_burn`) re-targeting the B-plane aim and
-    the periselene epoch (square system, least squares on forward differences of 1 cm/s). No burn
-    when the predicted misses are inside the deadband. Returns (burn, Δv, misses km, km, s after)."""
-    mu_moon = models.moon.central.mu
-    horizon = target.et + 2 * 86400.0
-    one = burn_duration(state.mass, 1.0, engine.total_thrust_n, engine.isp_s)
-    if one > 600.0:
-        raise InputError(f"the midcourse engine's thrust_n {engine.total_thrust_n:.6g} N on the "
-                         f"{state.mass:,.0f} kg stack takes {one:,.0f} s for 1 m/s: a correction must be "
-                         "a short burn (< 600 s per m/s)",
-                         quantity="midcourse.engine", value=f"{engine.total_thrust_n:g} N")
-
-    def burns(dv):
-        burn = mcc_burn(state, engine, dv)
-        return [burn] if burn else []
-
-    def fun(dv):
-        try:
-            peri, _ = fly_to_periselene(state, models, horizon, burns(dv))
-        except GuidanceFailure:
-            return np.full(3, 1e6)
-        return arrival_residuals(peri, mu_moon, target)
-
-    scale = np.array([1.0, 1.0, _TIME_UNIT_S])
-    r0 = fun(np.zeros(3))
-    if np.hypot(r0[0], r0[1]) <= deadband_km and abs(r0[2]) * _TIME_UNIT_S <= deadband_s:
-        return None, np.zeros(3), r0 * scale
-    dv = _solve(fun, 3, [1e-2] * 3, 60)
-    res = fun(dv)
-    if np.hypot(res[0], res[1]) > deadband_km or abs(res[2]) * _TIME_UNIT_S > deadband_s:
-        raise GuidanceFailure("earth_moon_transfer", f"the midcourse correction at {state.utc} did not "
-                              f"re-target the arrival: miss {np.hypot(res[0], res[1]):.2f} km in the "
-                              f"B-plane, {res[2] * _TIME_UNIT_S:.1f} s in the periselene epoch")
-    b = burns(dv)
-    return (b[0] if b else None), dv, res * scale

@@ -9,14 +9,15 @@ on the patched full force model (:func:`~guanghan.dynamics.patched_flight.build_
    once if the designed arrival speed moves that middle by more than 0.5 s;
 2. fly: the injection with seeded errors (one ``numpy.random.SeedSequence``: position then
    velocity, per J2000 axis); at each midcourse epoch a correction re-targets the B-plane and the
-   periselene epoch (:func:`~guanghan.gnc.lunar_transfer_design.solve_mcc`, flown with seeded
+   periselene epoch (:func:`~guanghan.gnc.lunar_midcourse.solve_mcc`, flown with seeded
    thrust and pointing errors, fixed attitude, timer cut-off); at each LOI epoch the burn is solved
    on the flown state (:func:`~guanghan.gnc.lunar_orbit_insertion.solve_burn`) and flown steered
    along −v with an accelerometer cut-off and a pointing tilt
    (:func:`~guanghan.gnc.execution_errors.tracked_tilt`).
 
 Figures (``<group>.<quantity>_<unit>``): ``transfer.*`` (injection epoch, perigee altitude over the
-equatorial radius, C3, inclination, sub-point, the launch site's angle from the plane, each MCC Δv
+equatorial radius, C3, inclination, sub-point, the launch site's angle from the plane at launch and
+the arc from it to the injection, each MCC Δv
 and their sum, arrival v∞, periselene altitude/inclination/epoch of the unburnt approach, the
 B-plane aimed and reached, launch-to-periselene duration), ``loi.*`` (burn count, total Δv from the
 mass drop, propellant, first burn's duration and ignition altitude) and per burn ``loi{k}.*``
@@ -55,6 +56,7 @@ from guanghan.gnc import lunar_orbit_insertion as loi
 from guanghan.gnc import lunar_transfer_design as ltd
 from guanghan.gnc.ascent_guidance import highest_terrain_on_plane_m
 from guanghan.gnc.execution_errors import dispersed, error_draws, tracked_tilt
+from guanghan.gnc.lunar_midcourse import solve_mcc
 from guanghan.gnc.lunar_transfer_plan import TransferProblem
 from guanghan.gnc.parking_orbit_design import inclination_deg
 
@@ -193,7 +195,7 @@ def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
         f = fly_outbound(state, et, models, pending)
         legs += f.legs
         state = f.final_state
-        burn, dv, _ = ltd.solve_mcc(state, problem.mcc_engine, target, models, plan.midcourse_deadband_km,
+        burn, dv, _ = solve_mcc(state, problem.mcc_engine, target, models, plan.midcourse_deadband_km,
                                     plan.midcourse_deadband_s)
         pending = [dispersed(burn, plan.execution_errors, draws[f"mcc{i}"])] if burn else []
         mcc_dv.append(float(np.linalg.norm(dv)))
@@ -219,7 +221,7 @@ def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
     figures.update({
         "transfer.mcc_delta_v_m_s": float(sum(mcc_dv)),
         **{f"transfer.mcc{i}_delta_v_m_s": d for i, d in enumerate(mcc_dv, start=1)},
-        **_injection_figures(legs[0].trajectory, design.site_offset_deg),
+        **_injection_figures(legs[0].trajectory, design.site_offset_deg, design.site_downrange_deg),
         **loi_figs, **lunar_orbit_figures(final, models),
         "transfer.wall_time_s": time.perf_counter() - wall,
     })
@@ -311,7 +313,7 @@ def _arrival_figures(problem, design, arrival: SpacecraftState, mu: float, targe
             "transfer.duration_h": (arrival.et - launch) / 3600.0}
 
 
-def _injection_figures(first: Trajectory, site_offset_deg: float | None) -> dict:
+def _injection_figures(first: Trajectory, site_offset_deg: float | None, site_downrange_deg) -> dict:
     """Figures of the flown injection state (the first state of the flight ``first``)."""
     y = first.y[0]
     mu = spice_kernels.gm("EARTH")
@@ -328,6 +330,7 @@ def _injection_figures(first: Trajectory, site_offset_deg: float | None) -> dict
            "transfer.injection_mass_kg": float(y[6])}
     if site_offset_deg is not None:
         out["transfer.launch_site_plane_offset_deg"] = site_offset_deg
+        out["transfer.launch_site_downrange_deg"] = site_downrange_deg
     apogee = _apogee_km(y, mu)
     if math.isfinite(apogee):                   # an escape orbit has none
         out["transfer.injection_apogee_km"] = apogee
