@@ -2,8 +2,9 @@
 
 Functions of one :class:`~guanghan.dynamics.state.SpacecraftState` and the central body's μ
 (m³/s²): the osculating conic's periapsis radius and epoch (elliptic or hyperbolic Kepler equation),
-the outgoing v∞ vector of a hyperbola, and its B-plane vector and angle. Element conversions live in
-:mod:`guanghan.dynamics.kepler`.
+the outgoing and incoming v∞ vectors of a hyperbola, and its B-plane vector and angle (of the
+outgoing asymptote for a departure; of the incoming one, about a given pole, for an arrival).
+Element conversions live in :mod:`guanghan.dynamics.kepler`.
 
 Assumptions and limitations
     Osculating two-body quantities of the instantaneous state; parabolic orbits (e = 1) are not
@@ -92,3 +93,24 @@ def b_plane_angle_of_plane(s_hat: np.ndarray, n_hat: np.ndarray) -> float:
     t_hat = np.cross(s_hat, [0.0, 0.0, 1.0])
     t_hat /= np.linalg.norm(t_hat)
     return math.degrees(math.atan2(b @ np.cross(s_hat, t_hat), b @ t_hat))
+
+
+def incoming_asymptote(state: SpacecraftState, mu: float) -> np.ndarray:
+    """Incoming v∞ vector (m/s, J2000) of the osculating hyperbola of ``state``: minus the outgoing
+    asymptote of the time-reversed motion (same r, −v; same eccentricity vector, opposite h), i.e.
+    S_in = P/e + sin ν∞ Q (Vallado §6.4)."""
+    reverse = SpacecraftState(state.et, state.r, -state.v, state.mass, state.frame, state.body)
+    return -asymptote(reverse, mu)
+
+
+def b_plane_incoming(state: SpacecraftState, mu: float, pole: np.ndarray) -> np.ndarray:
+    """B-plane vector (B·T, B·R) (m) of the INCOMING asymptote of ``state``'s osculating hyperbola,
+    T = unit(S × pole), R = S × T, B = S × h / v∞ (Vallado §6.4, with the reference pole given: the
+    lunar pole makes B·R measure the approach across the lunar equator)."""
+    v_inf = incoming_asymptote(state, mu)
+    vinf = np.linalg.norm(v_inf)
+    s_hat = v_inf / vinf
+    b_vec = np.cross(s_hat, np.cross(state.r, state.v)) / vinf
+    t_hat = np.cross(s_hat, pole)
+    t_hat /= np.linalg.norm(t_hat)
+    return np.array([b_vec @ t_hat, b_vec @ np.cross(s_hat, t_hat)])

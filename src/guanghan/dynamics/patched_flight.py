@@ -4,7 +4,9 @@ Earth-centred outside, with finite burns and a stop event.
 :func:`fly` integrates a state Moon-centred (GRAIL GRGM1200A field, Earth and Sun as third bodies)
 until a terminal event at the SOI radius hands it over, re-centred, to an Earth-centred leg (EGM96
 field in ITRF93, Moon and Sun as third bodies) that runs to the end epoch or a stop event such as a
-geodetic altitude (:func:`geodetic_altitude`). :func:`integrate_to` integrates a state without
+geodetic altitude (:func:`geodetic_altitude`). :func:`fly_outbound` is the way out: Earth-centred
+until the distance to the Moon falls through the SOI radius, then Moon-centred to the end epoch or
+the first of its stop events (periselene, surface). :func:`integrate_to` integrates a state without
 burns in either direction (the compiled DOP853, no Python in the loop), for designs that run
 backwards from the Earth.
 
@@ -88,6 +90,7 @@ class Flight:
     legs: list[PropagationResult]
     soi_exit: SpacecraftState | None
     stop: ev.Event | None
+    soi_entry: SpacecraftState | None = None      # the hand-over of an outbound flight
 
     @property
     def final_state(self) -> SpacecraftState:
@@ -119,6 +122,41 @@ def fly(state: SpacecraftState, end_et: float, models: PatchedModels, burns=(),
         legs.append(res)
         stop_event = res.terminated_by
     return Flight(legs, handover, stop_event)
+
+
+def soi_entry(radius_m: float) -> ev.Detector:
+    """Earth-centred distance to the Moon (DE440) falling through ``radius_m`` (m): hand over to
+    the Moon-centred leg."""
+    return ev.Detector(lambda t, y, env: np.linalg.norm(y[:, :3] - env.position("MOON", t), axis=1)
+                       - radius_m, falling="soi_entry", terminal=True)
+
+
+def fly_outbound(state: SpacecraftState, end_et: float, models: PatchedModels, burns=(),
+                 stops: list[ev.Detector] = ()) -> Flight:
+    """Propagate an Earth-centred ``state`` to ``end_et`` (s), handing over Moon-centred at the SOI
+    entry; the Moon-centred leg stops at the first terminal event of ``stops``. A Moon-centred
+    ``state`` flies Moon-centred only."""
+    legs, handover, stop_event = [], None, None
+    if state.body == "EARTH":
+        try:                    # short chunks: the hand-over is checked after each chunk
+            res = propagate(state, end_et, replace(models.earth, burns=list(burns)), models.tolerances,
+                            [soi_entry(models.soi_radius_m)], chunk_steps=64)
+        except PropagationError as exc:
+            raise PropagationError(f"propagation failed near the Earth: {exc}") from None
+        legs.append(res)
+        if res.terminated_by is None:
+            return Flight(legs, None, None)
+        handover = res.final_state
+        state = handover.recentered("MOON")
+    if end_et > state.et:
+        try:
+            res = propagate(state, end_et, replace(models.moon, burns=list(burns)), models.tolerances,
+                            list(stops), chunk_steps=64)
+        except PropagationError as exc:
+            raise PropagationError(f"propagation failed near the Moon: {exc}") from None
+        legs.append(res)
+        stop_event = res.terminated_by
+    return Flight(legs, None, stop_event, handover)
 
 
 def integrator(model: ForceModel, et0: float, et1: float, rtol: float = 1e-11):

@@ -2,6 +2,7 @@
 
 from guanghan.mission.legs import (  # noqa: F401
     earth_entry,
+    earth_moon_transfer,
     lunar_ascent,
     lunar_descent,
     lunar_orbit_coast,
