@@ -315,10 +315,11 @@ def test_rank_correlations_find_the_driving_input():
 # --------------------------------------------------------------------------- report
 
 def _check_page(page: str, plots: int):
-    """A whole page, plotly.js inlined once plus one script per plot, nothing fetched."""
+    """A whole page, plotly.js and the picture store inlined once plus one script per plot, nothing
+    fetched."""
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert page.count('<figure class="plot">') == plots
-    assert page.count("<script") == 1 + plots and external_links(page) == []
+    assert page.count("<script") == 2 + plots and external_links(page) == []   # plotly.js, pictures
     assert "Overall success" in page
 
 

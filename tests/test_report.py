@@ -505,3 +505,18 @@ def test_report_renders_in_a_headless_browser(ce5_page, tmp_path):
             assert f["canvas"] >= 1 and not f["nowebgl"], f
     assert drawn["fig-groundtrack-earth"]["images"] == 1 and drawn["fig-entry-track-entry"]["images"] == 1
     assert drawn["fig-earth-moon"]["frames"] > 0
+
+
+def test_transfer_milestones_match_the_transfer_legs_events():
+    """LOI, midcourse corrections and the launch vehicle's separation are the transfer leg's own
+    events; the launch itself is not flown."""
+    events = [{"phase": "tr", "event": "injection", "utc": "2024-03-20T00:55:00.000Z"},
+              {"phase": "tr", "event": "mcc1", "utc": "2024-03-21T00:00:30.000Z"},
+              {"phase": "tr", "event": "loi1_start", "utc": "2024-03-24T16:40:00.000Z"}]
+    timeline = {"launch_utc": "2024-03-20T00:31:00Z", "separation_utc": "2024-03-20T00:55:00Z",
+                "midcourse_correction_1_utc": "2024-03-21T00:00:00Z",
+                "near_moon_braking_utc": "2024-03-24T16:46:00Z"}
+    rows = {m.name: m for m in MT.milestones(timeline, events, {"tr": "earth_moon_transfer"})}
+    assert rows["separation"].difference_s == 0.0 and rows["midcourse_correction_1"].difference_s == 30.0
+    assert rows["near_moon_braking"].difference_s == -360.0 and rows["near_moon_braking"].event == "loi1_start"
+    assert not rows["launch"].simulated and "launch vehicle" in rows["launch"].note

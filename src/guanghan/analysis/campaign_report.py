@@ -61,6 +61,7 @@ def render_campaign_report(table, *, title: str | None = None, confidence: float
     ``probability`` the landing ellipses, ``outcome_figure`` the column plotted against each input.
     """
     meta = S.campaign_metadata(table)
+    images = R.ImageStore()                  # each map picture once per page, in its head
     title = title or str(meta.get("scenario") or "Monte Carlo campaign")
     legs = S.leg_success(table, meta.get("legs") or [], confidence, method)
     failures = S.failure_table(table)
@@ -73,12 +74,12 @@ def render_campaign_report(table, *, title: str | None = None, confidence: float
                                ("earth_landing", "EARTH", "Earth")):
         if f"{prefix}.lat_deg" in table.column_names and f"{prefix}.lon_deg" in table.column_names:
             sections.append((f"{body.lower()}-landing", f"Landing dispersion on the {name}",
-                             _landing_html(table, prefix, body, probability, max_points)))
+                             _landing_html(table, prefix, body, probability, max_points, images)))
     sections.append(("figures", "Key figures", _margins_html(S.propellant_margins(table))
-                     + _histograms_html(table, stats)))
+                     + _histograms_html(table, stats, images)))
     outcome_figure = outcome_figure or _outcome_figure(stats)
     sections.append(("inputs", "Inputs against the outcome",
-                     _inputs_html(table, outcome_figure, max_points)))
+                     _inputs_html(table, outcome_figure, max_points, images)))
     sections.append(("percentiles", "Percentiles of every figure", _percentile_html(stats)))
     sections.append(("dispersions", "Dispersions", _dispersions_html(meta.get("dispersions"))))
     sub = [f"{table.num_rows:,} samples"]
@@ -88,7 +89,7 @@ def render_campaign_report(table, *, title: str | None = None, confidence: float
         sub.append(f"guanghan {meta['guanghan_version']}")
     header = R.header_html("Guanghan campaign report", title, html.escape(" · ".join(sub)),
                            _cards(table, legs, failures, ci))
-    return R.html_page(title, header, sections, _footer(meta))
+    return R.html_page(title, header, sections, _footer(meta), head=images.script())
 
 
 def write_campaign_report(table, path, **kwargs) -> Path:
@@ -196,7 +197,7 @@ def _stride(n: int, max_points: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, max_points).astype(int))
 
 
-def _landing_html(table, prefix, body, probability, max_points) -> str:
+def _landing_html(table, prefix, body, probability, max_points, images=None) -> str:
     lat, lon = S._floats(table, f"{prefix}.lat_deg"), S._floats(table, f"{prefix}.lon_deg")
     have = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
     if have.size == 0:
@@ -236,7 +237,7 @@ def _landing_html(table, prefix, body, probability, max_points) -> str:
                + (f", {shown.size:,} drawn (uniform stride)" if shown.size < have.size else "")
                + "; ellipse and mean from all points, outcomes as marked. Axes scaled so that a "
                "metre is as long east-west as north-south at the centre.")
-    figure = R._figure_html((f"fig-{body.lower()}-landing", "", caption, _styled(fig, 560)))
+    figure = R._figure_html((f"fig-{body.lower()}-landing", "", caption, _styled(fig, 560)), images)
     if ell is None:
         return figure + (f'<p class="empty">{have.size} landing point(s): at least 3 are needed '
                          f"for an ellipse.</p>")
@@ -280,7 +281,7 @@ def _key_figures(table, stats) -> list[str]:
     return chosen or present[:6]
 
 
-def _histograms_html(table, stats) -> str:
+def _histograms_html(table, stats, images=None) -> str:
     names = _key_figures(table, stats)
     if not names:
         return '<p class="empty">No sample produced a numeric figure.</p>'
@@ -304,7 +305,7 @@ def _histograms_html(table, stats) -> str:
     fig.update_annotations(font_size=12)
     caption = ("Histograms over every sample that produced the figure; solid line: median, dotted: "
                "1st and 99th percentiles, red: zero propellant margin.")
-    return R._figure_html(("fig-histograms", "", caption, _styled(fig, 60 + 250 * rows)))
+    return R._figure_html(("fig-histograms", "", caption, _styled(fig, 60 + 250 * rows)), images)
 
 
 def _outcome_figure(stats) -> str | None:
@@ -314,7 +315,7 @@ def _outcome_figure(stats) -> str | None:
     return next((n for n in (*OUTCOME_FIGURES, *margins) if n in present), None)
 
 
-def _inputs_html(table, figure, max_points) -> str:
+def _inputs_html(table, figure, max_points, images=None) -> str:
     inputs = [n for n in table.column_names if n.startswith("input:")]
     if not inputs:
         return '<p class="empty">The table has no dispersed inputs.</p>'
@@ -355,7 +356,7 @@ def _inputs_html(table, figure, max_points) -> str:
     if shown.size < have.size:
         caption += f", {shown.size:,} drawn (uniform stride)"
     caption += (f"; {more} weaker inputs not shown." if more > 0 else ".")
-    return R._figure_html(("fig-inputs", "", caption, _styled(fig, 80 + 290 * rows)))
+    return R._figure_html(("fig-inputs", "", caption, _styled(fig, 80 + 290 * rows)), images)
 
 
 def _percentile_html(stats) -> str:

@@ -7,8 +7,8 @@ published epoch with the simulated epoch, the difference, the phase, or why ther
 
 - the leg exists in Guanghan but the run has no phase of that type (``not simulated: no
   lunar_ascent leg in this run``);
-- Guanghan has no leg for that part of the mission yet (launch and the Earth–Moon transfer,
-  lunar orbit insertion: ``not simulated: …``);
+- Guanghan does not fly that part of the mission (the launch vehicle's ascent: a transfer leg
+  starts at its designed injection; a ground operation: ``not simulated: …``);
 - the run's leg does not log that event (a failed leg, or a milestone no leg models, such as a
   navigation upload from the ground).
 
@@ -39,6 +39,11 @@ __all__ = ["COUNTERPARTS", "NOT_FLOWN", "Milestone", "milestones", "milestone_fi
 #: published milestone (timeline key without ``_utc``) → (leg type, event kinds, first found wins);
 #: ``{n}`` is the milestone's number (``tei_2`` → ``tei2_start``)
 COUNTERPARTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "separation": ("earth_moon_transfer", ("injection",)),            # from the launch vehicle
+    "midcourse_correction_{n}": ("earth_moon_transfer", ("mcc{n}",)),
+    "loi": ("earth_moon_transfer", ("loi1_start",)),
+    "loi_{n}": ("earth_moon_transfer", ("loi{n}_start",)),
+    "near_moon_braking": ("earth_moon_transfer", ("loi1_start",)),
     "lander_separation": ("lunar_descent", ("separation",)),
     "powered_descent_start": ("lunar_descent", ("powered_descent_start",)),
     "touchdown": ("lunar_descent", ("touchdown",)),
@@ -60,9 +65,7 @@ COUNTERPARTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 #: published milestones of mission parts Guanghan has no leg for (pattern → what part)
 NOT_FLOWN: dict[str, str] = {
-    r"launch": "launch and Earth–Moon transfer (no leg yet)",
-    r"midcourse_correction_\d+": "launch and Earth–Moon transfer (no leg yet)",
-    r"loi(_\d+)?": "lunar orbit insertion (no leg yet)",
+    r"launch": "the launch vehicle's ascent (a transfer leg starts at its designed injection)",
     r"\w+_launch": "a launch Guanghan does not fly",
     r"navigation_upload": "a ground operation Guanghan does not model",
 }
