@@ -53,6 +53,10 @@ def _load(tmp_path, data):
     return load_scenario(path)
 
 
+def spice_gm_earth() -> float:
+    return float(spiceypy.bodvrd("EARTH", "GM", 1)[1][0]) * 1e9
+
+
 def _problem(scenario, **plan_changes) -> TransferProblem:
     phase = scenario.phases[0]
     if plan_changes:
@@ -235,8 +239,9 @@ def test_the_coast_continues_from_the_transfer(flown):
 
 def test_unreachable_loi_epoch_names_the_numbers(tmp_path):
     data = _data()
-    data["phases"][0]["loi"][0]["utc"] = "2020-12-02T12:58:00Z"       # 8.7 days after launch
-    data["phases"][0]["loi"][1]["utc"] = "2020-12-03T12:23:00Z"
+    # 12 days after launch: beyond even the inbound conic from an apogee an SOI beyond the Moon (~9 d)
+    data["phases"][0]["loi"][0]["utc"] = "2020-12-05T20:58:00Z"
+    data["phases"][0]["loi"][1]["utc"] = "2020-12-06T12:23:00Z"
     _transfer_only(data)
     with pytest.raises(ScenarioError) as info:
         gh.run(_load(tmp_path, data))
@@ -291,3 +296,101 @@ def test_figures_are_grouped_as_the_issue_asks(flown):
             "lunar_orbit.period_h")
     assert all(k in result.summary for k in keys)
     assert result.summary["loi.burns"] == 2
+
+
+# --------------------------------------------------------------------------- inbound arrival (Chang'e-6)
+
+
+def test_inbound_conic_time_reaches_the_radius_falling():
+    """Universal-variable Kepler (Curtis Alg. 3.4) from perigee for the inbound time lands on the
+    radius with the radius falling; the inbound time exceeds the outbound one."""
+    mu, rp, r = 3.986004418e14, 6_578_137.0, 366_585e3
+    vp = math.sqrt(2.0 * mu * (r + 20_000e3) / (rp * (rp + r + 20_000e3)))     # apogee 20,000 km beyond
+    t_out = ltd._time_to_radius(rp, vp, r, mu)
+    t_in = ltd._time_to_radius(rp, vp, r, mu, inbound=True)
+    assert t_in > t_out
+    for t, sign in ((t_out, 1.0), (t_in, -1.0)):
+        rr, vv = kepler_universal(np.array([rp, 0.0, 0.0]), np.array([0.0, vp, 0.0]), t, mu)
+        assert abs(np.linalg.norm(rr) - r) < 1.0                                   # m
+        assert sign * (rr @ vv) > 0.0
+
+
+def test_chang_e_6_transfer_arrives_after_the_apogee_at_the_moon_conic(tmp_path):
+    """Chang'e-6: 112.1 h from a 200 km injection to the braking is longer than the conic with its
+    apogee at the Moon's distance (111.4 h, the Moon near perigee): the design starts from the
+    inbound conic and the full model reaches the 220 km, 137 deg aim [CE6-WM]."""
+    data = tomllib.loads(scenario_path("chang-e-6-transfer").read_text(encoding="utf-8"))
+    data["phases"] = data["phases"][:1]
+    data["validation"] = [v for v in data["validation"] if not v["key"].startswith("lunar_orbit_coast")]
+    scenario = _load(tmp_path, data)
+    result = gh.run(scenario)
+    s = result.summary
+    assert result.completed
+    inj = ltd.InjectionGeometry(scenario.phases[0].injection.et, 6_378_137.0 + 200e3, 21.0, 8350.0)
+    target = ltd.ArrivalTarget(scenario.phases[0].loi[0].et, R_MOON + 220e3, 137.0, "south")
+    mu = spice_gm_earth()
+    moon_m = np.linalg.norm(spiceypy.spkpos("MOON", target.et, "J2000", "NONE", "EARTH")[0]) * 1e3
+    rp = inj.perigee_radius_m
+    apogee_at_moon_h = math.pi * math.sqrt(((rp + moon_m) / 2) ** 3 / mu) / 3600.0
+    assert (target.et - inj.et) / 3600.0 > apogee_at_moon_h                      # the inbound case
+    assert abs(s["transfer.arrival_periselene_altitude_km"] - 220.0) < 1.0
+    assert abs(s["transfer.arrival_inclination_deg"] - 137.0) < 0.05
+    assert abs(s["lunar_orbit.inclination_deg"] - 137.0) < 0.5
+    assert s["transfer.injection_apogee_km"] > (moon_m - 6_378_137.0) / 1e3     # beyond the Moon
+
+
+# --------------------------------------------------------------------------- report figures
+
+
+def _transfer_figures(result) -> dict:
+    from guanghan.analysis.report import build_figures
+
+    figs = build_figures(result.events, result.trajectory, result.meta, series=result.series,
+                         summary=result.summary)
+    return {div: fig for div, _, _, fig in figs if div.startswith("fig-transfer-")}
+
+
+def _trace(fig, name, col=None):
+    return [t for t in fig.data if t.name == name and (col is None or t.xaxis == col)]
+
+
+def test_report_figures_of_the_transfer(flown):
+    """The three transfer figures build from the run's outputs. The rotating frame starts at the
+    injection radius and ends in lunar orbit at the Moon (SPICE spkpos, independent of the frame
+    code); the B-plane's flown points are the summary's and the aim's |B| is Vallado's
+    r_p sqrt(1 + 2 mu/(r_p v_inf^2)); the Δv bars add up to the summary's totals."""
+    _, result = flown
+    s = result.summary
+    figs = _transfer_figures(result)
+    assert set(figs) == {f"fig-transfer-{k}-earth-moon-transfer" for k in ("rotating", "b-plane", "dv")}
+    rot = figs["fig-transfer-rotating-earth-moon-transfer"]
+    left, right = _trace(rot, "transfer", "x")[0], _trace(rot, "transfer", "x2")[0]
+    assert {"Earth (to scale)", "Moon (to scale)", "events"} <= {t.name for t in rot.data}
+    labels = set(_trace(rot, "events", "x")[0].text)
+    assert {"injection", "MCC-1", "MCC-2", "SOI entry", "LOI-1", "LOI-2"} <= labels
+    assert abs(math.hypot(left.x[0], left.y[0]) - (6378.137 + s["transfer.injection_perigee_km"])) < 50.0
+    end_et = result.phases[0].final_state.et
+    moon_km = np.linalg.norm(spiceypy.spkpos("MOON", end_et, "J2000", "NONE", "EARTH")[0])
+    assert math.hypot(left.x[-1] - moon_km, left.y[-1]) < 2_000.0               # a 200 km orbit
+    assert math.hypot(right.x[-1], right.y[-1]) < 2_000.0
+    bp = figs["fig-transfer-b-plane-earth-moon-transfer"]
+    names = {t.name for t in bp.data}
+    assert {"aim", "injection design", "before MCC-1", "after MCC-1 (planned)", "before MCC-2",
+            "after MCC-2 (planned)", "aim at the flown v∞", "arrival (flown)"} <= names
+    point = {n: np.array([_trace(bp, n, "x")[0].x[0], _trace(bp, n, "x")[0].y[0]]) for n in names
+             if n != "sequence"}
+    assert np.allclose(point["arrival (flown)"], [s["transfer.b_dot_t_km"], s["transfer.b_dot_r_km"]])
+    assert np.allclose(point["aim"], [s["transfer.aim_b_dot_t_km"], s["transfer.aim_b_dot_r_km"]])
+    rp_km, v_inf = R_MOON / 1e3 + 200.0, s["transfer.arrival_v_inf_m_s"] / 1e3
+    b_mag = rp_km * math.sqrt(1.0 + 2.0 * MU_MOON / 1e9 / (rp_km * v_inf ** 2))
+    assert abs(np.linalg.norm(point["aim at the flown v∞"]) - b_mag) < 0.5      # km (periselene ±1 km)
+    aim = point["aim at the flown v∞"]
+    assert np.linalg.norm(point["before MCC-1"] - aim) > 10 * np.linalg.norm(point["arrival (flown)"] - aim)
+    assert np.linalg.norm(point["arrival (flown)"] - aim) < 2.0                 # MCC-2's 1 km deadband
+    dv = figs["fig-transfer-dv-earth-moon-transfer"]
+    base, loss = dv.data
+    assert list(base.y) == ["MCC-1", "MCC-2", "LOI-1", "LOI-2"]
+    totals = np.array(base.x) + np.array(loss.x)
+    assert totals[:2].sum() == pytest.approx(s["transfer.mcc_delta_v_m_s"])
+    assert totals[2:].sum() == pytest.approx(s["loi.delta_v_m_s"])
+    assert loss.x[2] == pytest.approx(s["earth_moon_transfer.loi1_gravity_loss_m_s"]) and loss.x[0] == 0.0

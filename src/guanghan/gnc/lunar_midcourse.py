@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from guanghan.dynamics.conics import b_plane_incoming
 from guanghan.dynamics.forces import FiniteBurn
 from guanghan.dynamics.patched_flight import PatchedModels
 from guanghan.dynamics.propulsion import Engine, burn_duration
@@ -62,3 +63,11 @@ def solve_mcc(state: SpacecraftState, engine: Engine, target: ltd.ArrivalTarget,
                               f"B-plane, {res[2] * ltd.TIME_UNIT_S:.1f} s in the periselene epoch")
     b = burns(dv)
     return (b[0] if b else None), dv, res * scale
+
+
+def predicted_b_plane_km(state: SpacecraftState, target: ltd.ArrivalTarget, models: PatchedModels,
+                         burn: FiniteBurn | None = None) -> np.ndarray:
+    """(B·T, B·R) (km, T in the lunar equator at the target epoch) of the arrival predicted from
+    ``state`` with ``burn`` (None: coasting), flown on the patched full model to the periselene."""
+    peri, _ = ltd.fly_to_periselene(state, models, target.et + 2 * 86400.0, [burn] if burn else [])
+    return b_plane_incoming(peri, models.moon.central.mu, target.pole) / 1e3

@@ -18,7 +18,9 @@ guess, then Newton–type correction of the targets on the full model):
 1. patched conic: the transfer plane through the Moon's position at arrival with the injection
    inclination (two solutions: the one passing nearest the launch site at launch, else the one with
    the slower arrival), and the Earth conic of that perigee reaching the Moon's distance at the
-   arrival epoch (Kepler's equation, one unknown);
+   arrival epoch (Kepler's equation, one unknown): outbound, or, for a flight longer than the one
+   with its apogee at the Moon's distance, inbound from an apogee at most the lunar sphere of
+   influence (66,000 km) beyond it (the Moon catching up with the stack near its apogee);
 2. the Earth-centred full model (EGM96, Moon and Sun as third bodies) aimed 12 h before arrival at
    the state of the Moon-centred two-body hyperbola of the aim (position, 1 km);
 3. the patched full model (:func:`~guanghan.dynamics.patched_flight.fly_outbound`: EGM96 + Moon +
@@ -63,6 +65,7 @@ from guanghan.environment.geodetic import EARTH_EQUATORIAL_RADIUS
 from guanghan.errors import GuidanceFailure, InputError, PropagationError
 
 _AIM_LEAD_S = 12 * 3600.0        # step 2 aims this long before the periselene
+_SOI_RADIUS_M = 66_000e3         # the lunar sphere of influence (Laplace), bounding an inbound arrival
 TIME_UNIT_S = 10.0              # residual scale: 10 s of periselene epoch weigh as 1 km of B
 #: forward-difference steps of the injection unknowns (Ω deg, ω deg, v_p m/s): ~0.1-1 km at the
 #: Moon, far above the integration noise (metres at rtol 1e-11) and inside the linear range
@@ -236,9 +239,10 @@ def correct(fun, n: int, steps, max_nfev: int):
                          max_nfev=max_nfev).x
 
 
-def _time_to_radius(rp: float, vp: float, r: float, mu: float) -> float:
-    """Time (s) from perigee to radius ``r`` outbound on the conic of perigee (rp, vp); inf if
-    the conic never gets there (Curtis eqs. 3.14, 3.40)."""
+def _time_to_radius(rp: float, vp: float, r: float, mu: float, inbound: bool = False) -> float:
+    """Time (s) from perigee to radius ``r`` outbound (``inbound``: after the apogee, one period
+    less the outbound time) on the conic of perigee (rp, vp); inf if the conic never gets there
+    (Curtis eqs. 3.14, 3.40)."""
     e = rp * vp ** 2 / mu - 1.0
     p = rp * (1.0 + e)
     c = (p / r - 1.0) / e
@@ -248,7 +252,8 @@ def _time_to_radius(rp: float, vp: float, r: float, mu: float) -> float:
     if e < 1.0:
         a = p / (1.0 - e * e)
         big_e = 2.0 * math.atan(math.sqrt((1 - e) / (1 + e)) * math.tan(nu / 2.0))
-        return math.sqrt(a ** 3 / mu) * (big_e - e * math.sin(big_e))
+        t_out = math.sqrt(a ** 3 / mu) * (big_e - e * math.sin(big_e))
+        return 2.0 * math.pi * math.sqrt(a ** 3 / mu) - t_out if inbound else t_out
     a = p / (e * e - 1.0)
     f = 2.0 * math.atanh(math.sqrt((e - 1) / (e + 1)) * math.tan(nu / 2.0))
     return math.sqrt(a ** 3 / mu) * (e * math.sinh(f) - f)
@@ -266,17 +271,23 @@ def conic_guesses(geom: InjectionGeometry, target: ArrivalTarget) -> list[np.nda
     tof = target.et - geom.et
     v_lo = math.sqrt(2.0 * mu * r_m / (rp * (rp + r_m))) * (1.0 + 1e-9)   # apogee at the Moon
     v_hi = math.sqrt(2.0 * mu / rp) + 4000.0
+    r_top = r_m + _SOI_RADIUS_M
+    v_top = math.sqrt(2.0 * mu * r_top / (rp * (rp + r_top)))          # apogee an SOI beyond
     t_lo, t_hi = _time_to_radius(rp, v_lo, r_m, mu), _time_to_radius(rp, v_hi, r_m, mu)
-    if not t_hi < tof < t_lo:
+    t_top = _time_to_radius(rp, v_top, r_m, mu, inbound=True)
+    if not t_hi < tof < t_top:
         perigee_km = (rp - EARTH_EQUATORIAL_RADIUS) / 1e3
         raise InputError(f"a direct transfer from a {perigee_km:.0f} km perigee reaches the "
                          f"Moon's distance ({r_m / 1e3:,.0f} km) between {t_hi / 3600:.1f} h (perigee "
-                         f"speed {v_hi:.0f} m/s) and {t_lo / 3600:.1f} h (apogee at the Moon) after "
-                         f"injection; the first LOI burn asks for an arrival {tof / 3600:.1f} h after it",
+                         f"speed {v_hi:.0f} m/s) and {t_top / 3600:.1f} h (inbound from an apogee "
+                         f"{_SOI_RADIUS_M / 1e3:,.0f} km beyond the Moon) after injection; the first "
+                         f"LOI burn asks for an arrival {tof / 3600:.1f} h after it",
                          quantity="loi[0].utc", value=spice_kernels.et_to_utc(target.et, 0))
-    vp = brentq(lambda v: _time_to_radius(rp, v, r_m, mu) - tof, v_lo, v_hi, xtol=1e-9)
+    inbound = tof > t_lo
+    vp = brentq(lambda v: _time_to_radius(rp, v, r_m, mu, inbound) - tof, v_lo,
+                v_top if inbound else v_hi, xtol=1e-9)
     e = rp * vp ** 2 / mu - 1.0
-    nu = math.acos((rp * (1.0 + e) / r_m - 1.0) / e)
+    nu = math.acos((rp * (1.0 + e) / r_m - 1.0) / e) * (-1.0 if inbound else 1.0)
     pole = np.array([0.0, 0.0, 1.0])
     d = float(pole @ u)
     c1 = math.cos(math.radians(geom.inclination_deg)) / (1.0 - d * d)

@@ -56,7 +56,7 @@ from guanghan.gnc import lunar_orbit_insertion as loi
 from guanghan.gnc import lunar_transfer_design as ltd
 from guanghan.gnc.ascent_guidance import highest_terrain_on_plane_m
 from guanghan.gnc.execution_errors import dispersed, error_draws, tracked_tilt
-from guanghan.gnc.lunar_midcourse import solve_mcc
+from guanghan.gnc.lunar_midcourse import predicted_b_plane_km, solve_mcc
 from guanghan.gnc.lunar_transfer_plan import TransferProblem
 from guanghan.gnc.parking_orbit_design import inclination_deg
 
@@ -64,8 +64,10 @@ from guanghan.gnc.parking_orbit_design import inclination_deg
 @dataclass
 class TransferResult:
     """The stack in lunar orbit after the last LOI burn (Moon-centred J2000), the flown
-    trajectories, events, figures, burns by name, the design, and the propellant (kg) each module
-    burnt."""
+    trajectories, events, figures, burns by name, the design, the propellant (kg) each module
+    burnt, and the B-plane points: the aim, the design, before and after (planned) each midcourse
+    correction, the aim for the flown arrival's v∞ and the flown arrival (``point``, ``utc`` of the state predicted from, ``b_dot_t_km``,
+    ``b_dot_r_km``)."""
 
     final_state: SpacecraftState
     trajectory: list[Trajectory]
@@ -74,6 +76,7 @@ class TransferResult:
     burns: dict
     design: ltd.TransferDesign
     propellant_used_kg: dict[str, float]
+    b_plane: list[dict]
 
 
 def _add(events: list, et: float, name: str, **details) -> None:
@@ -191,6 +194,8 @@ def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
          perigee_altitude_km=(np.linalg.norm(state.r) - EARTH_EQUATORIAL_RADIUS) / 1e3)
     pending: list[FiniteBurn] = []
     mcc_dv = []
+    b_plane = [_b_row("aim", target.et, design.b_target_km),
+               _b_row("injection design", design.injection.et, design.b_reached_km)]
     for i, et in enumerate(problem.mcc_ets, start=1):
         f = fly_outbound(state, et, models, pending)
         legs += f.legs
@@ -198,6 +203,8 @@ def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
         burn, dv, _ = solve_mcc(state, problem.mcc_engine, target, models, plan.midcourse_deadband_km,
                                     plan.midcourse_deadband_s)
         pending = [dispersed(burn, plan.execution_errors, draws[f"mcc{i}"])] if burn else []
+        b_plane += [_b_row(f"before MCC-{i}", et, predicted_b_plane_km(state, target, models)),
+                    _b_row(f"after MCC-{i} (planned)", et, predicted_b_plane_km(state, target, models, burn))]
         mcc_dv.append(float(np.linalg.norm(dv)))
         burns[f"mcc{i}"] = pending[0] if pending else None
         _add(events, et, f"mcc{i}", delta_v_m_s=mcc_dv[-1], duration_s=burn.duration_s if burn else 0.0)
@@ -216,6 +223,10 @@ def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
             left[_module(plan.midcourse.engine)] -= _mass_drop(legs, b)
     arrival, _ = ltd.fly_to_periselene(state, models, state.et + 2 * 86400.0)
     figures.update(_arrival_figures(problem, design, arrival, mu, target))
+    b_plane += [_b_row("aim at the flown v∞", arrival.et,            # |B| and θ depend on v∞
+                       ltd.b_plane_aim(incoming_asymptote(arrival, mu), mu, target) / 1e3),
+                _b_row("arrival (flown)", arrival.et, [figures["transfer.b_dot_t_km"],
+                                                       figures["transfer.b_dot_r_km"]])]
     final, loi_legs, loi_figs = _fly_loi(problem, models, state, arrival, est, draws, left, events)
     legs += loi_legs
     figures.update({
@@ -227,7 +238,13 @@ def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
     })
     used = {m: problem.propellant_kg[m] - left[m] for m in left}
     events.sort(key=lambda e: e["et"])
-    return TransferResult(final, [leg.trajectory for leg in legs], events, figures, burns, design, used)
+    return TransferResult(final, [leg.trajectory for leg in legs], events, figures, burns, design, used,
+                          b_plane)
+
+
+def _b_row(point: str, et: float, b_km) -> dict:
+    return {"point": point, "utc": time_scales.et_to_utc(et), "b_dot_t_km": float(b_km[0]),
+            "b_dot_r_km": float(b_km[1])}
 
 
 def _fly_loi(problem, models, state, arrival, est, draws, left, events):

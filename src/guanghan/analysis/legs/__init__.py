@@ -47,6 +47,7 @@ def leg_figures(inputs: FigureInputs) -> list:
 
 from guanghan.analysis.legs import (  # noqa: F401  (register)
     earth_entry,
+    earth_moon_transfer,
     lunar_ascent,
     lunar_descent,
     lunar_rendezvous,

@@ -6,7 +6,9 @@ comes out of the module of its engine (``<module>.<engine>``). The leg starts at
 injection (Earth-centred J2000) and ends at the end of the last LOI burn with the stack in lunar
 orbit (Moon-centred J2000): the state a ``lunar_orbit_coast`` (or any leg starting about the Moon)
 continues from. Figures keep their groups ``transfer``, ``loi`` and ``lunar_orbit``; per-burn
-figures go under the phase name (``<phase>.loi1_duration_s``). A targeting failure is logged as
+figures go under the phase name (``<phase>.loi1_duration_s``). The series ``b_plane`` holds the
+B-plane points (km; the aim, the injection design, the prediction before and after each midcourse
+correction, the flown arrival) for the report. A targeting failure is logged as
 ``guidance_failure`` and ends the mission there; an impossible input (an arrival the transfer
 cannot reach, an engine too weak to capture, a periselene below the terrain) is a ScenarioError.
 """
@@ -71,8 +73,9 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
                             f"{fm.lunar_degree} + Earth + Sun inside"),
             "burns": {k: _burn_text(b) for k, b in res.burns.items() if b is not None}}
     masses = {m: ctx.masses[m] - kg for m, kg in res.propellant_used_kg.items()}
-    return PhaseResult(phase.name, res.final_state, log, summary, table, meta, module_masses=masses,
-                       leg_type=phase.type)
+    series = {"b_plane": pa.Table.from_pylist(res.b_plane)}
+    return PhaseResult(phase.name, res.final_state, log, summary, table, meta, series=series,
+                       module_masses=masses, leg_type=phase.type)
 
 
 def _table(phase_name: str, traj, step_s: float) -> pa.Table:
