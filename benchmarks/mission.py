@@ -31,29 +31,30 @@ import time
 TARGETS_S = {"chang-e-5": {"warm": 15.0, "cold": 60.0, "design": 5.0}}
 
 
-def _child(scenario: str, repeats: int, design: str | None) -> None:
+def _child(scenario: str, repeats: int, design: str | None, write_design: str | None) -> None:
     t0 = time.perf_counter()
     import guanghan as gh
     from guanghan.mission.scenario_catalogue import resolve
 
     sc = gh.load_scenario(resolve(scenario))
     out = {"import_s": time.perf_counter() - t0, "runs": []}
-    for k in range(repeats):
+    for _ in range(repeats):
         w = time.perf_counter()
-        res = gh.run(sc, design_from=design if design and os.path.exists(design) else None)
+        res = gh.run(sc, design_from=design)
         out["runs"].append({"wall_s": time.perf_counter() - w, "status": res.status,
                             "legs": res.meta.get("leg_costs", {})})
-        if design and k == 0 and not os.path.exists(design):
-            with open(design, "w", encoding="utf-8") as f:      # the warm run stores its design
-                f.write(res.design.to_json())
+    if write_design:                                   # the warm run stores its design
+        with open(write_design, "w", encoding="utf-8") as f:
+            f.write(res.design.to_json())
     print("RESULT " + json.dumps(out), flush=True)
 
 
-def _spawn(scenario: str, repeats: int, cache: str, design: str | None = None) -> tuple[float, dict]:
+def _spawn(scenario: str, repeats: int, cache: str, design: str | None = None,
+           write_design: str | None = None) -> tuple[float, dict]:
     env = dict(os.environ, GUANGHAN_CACHE_DIR=cache)
     env.pop("NUMBA_CACHE_DIR", None)
     w = time.perf_counter()
-    extra = ["--design", design] if design else []
+    extra = (["--design", design] if design else []) + (["--write-design", write_design] if write_design else [])
     proc = subprocess.run([sys.executable, __file__, "--child", scenario, "--repeats", str(repeats), *extra],
                           env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - w
@@ -94,9 +95,10 @@ def main() -> None:
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--repeats", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--design", help=argparse.SUPPRESS)
+    ap.add_argument("--write-design", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        _child(args.child, args.repeats, args.design)
+        _child(args.child, args.repeats, args.design, args.write_design)
         return
     verdicts = []
     for scenario in args.scenarios:
@@ -108,7 +110,7 @@ def main() -> None:
             elif not os.listdir(cache):
                 _spawn(scenario, 1, cache)                   # fill the cache, untimed
             design = os.path.join(cache, "design.json")
-            wall, res = _spawn(scenario, 2, cache, design)
+            wall, res = _spawn(scenario, 2, cache, write_design=design)
             cols["warm"] = dict(res["runs"][0], process_s=res["import_s"] + res["runs"][0]["wall_s"])
             cols["hot"] = dict(res["runs"][1], process_s=float("nan"))
             wall, res = _spawn(scenario, 1, cache, design)
