@@ -97,30 +97,43 @@ class Flight:
         return self.legs[-1].final_state
 
 
+def _fly_patched(state: SpacecraftState, end_et: float, models: PatchedModels, burns, first, second,
+                 handover: ev.Detector, first_chunk: int, stops: list[ev.Detector]):
+    """(legs, hand-over state, stop event): a ``state`` centred on ``first`` = (body, model, where)
+    flies there until ``handover`` fires, then re-centred on ``second`` to ``end_et`` or the first
+    terminal event of ``stops`` (a state already centred on ``second`` flies there only)."""
+    legs, handover_state, stop_event = [], None, None
+    body, model, where = first
+    if state.body == body:
+        try:
+            res = propagate(state, end_et, replace(model, burns=list(burns)), models.tolerances,
+                            [handover], chunk_steps=first_chunk)
+        except PropagationError as exc:
+            raise PropagationError(f"propagation failed {where}: {exc}") from None
+        legs.append(res)
+        if res.terminated_by is None:
+            return legs, None, None
+        handover_state = res.final_state
+        state = handover_state.recentered(second[0])
+    body, model, where = second
+    if end_et > state.et:
+        try:                    # short chunks: terminal events are checked after each chunk
+            res = propagate(state, end_et, replace(model, burns=list(burns)), models.tolerances,
+                            list(stops), chunk_steps=64)
+        except PropagationError as exc:
+            raise PropagationError(f"propagation failed {where}: {exc}") from None
+        legs.append(res)
+        stop_event = res.terminated_by
+    return legs, handover_state, stop_event
+
+
 def fly(state: SpacecraftState, end_et: float, models: PatchedModels, burns=(),
         stop: ev.Detector | None = None) -> Flight:
     """Propagate to ``end_et`` (s) or the ``stop`` event, Moon-centred until the SOI, then Earth."""
-    legs, handover, stop_event = [], None, None
-    if state.body == "MOON":
-        try:
-            res = propagate(state, end_et, replace(models.moon, burns=list(burns)), models.tolerances,
-                            [soi_exit(models.soi_radius_m)], chunk_steps=256)
-        except PropagationError as exc:
-            raise PropagationError(f"propagation failed near the Moon: {exc}") from None
-        legs.append(res)
-        if res.terminated_by is None:
-            return Flight(legs, None, None)
-        handover = res.final_state
-        state = handover.recentered("EARTH")
-    if end_et > state.et:
-        dets = [stop] if stop is not None else []
-        try:                    # short chunks: terminal events are checked after each chunk
-            res = propagate(state, end_et, replace(models.earth, burns=list(burns)), models.tolerances,
-                            dets, chunk_steps=64)
-        except PropagationError as exc:
-            raise PropagationError(f"propagation failed near the Earth: {exc}") from None
-        legs.append(res)
-        stop_event = res.terminated_by
+    legs, handover, stop_event = _fly_patched(
+        state, end_et, models, burns, ("MOON", models.moon, "near the Moon"),
+        ("EARTH", models.earth, "near the Earth"), soi_exit(models.soi_radius_m), 256,
+        [stop] if stop is not None else [])
     return Flight(legs, handover, stop_event)
 
 
@@ -136,26 +149,9 @@ def fly_outbound(state: SpacecraftState, end_et: float, models: PatchedModels, b
     """Propagate an Earth-centred ``state`` to ``end_et`` (s), handing over Moon-centred at the SOI
     entry; the Moon-centred leg stops at the first terminal event of ``stops``. A Moon-centred
     ``state`` flies Moon-centred only."""
-    legs, handover, stop_event = [], None, None
-    if state.body == "EARTH":
-        try:                    # short chunks: the hand-over is checked after each chunk
-            res = propagate(state, end_et, replace(models.earth, burns=list(burns)), models.tolerances,
-                            [soi_entry(models.soi_radius_m)], chunk_steps=64)
-        except PropagationError as exc:
-            raise PropagationError(f"propagation failed near the Earth: {exc}") from None
-        legs.append(res)
-        if res.terminated_by is None:
-            return Flight(legs, None, None)
-        handover = res.final_state
-        state = handover.recentered("MOON")
-    if end_et > state.et:
-        try:
-            res = propagate(state, end_et, replace(models.moon, burns=list(burns)), models.tolerances,
-                            list(stops), chunk_steps=64)
-        except PropagationError as exc:
-            raise PropagationError(f"propagation failed near the Moon: {exc}") from None
-        legs.append(res)
-        stop_event = res.terminated_by
+    legs, handover, stop_event = _fly_patched(
+        state, end_et, models, burns, ("EARTH", models.earth, "near the Earth"),
+        ("MOON", models.moon, "near the Moon"), soi_entry(models.soi_radius_m), 64, list(stops))
     return Flight(legs, None, stop_event, handover)
 
 

@@ -100,3 +100,17 @@ def with_segments(table: pa.Table) -> pa.Table:
     change = np.r_[False, (phase[1:] != phase[:-1]) | (body[1:] != body[:-1])]
     seg = pa.array(np.cumsum(change).astype(np.int32))
     return table.set_column(table.schema.get_field_index("segment"), "segment", seg)
+
+
+def leg_table(phase: str, traj, step_s: float) -> pa.Table:
+    """A propagated leg (:class:`~guanghan.dynamics.trajectory.Trajectory`) sampled every
+    ``step_s`` (s) as a table; near the Moon at most 60 s apart, so low orbits keep their shape."""
+    step = min(step_s, 60.0) if traj.body == "MOON" else step_s
+    ets, states = traj.sample(step)
+    return build_table(phase, traj.body, ets, states)
+
+
+def burn_record(burn) -> dict:
+    """A finite burn as a JSON-ready record for a leg's metadata (UTC start, s, N, s, direction)."""
+    return {"start_utc": time_scales.et_to_utc(burn.start_et), "duration_s": float(burn.duration_s),
+            "thrust_n": float(burn.thrust_n), "isp_s": float(burn.isp_s), "direction": burn.direction}

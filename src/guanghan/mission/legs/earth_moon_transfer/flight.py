@@ -28,7 +28,7 @@ from guanghan.gnc.lunar_transfer_flight import fly_transfer
 from guanghan.gnc.lunar_transfer_plan import TransferProblem
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.leg import LegContext, PhaseResult
-from guanghan.mission.trajectory_table import SCHEMA, build_table
+from guanghan.mission.trajectory_table import SCHEMA, burn_record, leg_table
 
 _GROUPS = ("transfer", "loi", "lunar_orbit")
 
@@ -66,25 +66,13 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
         log.add(e["et"], phase.name, e["event"], e.get("details", {}))
     summary = {key if key.split(".", 1)[0] in _GROUPS else f"{phase.name}.{key.replace('.', '_')}": value
                for key, value in res.figures.items()}
-    table = pa.concat_tables([_table(phase.name, t, phase.output_step_s) for t in res.trajectory])
+    table = pa.concat_tables([leg_table(phase.name, t, phase.output_step_s) for t in res.trajectory])
     fm = phase.force_models
     meta = {"force_model": (f"Earth EGM96 {fm.earth_degree}x{fm.earth_degree} + Moon + Sun outside "
                             f"{fm.soi_radius_km:.0f} km of the Moon; Moon GRGM1200A {fm.lunar_degree}x"
                             f"{fm.lunar_degree} + Earth + Sun inside"),
-            "burns": {k: _burn_text(b) for k, b in res.burns.items() if b is not None}}
+            "burns": {k: burn_record(b) for k, b in res.burns.items() if b is not None}}
     masses = {m: ctx.masses[m] - kg for m, kg in res.propellant_used_kg.items()}
     series = {"b_plane": pa.Table.from_pylist(res.b_plane)}
     return PhaseResult(phase.name, res.final_state, log, summary, table, meta, series=series,
                        module_masses=masses, leg_type=phase.type)
-
-
-def _table(phase_name: str, traj, step_s: float) -> pa.Table:
-    """Sampled trajectory leg; near the Moon at most 60 s apart, so low orbits keep their shape."""
-    step = min(step_s, 60.0) if traj.body == "MOON" else step_s
-    ets, states = traj.sample(step)
-    return build_table(phase_name, traj.body, ets, states)
-
-
-def _burn_text(burn) -> dict:
-    return {"start_utc": time_scales.et_to_utc(burn.start_et), "duration_s": float(burn.duration_s),
-            "thrust_n": float(burn.thrust_n), "isp_s": float(burn.isp_s), "direction": burn.direction}

@@ -30,7 +30,7 @@ from guanghan.mission.event_log import EventLog
 from guanghan.mission.initial_conditions import state_from_orbit
 from guanghan.mission.leg import LegContext, PhaseResult
 from guanghan.mission.mission_design import decode, encode
-from guanghan.mission.trajectory_table import SCHEMA, build_table
+from guanghan.mission.trajectory_table import SCHEMA, burn_record, leg_table
 
 #: figures kept under their own group (the mission's headline keys)
 _TOP_LEVEL = ("tei.delta_v_m_s", "return.mcc_delta_v_m_s")
@@ -89,8 +89,8 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
         log.add(e["et"], phase.name, e["event"], e.get("details", {}))
     summary = _summary(phase.name, res.figures)
     summary[f"{phase.name}.start_utc"] = time_scales.et_to_utc(start.et)
-    table = pa.concat_tables([_table(phase.name, t, phase.output_step_s) for t in res.trajectory])
-    orbiter = pa.concat_tables([_table(f"{phase.name}_orbiter", t, phase.output_step_s)
+    table = pa.concat_tables([leg_table(phase.name, t, phase.output_step_s) for t in res.trajectory])
+    orbiter = pa.concat_tables([leg_table(f"{phase.name}_orbiter", t, phase.output_step_s)
                                 for t in res.orbiter_trajectory])
     final = SpacecraftState(res.entry_et, np.asarray(res.r_entry_j2000), np.asarray(res.v_entry_j2000),
                             returner_kg, "J2000", "EARTH")
@@ -98,7 +98,7 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     meta = {"force_model": (f"Moon GRGM1200A {fm.lunar_degree}x{fm.lunar_degree} + Earth + Sun inside "
                             f"{fm.soi_radius_km:.0f} km of the Moon; Earth EGM96 {fm.earth_degree}x"
                             f"{fm.earth_degree} + Moon + Sun outside"),
-            "burns": {k: _burn_text(b) for k, b in res.burns.items() if b is not None}}
+            "burns": {k: burn_record(b) for k, b in res.burns.items() if b is not None}}
     design = {"parking_orbit": encode(designed_start), "tei_plan": encode(res.plan)}
     return PhaseResult(phase.name, final, log, summary, table, meta, series={"orbiter": orbiter},
                        module_masses=_module_masses(phase, ctx, res.figures["return.final_orbiter_mass_kg"]),
@@ -121,15 +121,3 @@ def _summary(name: str, figures: dict) -> dict:
     """The headline keys as they are; ``group.quantity`` → ``<phase>.group_quantity``."""
     return {key if key in _TOP_LEVEL else f"{name}.{key.replace('.', '_')}": value
             for key, value in figures.items()}
-
-
-def _table(phase_name: str, traj, step_s: float) -> pa.Table:
-    """Sampled trajectory leg; near the Moon at most 60 s apart, so low orbits keep their shape."""
-    step = min(step_s, 60.0) if traj.body == "MOON" else step_s
-    ets, states = traj.sample(step)
-    return build_table(phase_name, traj.body, ets, states)
-
-
-def _burn_text(burn) -> dict:
-    return {"start_utc": time_scales.et_to_utc(burn.start_et), "duration_s": float(burn.duration_s),
-            "thrust_n": float(burn.thrust_n), "isp_s": float(burn.isp_s), "direction": burn.direction}
