@@ -148,3 +148,12 @@ def external_links(html: str) -> list[str]:
 
     Links().feed(html)
     return found
+
+
+#: The chained Chang'e-5 entry interface: the state the trans-Earth leg of chang-e-5-return.toml
+#: hands to the entry at 120 km (inertial speed, flight-path angle and azimuth), read from that
+#: run; rebuilt from these rounded figures with entry_state_from_geodetic it is within 0.2 m and
+#: 0.3 mm/s of it. 6,640 km from the landing zone of the packaged scenarios.
+CHAINED_CE5_INTERFACE = dict(altitude_km=120.0, lat_deg=7.494120, lon_deg=55.905504,
+                             speed_m_s=10982.199, fpa_deg=-5.81592, azimuth_deg=46.78498,
+                             utc="2020-12-16T17:33:00Z")

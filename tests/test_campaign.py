@@ -43,17 +43,17 @@ def _entry_with(tmp_path, *mutations):
 
 
 @pytest.mark.parametrize("mutation, field, words", [
-    (set_("dispersions.field.2.path", "phases.entry.entry_interface.fpa"),
-     "dispersions.field[2].path", "no field 'fpa'"),
-    (set_("dispersions.field.2.sigma", 0.0), "dispersions.field[2].sigma", "greater than 0"),
-    (set_("dispersions.field.1.low", 1.5), "dispersions.field[1].high", "above low = 1.5"),
-    (set_("dispersions.field.2.path", "phases.entry.site"), "dispersions.field[2].path",
+    (set_("dispersions.field.1.path", "phases.entry.entry_interface.fpa"),
+     "dispersions.field[1].path", "no field 'fpa'"),
+    (set_("dispersions.field.1.sigma", 0.0), "dispersions.field[1].sigma", "greater than 0"),
+    (set_("dispersions.field.0.low", 1.5), "dispersions.field[0].high", "above low = 1.5"),
+    (set_("dispersions.field.1.path", "phases.entry.site"), "dispersions.field[1].path",
      "not a number"),
-    (set_("dispersions.field.2.path", "phases.9.capsule.lift_to_drag"), "dispersions.field[2].path",
+    (set_("dispersions.field.1.path", "phases.9.capsule.lift_to_drag"), "dispersions.field[1].path",
      "no item 9"),
-    (set_("dispersions.field.3.path", "phases.entry.entry_interface.fpa_deg"),
-     "dispersions.field[2].path", "dispersed twice"),
-    (set_("dispersions.field.2.low", -6.0), "dispersions.field[2].low", "not a parameter"),
+    (set_("dispersions.field.2.path", "phases.entry.entry_interface.fpa_deg"),
+     "dispersions.field[1].path", "dispersed twice"),
+    (set_("dispersions.field.1.low", -6.0), "dispersions.field[1].low", "not a parameter"),
 ])
 def test_bad_dispersion_specs_are_refused_on_load(tmp_path, mutation, field, words):
     with pytest.raises(ScenarioError) as err:
@@ -71,7 +71,9 @@ def test_a_sample_is_a_pure_function_of_seed_and_index():
     # the index-th child of SeedSequence(seed).spawn, NumPy's parallel-stream scheme
     child = np.random.SeedSequence(sc.dispersions.seed).spawn(3)[2]
     assert np.random.default_rng(child).random() == sample_generator(sc.dispersions.seed, 2).random()
-    assert a[0][0]["phases"][0]["atmosphere"]["truth_track_points"] == 8
+    # a field of a table the file leaves to its defaults ([phases.atmosphere]) is created
+    assert a[0][0]["phases"][0]["atmosphere"]["density_scale"] == \
+        a[0][1]["phases.entry.atmosphere.density_scale"]
     assert sparse == sc.nominal_data()                       # the nominal is left alone
 
 

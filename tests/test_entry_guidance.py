@@ -21,6 +21,7 @@ from guanghan.gnc.entry_flight import EntrySettings, simulate_entry
 from guanghan.gnc.entry_guidance import GuidanceSettings
 from guanghan.gnc.entry_vehicle import Capsule, EntryVehicle, entry_state_from_geodetic
 from guanghan.gnc.parachute import ParachuteSystem
+from helpers import CHAINED_CE5_INTERFACE
 
 
 def _with(vehicle: EntryVehicle, mass_kg=None, parachutes=None, **capsule) -> EntryVehicle:
@@ -104,43 +105,21 @@ def test_history_frames_agree(ce5_nominal):
     assert abs(r.altitude_km[-1] - SIZIWANG.altitude_m / 1e3) < 1e-3   # 1 m: touchdown height
 
 
-def test_dispersed_entries_land_near_target(ce5_entry, ce5_capsule):
-    """50 seeded entries, UNIFORM dispersions: FPA ±0.15°, density ±15 %, L/D ±10 %, mass ±3 %
-    (the truth atmosphere also varies along the track), flown with the 10 g load limiter."""
-    rng = np.random.default_rng(20201216)
-    lat, lon = _destination(SIZIWANG.lat_deg, SIZIWANG.lon_deg, 230.0, 6000.0)
-    az = _bearing(lat, lon, SIZIWANG.lat_deg, SIZIWANG.lon_deg)
-    settings = EntrySettings(guidance=GuidanceSettings(max_load_g=10.0), truth_track_points=13)
-    misses, peaks = [], []
-    for _ in range(50):
-        fpa = -5.8 + rng.uniform(-0.15, 0.15)
-        entry = entry_state_from_geodetic(120.0, lat, lon, 11000.0, fpa, az, CE5_EI_UTC, 300.0)
-        truth = _with(ce5_capsule, lift_to_drag=0.3 * (1 + rng.uniform(-0.10, 0.10)),
-                      mass_kg=300.0 * (1 + rng.uniform(-0.03, 0.03)))
-        res = simulate_entry(entry, ce5_capsule, SIZIWANG, settings,
-                             density_scale=1 + rng.uniform(-0.15, 0.15), truth_vehicle=truth)
-        misses.append(res.summary["miss_km"])
-        peaks.append(res.summary["peak_g"])
-    worst = f"max miss {max(misses):.2f} km, max peak {max(peaks):.2f} g"
-    assert max(misses) < 10.0, worst           # 10 km landing requirement (issue 3)
-    assert max(peaks) < 10.0, worst            # the 10 g load limit the guidance flew with
-
-
 def test_load_limiter_keeps_a_dispersed_case_below_its_limit(ce5_capsule):
-    """A high-L/D, thin-air case (member 46 of the seed above, rounded) peaks above 9.5 g on the
-    second entry without the limiter; with max_load_g = 9.5 it stays below and still lands."""
-    entry = _interface(SIZIWANG, 6000.0, 230.0, -5.75)
+    """A steep (−6.2°), high-L/D, thin-air case peaks above 7 g on its first entry without the
+    limiter; with max_load_g = 7 (the limiter aims at 6.5 g) it stays below 7 g and still lands."""
+    entry = _interface(SIZIWANG, 6000.0, 230.0, -6.2)
     truth = _with(ce5_capsule, lift_to_drag=0.325, mass_kg=296.0)
     runs = {}
-    for limit in (None, 9.5):
-        settings = EntrySettings(guidance=GuidanceSettings(max_load_g=limit), truth_track_points=13)
+    for limit in (None, 7.0):
+        settings = EntrySettings(guidance=GuidanceSettings(max_load_g=limit))
         runs[limit] = simulate_entry(entry, ce5_capsule, SIZIWANG, settings, density_scale=0.90,
                                      truth_vehicle=truth)
-    free, limited = runs[None].summary, runs[9.5].summary
-    assert free["peak_g"] > 9.5, free["peak_g"]              # the case needs the limiter
-    assert limited["peak_g"] < 9.5, limited["peak_g"]        # limit met (aim 9.0 g, 0.5 g margin)
+    free, limited = runs[None].summary, runs[7.0].summary
+    assert free["peak_g"] > 7.0, free["peak_g"]              # the case needs the limiter
+    assert limited["peak_g"] < 7.0, limited["peak_g"]        # limit met (aim 6.5 g, 0.5 g margin)
     assert limited["miss_km"] < 10.0, limited["miss_km"]     # 10 km landing requirement
-    names = [e["event"] for e in runs[9.5].events]
+    names = [e["event"] for e in runs[7.0].events]
     assert "load_limiter_active" in names and "load_limiter_active" not in \
         [e["event"] for e in runs[None].events]
 
@@ -222,3 +201,159 @@ def test_a_huge_drogue_opened_fast_stays_finite_and_lands_at_its_terminal_speed(
     assert np.all(np.isfinite(d.states))
     terminal = np.sqrt(2.0 * 300.0 * 9.80 / (1.225 * 150.0))
     assert d.touchdown_speed == pytest.approx(terminal, rel=0.02)
+
+
+# --------------------------------------------------------------------------- the guidance's models
+# (issue 15, item 2: an on-board forecast along the track, estimates from the sensed acceleration,
+# bank reversals from the predicted landing)
+
+
+@pytest.fixture(scope="module")
+def chained_ce5():
+    """(Earth-fixed interface state, epoch, target unit vector) of the chained return."""
+    from guanghan.environment import spice_kernels
+    from guanghan.gnc.entry_atmosphere import site_unit
+
+    s = entry_state_from_geodetic(mass_kg=300.0, **CHAINED_CE5_INTERFACE)
+    xf = spice_kernels.state_transforms("J2000", "ITRF93", np.array([s.et]))[0]
+    return xf @ np.concatenate([s.r, s.v]), s.et, site_unit(42.3, 111.4)
+
+
+def _guidance(planet, capsule, track, aim):
+    from guanghan.gnc.entry_guidance import EntryGuidance
+    from guanghan.gnc.entry_predictor import GuidanceModel
+
+    return EntryGuidance(GuidanceModel.build(planet, capsule.arrays(), track),
+                         GuidanceSettings(terminal_altitude_km=10.0), aim)
+
+
+def test_the_forecast_along_the_track_predicts_the_skip_the_profile_cannot(chained_ce5, ce5_capsule):
+    """At the chained interface, σ0 that lands the predicted skip on the target in NRLMSIS at 24
+    stations (the truth here): the 8-station forecast predicts the same landing within 10 km, the
+    single profile averaged over the track (the guidance before issue 15) overshoots by hundreds
+    of km — a 5 % density difference changes a skip's exit and its 2,000 km ballistic arc. The
+    drag-ratio estimate measured in the first pass cannot remove that: the error is in the second."""
+    from scipy.optimize import brentq
+
+    from guanghan.dynamics.entry_kernels import planet_array
+    from guanghan.environment import spice_kernels
+    from guanghan.gnc.entry_atmosphere import track_atmosphere
+
+    x0, et, aim = chained_ce5
+    ab = tuple(spice_kernels.radii("EARTH")[[0, 2]])
+    planet = planet_array(et)
+    g = {n: _guidance(planet, ce5_capsule, track_atmosphere(et, x0[:3], aim, None, n, 0, ab)[0], aim)
+         for n in (0, 8, 24)}
+    sigma0 = brentq(lambda s: g[24].miss(x0, s)[0], np.radians(40.0), np.radians(60.0), xtol=1e-7)
+    miss = {n: g[n].miss(x0, sigma0) for n in g}
+    assert all(m[3] == 0 for m in miss.values())                  # all reach the drogue altitude
+    assert miss[24][1] > 1000.0                                   # a skip: ~18 min to the drogue
+    assert abs(miss[8][0]) < 10e3, miss[8][0]
+    assert miss[0][0] > 300e3, miss[0][0]
+
+
+def test_the_predicted_landing_carries_the_earth_rotation(chained_ce5, ce5_capsule):
+    """The lateral logic reads the target's offset from the predicted landing. At the chained
+    interface the plane of relative motion points at the target (offset < 1 m), yet the skip
+    predicted with the lift in that plane comes down ~150 km to the side; with the Earth's
+    rotation switched off in the same predictor (σ0 re-solved for range) it comes down within
+    5 km of the target's great circle: the drift is the Coriolis turn."""
+    from scipy.optimize import brentq
+
+    from guanghan.dynamics.entry_kernels import planet_array
+    from guanghan.environment.atmosphere import AtmosphereProfile, AtmosphereTrack
+
+    x0, et, aim = chained_ce5
+    h = np.cross(x0[:3], x0[3:])
+    assert abs(np.arcsin(h @ aim / np.linalg.norm(h))) * 6371.0e3 < 1.0
+    track = AtmosphereTrack.uniform(AtmosphereProfile.exponential(1.225, 7200.0))
+    cross = {}
+    for rotation in (True, False):
+        g = _guidance(planet_array(et, rotation=rotation), ce5_capsule, track, aim)
+        sigma0 = brentq(lambda s, g=g: g.miss(x0, s, vertical=True)[0], np.radians(15.0),
+                        np.radians(90.0), xtol=1e-7)
+        assert g.miss(x0, sigma0, vertical=True)[1] > 1000.0     # still a skip
+        cross[rotation] = g.miss(x0, sigma0, vertical=True)[4]
+    assert abs(cross[True]) > 100e3, cross
+    assert abs(cross[False]) < 5e3, cross
+
+
+def test_predicted_landing_geometry_in_vacuum_is_planar(ce5_entry, ce5_capsule):
+    """Without air, J2 or rotation the capsule stays in the plane of r0 × v0 (Kepler): the
+    landing rebuilt from the predictor's miss and crossrange lies in that plane to 1e-9."""
+    from guanghan.dynamics.entry_kernels import planet_array
+    from guanghan.environment import spice_kernels
+    from guanghan.environment.atmosphere import AtmosphereProfile, AtmosphereTrack
+    from guanghan.environment.constants import EARTH_MEAN_RADIUS
+    from guanghan.gnc.entry_atmosphere import site_unit
+    from guanghan.gnc.entry_predictor import predict, track_frame
+
+    xf = spice_kernels.state_transforms("J2000", "ITRF93", np.array([ce5_entry.et]))[0]
+    x0 = xf @ np.concatenate([ce5_entry.r, ce5_entry.v])
+    x0[3:] *= 0.7                                       # suborbital: comes down in vacuum
+    aim = site_unit(SIZIWANG.lat_deg + 3.0, SIZIWANG.lon_deg)     # off the plane
+    g = _guidance(planet_array(ce5_entry.et, rotation=False, j2=False), ce5_capsule,
+                  AtmosphereTrack.uniform(AtmosphereProfile.exponential(1.225, 7200.0)), aim)
+    in_plane = np.r_[g._corridor, 0.0, 0.0, np.nan, 0.0]        # lift in the vertical plane
+    miss, tof, _, status, cross = predict(
+        x0, 1.0, g._sigma_f, g._e_f, g.aim_itrf, in_plane, g._steps, g._limits, g.model.planet,
+        g._vehicle, g.model.mach_nodes, g.model.cd_nodes, *g.model.atmosphere, 0.0)
+    assert status == 0 and tof > 0.0
+    p0, q, theta_aim = track_frame(x0, g.aim_itrf)
+    n = np.cross(p0, q)
+    theta, c = theta_aim + miss / EARTH_MEAN_RADIUS, cross / EARTH_MEAN_RADIUS
+    landing = np.cos(c) * (np.cos(theta) * p0 + np.sin(theta) * q) + np.sin(c) * n
+    normal = np.cross(x0[:3], x0[3:])
+    assert abs(landing @ normal) / np.linalg.norm(normal) < 1e-9
+    assert abs(cross) > 1e3                             # the aim is off the plane
+
+
+def test_estimator_converges_to_the_flown_drag_ratio_and_lift_to_drag(ce5_capsule):
+    """Sensed lift and drag of a capsule flying 12 % denser air than the forecast with L/D 0.32
+    (the guidance's model: 0.30), computed by hand (D = ρV²·Cd·S/(2m), L = (L/D)·D, lift up):
+    one cycle moves each estimate by the gain times its error (fading-memory filter), thirty
+    cycles bring both within 1e-4 of the flown values; below 0.05 g nothing is updated."""
+    from guanghan.dynamics.entry_kernels import planet_array
+    from guanghan.environment.atmosphere import AtmosphereProfile, AtmosphereTrack
+
+    rho0, scale_height = 1.225, 7200.0
+    profile = AtmosphereProfile.exponential(rho0, scale_height)
+    planet = planet_array(None, rotation=False)
+    g = _guidance(planet, ce5_capsule, AtmosphereTrack.uniform(profile), np.array([0.0, 1.0, 0.0]))
+    h = 60e3
+    x = np.array([planet[6] + h, 0.0, 0.0, 0.0, 7000.0, 0.0])  # over the equator, flying east
+    mass, area = ce5_capsule.mass_kg, ce5_capsule.capsule.reference_area_m2
+    drag = 0.5 * 1.12 * rho0 * np.exp(-h / scale_height) * 7000.0 ** 2 * 1.3 * area / mass
+    sensed = np.array([0.32 * drag, -drag, 0.0])              # lift along +x (up), drag along −v
+    k = g.settings.estimator_gain
+    g.estimate(x, sensed, 0.0)
+    assert g.drag_ratio == pytest.approx(1.0 + k * (1.12 - 1.0), rel=1e-9)
+    assert g._vehicle[2] == pytest.approx(0.30 + k * (0.32 - 0.30), rel=1e-9)
+    for _ in range(29):
+        g.estimate(x, sensed, 0.0)
+    assert g.drag_ratio == pytest.approx(1.12, abs=1e-4)
+    assert g._vehicle[2] == pytest.approx(0.32, abs=1e-4)
+    before = (g.drag_ratio, g._vehicle[2])
+    g.estimate(x, sensed * 0.04 * 9.80665 / np.linalg.norm(sensed), 0.0)   # 0.04 g: held
+    assert (g.drag_ratio, g._vehicle[2]) == before
+
+
+def test_atmosphere_station_settings(tmp_path):
+    """Along-track truth and forecast are the defaults of every entry; one station is refused."""
+    from guanghan.errors import ScenarioError
+    from guanghan.mission.legs.earth_entry.config import AtmosphereDrivers
+    from guanghan.mission.scenario import validate_scenario
+    from helpers import scenario_data
+
+    assert EntrySettings().truth_track_points == 12 and EntrySettings().forecast_points == 8
+    atm = AtmosphereDrivers()
+    assert atm.truth_track_points == 12 and atm.forecast_points == 8
+    for name in ("chang-e-5-entry", "chang-e-5-return", "chang-e-5", "chang-e-6"):
+        data = scenario_data(name)
+        entry = [p for p in data["phases"] if p["type"] == "earth_entry"][0]
+        assert "truth_track_points" not in entry.get("atmosphere", {}), name   # the default flies
+    data = scenario_data("chang-e-5-entry")
+    data["phases"][0]["atmosphere"] = {"forecast_points": 1}
+    with pytest.raises(ScenarioError) as err:
+        validate_scenario(data, file="x.toml")
+    assert "forecast_points" in str(err.value) and "one station" in str(err.value)

@@ -7,21 +7,22 @@ down to drogue deployment, then the canopy descent (:mod:`guanghan.gnc.parachute
 and returns an :class:`EntryResult`: time history, events and summary figures.
 
 Assumptions and limitations
-    * Perfect navigation: the guidance sees the true state. The guidance's vehicle and atmosphere
-      models are the nominal ones; the truth may differ (``density_scale``, ``truth_vehicle``).
-    * Guidance atmosphere: one profile, NRLMSIS 2.1 at the interface epoch averaged over points
-      on the great circle from the interface to the target. Truth atmosphere: NRLMSIS at
-      ``truth_track_points`` stations on that great circle, interpolated along the track at every
-      integration step (:mod:`guanghan.dynamics.entry_track_kernels`), times a constant
-      ``density_scale`` and an optional seeded altitude profile
-      (:class:`~guanghan.environment.density_dispersion.DensityPerturbation`). Time is frozen at
-      the interface epoch: over the ~25 min of flight the capsule crosses ~50° of longitude, so
-      local time along the track changes mostly through position, which the stations capture;
-      ``tests/test_atmosphere.py`` bounds the rest. The canopy descent uses the truth column at
-      the drogue point. The along-track truth is OFF by default (``truth_track_points = 0``: the
-      truth is the guidance's profile times the dispersions): on the chained Chang'e-5 return
-      (interface 9° N 55° E, 6,600 km from the site) the single-profile predictor cannot absorb the
-      along-track variation and misses by ~36 km; a predictor that reads the track is the fix.
+    * Perfect navigation: the guidance sees the true state and a perfect accelerometer's
+      aerodynamic acceleration, from which it estimates the drag ratio and L/D. Its vehicle model
+      is the nominal one; the truth may differ (``density_scale``, ``truth_vehicle``).
+    * Guidance atmosphere: the on-board forecast, NRLMSIS 2.1 at the interface epoch at
+      ``forecast_points`` stations on the great circle from the interface to the target (0: one
+      profile averaged over ``profile_points`` points of it). Truth atmosphere: NRLMSIS at
+      ``truth_track_points`` stations on that great circle (0: the forecast), interpolated along
+      the track at every integration step (:mod:`guanghan.dynamics.entry_track_kernels`), times a
+      constant ``density_scale`` and an optional seeded altitude profile
+      (:class:`~guanghan.environment.density_dispersion.DensityPerturbation`); the station counts
+      and their errors are in :mod:`guanghan.gnc.entry_atmosphere`. Forecast and truth share
+      NRLMSIS and the day's indices: what a real forecast gets wrong is what ``density_scale`` and
+      the perturbation model. Time is frozen at the interface epoch: over the ~25 min of flight
+      the capsule crosses ~50° of longitude, so local time along the track changes mostly through
+      position, which the stations capture; ``tests/test_atmosphere.py`` bounds the rest. The
+      canopy descent uses the truth column at the drogue point.
     * Open loop: no site is needed, so the atmosphere's great circle ends where the capsule comes
       down instead: a first flight of the same bank law through the interface's NRLMSIS column
       gives a drogue point, the next flies along the great circle to it, and so on until that
@@ -32,8 +33,9 @@ Assumptions and limitations
       measured from it.
     * Earth rotation vector from SPICE at the interface epoch, constant during the entry; the
       J2000 history is converted back with SPICE's full ITRF93 transformation at every epoch.
-    * The aim point is the target shifted against the wind drift under canopy (zero-wind aim
-      otherwise); touchdown is where the geodetic height reaches the target's altitude.
+    * The aim point is the target shifted against the wind drift under canopy, computed in the
+      forecast's column at the target (zero-wind aim otherwise); touchdown is where the geodetic
+      height reaches the target's altitude.
     * Flight-path angle and azimuth are measured from the local horizontal plane normal to the
       geocentric radius; azimuth clockwise from north. Miss and downrange are great-circle
       distances on the Earth's mean sphere (IUGG R1, :mod:`guanghan.environment.constants`).
@@ -69,7 +71,8 @@ from guanghan.environment.geodetic import (cartesian_from_planetodetic, enu_basi
 from guanghan.environment.sites import Site
 from guanghan.errors import InputError, PropagationError
 from guanghan.gnc.entry_atmosphere import site_unit, track_atmosphere
-from guanghan.gnc.entry_guidance import EntryGuidance, GuidanceModel, GuidanceSettings
+from guanghan.gnc.entry_guidance import EntryGuidance, GuidanceSettings
+from guanghan.gnc.entry_predictor import GuidanceModel
 from guanghan.gnc.entry_open_loop import Ballistic, OpenLoopMode, OpenLoopSteering
 from guanghan.gnc.entry_result import EntryResult, entry_summary
 from guanghan.gnc.entry_steering import ClosedLoopSteering, EntryLog, Flight, next_phase
@@ -89,9 +92,11 @@ class EntrySettings:
     step_s: float = 0.5
     coast_step_s: float = 2.0
     msis_drivers: MsisDrivers | None = None     # None: CelesTrak indices of the interface day
-    profile_points: int = 7                     # ground points averaged into the guidance profile
-    truth_track_points: int = 0                 # NRLMSIS stations of the truth atmosphere; 0: the
-                                                # guidance's profile (see the module's limitations)
+    forecast_points: int = 8                    # NRLMSIS stations of the guidance's forecast; 0:
+                                                # one profile averaged over profile_points points
+    profile_points: int = 7
+    truth_track_points: int = 12                # NRLMSIS stations of the truth; 0: the forecast
+                                                # (guanghan.gnc.entry_atmosphere: the counts)
     max_flight_s: float = 5400.0
     strict: bool = False                        # True: raise GuidanceFailure instead of logging
     open_loop: OpenLoopMode | None = None       # constant bank, bank profile or ballistic
@@ -122,8 +127,11 @@ def _validate(entry, vehicle, target, settings, ab, r0) -> None:
                          f"({vehicle.capsule.max_bank_rate_deg_s} deg/s)",
                          quantity="guidance.roll_rate_deg_s", value=spin.roll_rate_deg_s)
     if settings.truth_track_points != 0 and not 2 <= settings.truth_track_points <= 200:
-        raise InputError("must be 0 (the guidance's profile) or within [2, 200] stations",
+        raise InputError("must be 0 (the guidance's forecast) or within [2, 200] stations",
                          quantity="truth_track_points", value=settings.truth_track_points)
+    if settings.forecast_points != 0 and not 2 <= settings.forecast_points <= 200:
+        raise InputError("must be 0 (one averaged profile) or within [2, 200] stations",
+                         quantity="forecast_points", value=settings.forecast_points)
     for name in ("step_s", "coast_step_s"):
         if not 0.0 < getattr(settings, name) <= settings.guidance.period_s * 5:
             raise InputError(f"must be > 0 and at most 5 guidance periods (guidance.period_s = "
@@ -166,10 +174,13 @@ class _Truth:
                                   self.planet, *self.vehicle, *self._atm)
 
 
-def _aim_unit(target, vehicle, profile, ab) -> np.ndarray:
-    east, north = expected_drift(vehicle.parachutes, vehicle.mass_kg, profile, target.altitude_m)
-    a, b = ab
+def _aim_unit(target, vehicle, forecast: AtmosphereTrack, ab) -> np.ndarray:
+    """Unit vector (ITRF93) of the aim point: the target moved against the expected canopy drift
+    in the forecast's column at the target."""
     lat = np.radians(target.lat_deg)
+    column = forecast.profile_at(cartesian_from_planetodetic(lat, np.radians(target.lon_deg), 0.0))
+    east, north = expected_drift(vehicle.parachutes, vehicle.mass_kg, column, target.altitude_m)
+    a, b = ab
     e2 = 1.0 - (b / a) ** 2
     n_rad = a / np.sqrt(1.0 - e2 * np.sin(lat) ** 2)
     m_rad = n_rad * (1.0 - e2) / (1.0 - e2 * np.sin(lat) ** 2)
@@ -261,9 +272,10 @@ def simulate_entry(entry: SpacecraftState, vehicle: EntryVehicle, target: Site |
                 track.altitude0, track.step, track.log_density.shape[1]))
         return _Truth(planet, truth_vehicle, track, density_scale, lift)
 
-    def atmosphere(end, profile_points=settings.profile_points, track_points=settings.truth_track_points):
-        return track_atmosphere(et0, x0[:3], end, settings.msis_drivers, profile_points,
-                                track_points, ab)
+    def atmosphere(end, forecast_points=settings.forecast_points,
+                   truth_points=settings.truth_track_points, profile_points=settings.profile_points):
+        return track_atmosphere(et0, x0[:3], end, settings.msis_drivers, forecast_points,
+                                truth_points, ab, profile_points)
 
     h0_km = height(x0[:3], *ab) / 1e3
     if open_loop is not None:
@@ -275,37 +287,38 @@ def simulate_entry(entry: SpacecraftState, vehicle: EntryVehicle, target: Site |
         if profile is not None:
             fl, truth, log = fly_open(AtmosphereTrack.uniform(profile))
         else:
-            fl, truth, log = _open_loop_passes(fly_open, atmosphere, x0)
+            fl, truth, log = _open_loop_passes(fly_open, atmosphere, x0, settings)
         return _finish(fl, entry, truth_vehicle, target, truth, ab, log, 0)
     if profile is None:
-        profile, track = atmosphere(site_unit(target.lat_deg, target.lon_deg))
+        forecast, track = atmosphere(site_unit(target.lat_deg, target.lon_deg))
     else:
-        track = AtmosphereTrack.uniform(profile)
+        forecast = track = AtmosphereTrack.uniform(profile)
     truth = truth_in(track)
     log = EntryLog(settings.strict)
     log.add(et0, "entry_interface", altitude_km=h0_km, mode="closed_loop")
-    prof = (profile.altitude0, profile.step, profile.log_density, profile.sound_speed)
-    model = GuidanceModel(planet, *vehicle.arrays(), *prof)
-    guidance = EntryGuidance(model, settings.guidance, _aim_unit(target, vehicle, profile, ab))
+    model = GuidanceModel.build(planet, vehicle.arrays(), forecast,
+                                np.radians(vehicle.capsule.max_bank_rate_deg_s))
+    guidance = EntryGuidance(model, settings.guidance, _aim_unit(target, vehicle, forecast, ab))
     fl = _fly(x0, ClosedLoopSteering(guidance, truth, log, et0), truth, settings, ab, log, et0, rate)
     return _finish(fl, entry, truth_vehicle, target, truth, ab, log, guidance.calls)
 
 
-def _open_loop_passes(fly_open, atmosphere, x0):
+def _open_loop_passes(fly_open, atmosphere, x0, settings):
     """An open-loop flight through NRLMSIS along the great circle to where it comes down: first
     through the interface's column, then along the great circle to the last pass's drogue point,
     until that point moves by less than ``OPEN_LOOP_CONVERGED_M`` (at most ``OPEN_LOOP_PASSES``
     flights). The interface event records the passes and the last shift (km)."""
     unit = lambda r: r / np.linalg.norm(r)                                  # noqa: E731
     end = unit(x0[:3])
-    fl, truth, log = fly_open(atmosphere(end, 1, 0)[1])
+    fl, truth, log = fly_open(atmosphere(end, 0, 0, 1)[1])        # the interface's column
     passes = 1
     while True:
         shift = R_MEAN * np.arccos(np.clip(unit(fl.x[:3]) @ end, -1.0, 1.0))
         if (passes > 1 and shift < OPEN_LOOP_CONVERGED_M) or passes == OPEN_LOOP_PASSES:
             break
         end = unit(fl.x[:3])
-        fl, truth, log = fly_open(atmosphere(end)[1])
+        n = settings.truth_track_points                # no forecast: the truth's stations only
+        fl, truth, log = fly_open(atmosphere(end, n, n)[1])
         passes += 1
     log.events[0]["details"].update(atmosphere_passes=passes,
                                     atmosphere_end_shift_km=float(shift) / 1e3)

@@ -1,19 +1,49 @@
 """Closed-loop numerical predictor–corrector bank-angle guidance for skip and direct entries.
 
-Every guidance cycle the compiled predictor (:func:`predict`) integrates the same 3-DOF dynamics as
-the simulation (:mod:`guanghan.dynamics.entry_kernels`) from the current state to the terminal
-altitude, with the bank magnitude linear in the energy-like variable e = μ/r − V²/2 (FNPEG,
-Lu 2014, eq. 27): |σ(e)| = σ0 + (σf − σ0)(e − e0)/(ef − e0), σf fixed. The corrector solves the
-scalar equation "downrange miss(σ0) = 0" with ``scipy.optimize.brentq`` (Lu 2014 uses a secant /
-Gauss-Newton step on the squared range error, Lu et al. 2017 §III the same; the bracketed root
-finder is our departure, chosen for robustness across the skip / no-skip boundary, where the miss
-jumps).
+Every guidance cycle the compiled predictor (:func:`guanghan.gnc.entry_predictor.predict`)
+integrates the same 3-DOF dynamics as the simulation from the current state to the terminal
+altitude in the guidance's own models, with the bank magnitude linear in the energy-like variable
+e = μ/r − V²/2 (FNPEG, Lu 2014, eq. 27): |σ(e)| = σ0 + (σf − σ0)(e − e0)/(ef − e0), σf fixed. The
+corrector solves the scalar equation "downrange miss(σ0) = 0" by secant steps from the last
+solution along the last slope (Lu 2014 uses a secant / Gauss-Newton step on the squared range
+error, Lu et al. 2017 §III the same), finished with ``scipy.optimize.brentq`` once two steps
+straddle the root, and by a scan of the whole σ0 range and brentq when the secant fails (our
+departure, chosen for robustness across the skip / no-skip boundary, where the miss jumps).
 
-Lateral logic (Lu 2014 §IV.C, Apollo-heritage): the target's angular distance Z from the current
-plane of relative motion is kept inside a corridor that narrows linearly with speed,
-|Z|·R ≤ c0 + c1·V; leaving it reverses the bank sign (towards the target), up to a maximum number
-of reversals. The predictor applies the same rule so the predicted range includes the reversals,
-and holds the bank below the guidance cut-off speed as the flight does.
+The guidance's models: the nominal vehicle and the on-board atmosphere forecast (NRLMSIS along the
+great circle to the target, :mod:`guanghan.gnc.entry_predictor`), corrected every cycle by two
+first-order fading-memory filters of measured-to-model ratios driven by the sensed aerodynamic
+acceleration (Lu et al. 2017's density and L/D estimation; :meth:`EntryGuidance.estimate`):
+
+    K_ρ ← K_ρ + k·(D_sensed / D_model − K_ρ),      (L/D) ← (L/D) + k·(L_sensed / D_sensed − (L/D)),
+
+k = ``estimator_gain`` per cycle (a memory of 1/k cycles), D_model the drag of the nominal vehicle
+in the forecast at the current state, updated only above ``estimator_min_g``. Both estimates hold
+for the whole prediction, in both passes of a skip: the forecast carries the along-track and
+altitude structure of the atmosphere, K_ρ what the forecast and the vehicle model get wrong
+uniformly. (The equations are written here from those papers' description; their numbering was
+not at hand.)
+
+Lateral logic (Apollo heritage, Lu 2014 §IV.C): the bank sign is reversed, up to
+``max_reversals`` times, when the target lies outside a corridor on the wrong side,
+|Z|·R > c0 + c1·V + c2·V² (V the Earth-relative speed). Below ``predicted_lateral_speed_m_s``
+(Apollo's VMIN, 12,883 ft/s) Z is the target's angle out of the current plane of relative motion,
+as in Apollo's final phase (which also switches there from the inertial to the relative plane:
+REENTRY_CONTROL.agc, SUBETA). Above it Z is the target's offset from the landing predicted with
+the lift in the vertical plane (:mod:`guanghan.gnc.entry_predictor`, a cheaper prediction at 4×
+the steps: its crossrange is within 1 km of a 1-s-step one, against a corridor of 20 km or more
+there): the plane alone misses what it does by itself on the way down, chiefly the Coriolis turn
+of the Earth-relative velocity during a skip. On the chained Chang'e-5 return (interface 9° N
+55° E, 5 min above 100 km) that turn put the target ~70 km out of the second entry's plane, more
+than the second pass could steer away, and 37 of 50 seeded dispersed entries from that interface
+failed (issue 15; Apollo
+took Earth rotation into LATANG by turning the target with the Earth over the predicted time to
+go). The corridor has Apollo's shape, Y = KLAT·V² + LATBIAS with KLAT = (L/D)/24 in units of the
+satellite speed VS = 25,766 ft/s (Colossus 2A, REENTRY_CONTROL.agc, LIMITL/D; KLAT = LAD/24):
+c2 = 1.29 km/(km/s)² for L/D = 0.3, wide while the capsule can still steer (80 km at 7.85 km/s),
+narrow at the end; c0 = 0.5 km, about half Apollo's LATBIAS (0.5 NM), and c1 = 0 (kept for other
+corridors). The predictor applies the plane-of-motion test so the predicted range includes the
+reversals (module :mod:`guanghan.gnc.entry_predictor`).
 
 Load limiter (``GuidanceSettings.max_load_g``): after the corrector, the profile parameter σ0 is
 bounded so that the *predicted* peak aerodynamic load of the current atmospheric pass (predictor
@@ -39,27 +69,34 @@ speed fell below VQUIT = 1,000 ft/s and held the last roll command (Colossus 2A 
 Apollo 11 CM program, REENTRY_CONTROL.agc, routine PREDICT3 "IF V-VQUIT NEG, STOP STEERING", then
 P67.1 "THE LAST COMPUTED ROLL ANGLE IS MAINTAINED"; constant VQUIT = 1000/2VS). Below that speed the
 capsule is nearly falling vertically, lift moves the landing point by little, and the shrinking
-crossrange corridor (c0 + c1·V → c0) would otherwise keep ordering reversals just before the drogue.
+crossrange corridor (→ c0) would otherwise keep ordering reversals just before the drogue.
 The default cut-off is Apollo's 304.8 m/s.
 
 Assumptions and limitations
-    * The predictor uses the nominal vehicle (mass, Cd table) and the guidance's single
-      atmosphere profile, corrected by fading-memory estimates of the drag ratio and L/D
-      (:meth:`EntryGuidance.estimate`); altitude structure of the density error is not modelled.
+    * The predictor uses the nominal vehicle (mass, Cd table) and the on-board forecast, corrected
+      by the estimates above; an altitude structure of the density error that the forecast lacks
+      is absorbed only as the estimate follows it.
     * Miss is the along-track angle from the predicted terminal point to the aim point on the
       great circle through the current position and the aim point, times the mean Earth radius.
       Crossrange is left to the lateral logic.
+    * The landing error left is mostly the end game's (~1 km rms in each axis in the 50-case
+      dispersion test): the final phase makes no more range corrections while its reversals
+      (rolled through lift-up) and, below the cut-off, the held bank (σf ≈ 70°) keep moving the
+      landing, and the corridor, not the predicted landing, decides the last reversals.
     * Load limit only (no heat-rate or dynamic-pressure constraint). The limiter trusts the
       predictor: a truth denser than estimated at the peak altitude eats into ``load_margin_g``;
       if even σ0 = ``sigma_min_deg`` is predicted above the limit, that bound is commanded and
       the limit may be exceeded (the command is flagged ``load_limited``).
-    * Bank reversals are instantaneous in the predictor; the simulation rate-limits them.
+    * The predictor rolls the capsule at its rate through lift-up as the simulation does, with
+      the step's mean bank over each 2 s step.
 
 References
     * Lu, P. (2014), "Entry guidance: a unified method", J. Guid. Control Dyn. 37(3), 713-728.
     * Lu, P., Brunner, C. W., Stachowiak, S. J., Mendeck, G. F., Tigges, M. A., Cerimele, C. J.
       (2017), "Verification of a fully numerical entry guidance algorithm", J. Guid. Control Dyn.
       40(2), 230-247.
+    * Apollo 11 command-module program Colossus 2A (Comanche 055), REENTRY_CONTROL.agc (routines
+      TARGETNG, LIMITL/D, PREDICT3 and their constants), transcribed by the Virtual AGC project.
 """
 
 from __future__ import annotations
@@ -68,17 +105,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from numba import njit
 from pydantic import Field, model_validator
 from scipy.optimize import brentq
 
-from guanghan.dynamics.entry_kernels import aero_acceleration, height, rk4_step
+from guanghan.config_model import ConfigModel, fail
 from guanghan.environment.constants import EARTH_MEAN_RADIUS as R_MEAN
 from guanghan.environment.constants import STANDARD_GRAVITY as G0
-from guanghan.config_model import ConfigModel, fail
 from guanghan.errors import GuidanceFailure
-
-_BIG_MISS = 1.0e8            # miss (m) reported when the predictor does not reach the terminal
+from guanghan.gnc.entry_predictor import (BIG_MISS, GuidanceModel, energy, model_aero, plane_offset,
+                                          predict, reversal)
 
 
 class GuidanceSettings(ConfigModel):
@@ -100,8 +135,13 @@ class GuidanceSettings(ConfigModel):
     final_phase_end_speed_m_s: float = Field(default=304.8, gt=0, le=2000.0, description=(
         "the Earth-relative speed at which the guidance stops commanding and holds the bank, up to "
         "2,000 m/s (Apollo: VQUIT = 1,000 ft/s = 304.8 m/s; see the module docstring)"))
-    corridor_km: float = Field(default=1.0, ge=0)               # c0 of the crossrange corridor
-    corridor_km_per_km_s: float = Field(default=3.0, ge=0)      # c1 (km per km/s of relative speed)
+    corridor_km: float = Field(default=0.5, ge=0)               # c0 of the crossrange corridor
+    corridor_km_per_km_s: float = Field(default=0.0, ge=0)      # c1 (km per km/s of relative speed)
+    corridor_km_per_km2_s2: float = Field(default=1.29, ge=0)   # c2 (km per (km/s)²; Apollo's KLAT)
+    predicted_lateral_speed_m_s: float = Field(default=3926.8, ge=0, le=20000.0, description=(
+        "relative speed above which the lateral logic reads the target's offset from the landing "
+        "predicted with the lift in the vertical plane, below from the plane of motion: 0 to "
+        "20,000 m/s (Apollo's VMIN = 12,883 ft/s = 3,926.8 m/s; above any entry speed: never)"))
     max_reversals: int = Field(default=8, ge=0, le=1000, description=(
         "largest number of bank reversals (a skip entry flies a handful; above 1000 is not a limit)"))
     max_flight_s: float = Field(default=3600.0, gt=0)  # predictions longer than this count as overshoot
@@ -124,20 +164,6 @@ class GuidanceSettings(ConfigModel):
         return self
 
 
-@dataclass(frozen=True)
-class GuidanceModel:
-    """The guidance's own knowledge: nominal vehicle and atmosphere, as kernel arrays (SI)."""
-
-    planet: np.ndarray
-    vehicle: np.ndarray
-    mach_nodes: np.ndarray
-    cd_nodes: np.ndarray
-    altitude0: float
-    step: float
-    log_density: np.ndarray
-    sound_speed: np.ndarray
-
-
 @dataclass
 class GuidanceCommand:
     """One cycle's output: bank (rad, signed), profile parameter σ0 (rad), predicted miss (m)."""
@@ -148,127 +174,6 @@ class GuidanceCommand:
     reversed: bool = False
     failure: GuidanceFailure | None = None
     load_limited: bool = False       # σ0 lowered by the load limiter this cycle
-
-
-@njit(cache=True)
-def _energy(x, mu):
-    rn = np.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2])
-    return mu / rn - 0.5 * (x[3] * x[3] + x[4] * x[4] + x[5] * x[5])
-
-
-@njit(cache=True)
-def target_offset_angle(x, aim):
-    """Angle (rad) of the unit vector ``aim`` out of the plane of relative motion, + to the left."""
-    hx = x[1] * x[5] - x[2] * x[4]
-    hy = x[2] * x[3] - x[0] * x[5]
-    hz = x[0] * x[4] - x[1] * x[3]
-    hn = np.sqrt(hx * hx + hy * hy + hz * hz)
-    s = (hx * aim[0] + hy * aim[1] + hz * aim[2]) / hn
-    return np.arcsin(min(1.0, max(-1.0, s)))
-
-
-@njit(cache=True)
-def lateral_sign(x, sign, reversals_left, aim, corridor):
-    """Bank sign after the corridor test; returns (sign, reversals_left, reversed?)."""
-    z = target_offset_angle(x, aim)
-    speed = np.sqrt(x[3] * x[3] + x[4] * x[4] + x[5] * x[5])
-    limit = (corridor[0] + corridor[1] * speed) / R_MEAN
-    wanted = -1.0 if z > 0.0 else 1.0                     # target on the left: bank left (σ < 0)
-    if abs(z) > limit and sign != wanted and reversals_left > 0:
-        return wanted, reversals_left - 1, True
-    return sign, reversals_left, False
-
-
-@njit(cache=True)
-def track_frame(x0, aim):
-    """(p0, q, θ_aim): unit position, in-plane normal and aim angle (rad) of the great circle
-    from ``x0`` to the unit vector ``aim``."""
-    p0 = x0[:3] / np.sqrt(x0[0] ** 2 + x0[1] ** 2 + x0[2] ** 2)
-    n = np.cross(p0, aim)
-    n = n / np.sqrt(n[0] ** 2 + n[1] ** 2 + n[2] ** 2)
-    q = np.cross(n, p0)
-    return p0, q, np.arctan2(q @ aim, p0 @ aim)
-
-
-@njit(cache=True)
-def track_angle(x, p0, q, previous):
-    """Along-track angle (rad) of ``x`` on the track frame, unwrapped next to ``previous``."""
-    theta = np.arctan2(q[0] * x[0] + q[1] * x[1] + q[2] * x[2],
-                       p0[0] * x[0] + p0[1] * x[1] + p0[2] * x[2])
-    return previous + (theta - previous + np.pi) % (2.0 * np.pi) - np.pi
-
-
-@njit(cache=True)
-def predict(x0, sigma0, sigma_f, e_f, sign0, reversals, aim, corridor, steps, limits,
-            planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho, sound, scale):
-    """Predicted (miss (m), flight time (s), peak aero acceleration (m/s²), status) from ``x0``.
-
-    The peak is that of the current atmospheric pass: it stops being updated once the predicted
-    flight climbs above the sensible atmosphere (a skip), whose next pass the guidance handles
-    when it gets there.
-
-    ``steps = [dt in atmosphere, dt in coast]`` (s); ``limits = [sensible-atmosphere altitude,
-    terminal altitude, max flight time, guidance cut-off speed]`` (m, m, s, m/s): below the
-    cut-off speed the bank is held as the flight holds it (no reversals, magnitude frozen).
-    Status 0: terminal altitude reached; 1: flight time exceeded; 2: escaping (e < 0 and climbing
-    above the atmosphere).
-    """
-    mu = planet[0]
-    e0 = _energy(x0, mu)
-    x = x0.copy()
-    xn = np.empty(6)
-    work = np.empty((6, 6))
-    acc = np.empty(3)
-    sign, rev_left = sign0, reversals
-    t, peak = 0.0, 0.0
-    h = height(x, planet[6], planet[7])
-    in_pass, inside = True, h <= limits[0]            # current atmospheric pass; been inside it
-    p0, q, theta_aim = track_frame(x0, aim)
-    theta = 0.0
-    held, sigma = False, sigma0
-    while t < limits[2]:
-        e = _energy(x, mu)
-        held = held or x[3] * x[3] + x[4] * x[4] + x[5] * x[5] < limits[3] * limits[3]
-        if not held:
-            frac = min(1.0, max(0.0, (e - e0) / (e_f - e0))) if e_f != e0 else 1.0
-            sigma = sigma0 + (sigma_f - sigma0) * frac                 # Lu 2014 eq. 27
-        climbing = x[0] * x[3] + x[1] * x[4] + x[2] * x[5] > 0.0
-        if h > limits[0]:
-            if climbing and e < 0.0:
-                return _BIG_MISS, t, peak, 2
-            if climbing and inside:
-                in_pass = False
-            dt = steps[1]
-        else:
-            dt = steps[0]
-            if not held:
-                sign, rev_left, _ = lateral_sign(x, sign, rev_left, aim, corridor)
-        rk4_step(x, sign * sigma, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho,
-                 sound, scale, work, xn)
-        hn = height(xn, planet[6], planet[7])
-        t += dt
-        if hn <= limits[1]:
-            w = (h - limits[1]) / (h - hn)                             # interpolate to h_stop
-            for i in range(6):
-                xn[i] = x[i] + w * (xn[i] - x[i])
-            theta = track_angle(xn, p0, q, theta)
-            return R_MEAN * (theta - theta_aim), t - (1.0 - w) * dt, peak, 0
-        x[:] = xn
-        theta = track_angle(x, p0, q, theta)
-        h = hn
-        inside = inside or h <= limits[0]
-        if h < limits[0] and in_pass:
-            from_atm = np.sqrt(_aero_sq(x, sign * sigma, vehicle, mach_nodes, cd_nodes, planet,
-                                        h0, dh, logrho, sound, scale, acc))
-            peak = max(peak, from_atm)
-    return _BIG_MISS, t, peak, 1
-
-
-@njit(cache=True)
-def _aero_sq(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho, sound, scale, acc):
-    aero_acceleration(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho, sound,
-                      scale, acc)
-    return acc[0] * acc[0] + acc[1] * acc[1] + acc[2] * acc[2]
 
 
 @dataclass
@@ -291,8 +196,10 @@ class EntryGuidance:
         if np.isnan(self.sigma0):
             self.sigma0 = np.radians(0.5 * (s.sigma_min_deg + s.sigma_max_deg))
         self.aim_itrf = np.asarray(self.aim_itrf, float) / np.linalg.norm(self.aim_itrf)
-        self._corridor = np.array([s.corridor_km * 1e3, s.corridor_km_per_km_s])
+        self._corridor = np.array([s.corridor_km * 1e3, s.corridor_km_per_km_s,
+                                   s.corridor_km_per_km2_s2 * 1e-3])
         self._steps = np.array([s.predictor_step_s, s.predictor_coast_step_s])
+        self._lateral_coarse = np.array([4.0, 1.0])        # the lateral prediction: 4x steps
         self._limits = np.array([s.sensible_atmosphere_km * 1e3, s.terminal_altitude_km * 1e3,
                                  s.max_flight_s, s.final_phase_end_speed_m_s])
         r_f = self.model.planet[2] + s.terminal_altitude_km * 1e3
@@ -301,19 +208,26 @@ class EntryGuidance:
         self._vehicle = self.model.vehicle.copy()          # [mass, area, estimated L/D]
         self._memo = {}                                    # this cycle's predictions by σ0
         self._e_solved = np.nan                            # energy of the last correction (J/kg)
+        self._bank = np.nan                                # flown bank (rad) at this cycle
+        self._slope = 0.0                                  # last d(miss)/dσ0 (m/rad); 0: none
+        self._first = True                                 # NaN: trimmed at the first command
 
-    def miss(self, x: np.ndarray, sigma0: float) -> tuple[float, float, float, int]:
-        """Predicted (miss (m), time to terminal (s), peak aero accel (m/s²), status) for σ0 (rad)."""
-        key = (x.tobytes(), float(sigma0), self.sign, self.reversals_left, self.drag_ratio,
-               self._vehicle[2])
+    def miss(self, x: np.ndarray, sigma0: float, vertical: bool = False
+             ) -> tuple[float, float, float, int, float]:
+        """Predicted (miss (m), time to terminal (s), peak aero accel (m/s²), status,
+        crossrange (m)) for σ0 (rad): :func:`predict`, with the lateral logic from the current
+        sign, or the lift in the vertical plane only (``vertical``)."""
+        key = (x.tobytes(), float(sigma0), vertical, self.sign, self.reversals_left, self._bank,
+               self.drag_ratio, self._vehicle[2])
         if key not in self._memo:
             m = self.model
             self.calls += 1
-            self._memo[key] = predict(x, sigma0, self._sigma_f, self._e_f, self.sign,
-                                      self.reversals_left, self.aim_itrf, self._corridor,
-                                      self._steps, self._limits, m.planet, self._vehicle,
-                                      m.mach_nodes, m.cd_nodes, m.altitude0, m.step,
-                                      m.log_density, m.sound_speed, self.drag_ratio)
+            lateral = np.r_[self._corridor, 0.0 if vertical else self.sign, self.reversals_left,
+                            self._bank, m.bank_rate]
+            self._memo[key] = predict(x, sigma0, self._sigma_f, self._e_f, self.aim_itrf, lateral,
+                                      self._steps * (self._lateral_coarse if vertical else 1.0),
+                                      self._limits, m.planet, self._vehicle,
+                                      m.mach_nodes, m.cd_nodes, *m.atmosphere, self.drag_ratio)
         return self._memo[key]
 
     def limit_load(self, x: np.ndarray, sigma0: float) -> tuple[float, bool]:
@@ -337,9 +251,9 @@ class EntryGuidance:
     def estimate(self, x: np.ndarray, sensed: np.ndarray, bank: float) -> None:
         """Update the filtered drag ratio and L/D from the sensed aerodynamic acceleration (m/s²).
 
-        Lu et al. (2017) §IV.A: fading-memory filters of measured-to-model ratios; here the drag
-        ratio (density × Cd·S/m dispersions together) and the lift-to-drag ratio, updated only
-        when the sensed load exceeds ``estimator_min_g``.
+        The fading-memory filters of the module docstring: the drag ratio (density × Cd·S/m
+        dispersions together) against the nominal vehicle in the forecast at ``x``, and the
+        lift-to-drag ratio, updated only when the sensed load exceeds ``estimator_min_g``.
         """
         s, m = self.settings, self.model
         if np.linalg.norm(sensed) < s.estimator_min_g * G0:
@@ -348,8 +262,8 @@ class EntryGuidance:
         drag = -sensed @ u
         lift = np.linalg.norm(sensed + drag * u)
         model = np.empty(3)
-        aero_acceleration(x, bank, m.vehicle, m.mach_nodes, m.cd_nodes, m.planet, m.altitude0,
-                          m.step, m.log_density, m.sound_speed, 1.0, model)
+        model_aero(x, bank, m.vehicle, m.mach_nodes, m.cd_nodes, m.planet, *m.atmosphere, 1.0,
+                   model)
         k = s.estimator_gain
         self.drag_ratio += k * (drag / max(-model @ u, 1e-12) - self.drag_ratio)
         self._vehicle[2] += k * (lift / drag - self._vehicle[2])
@@ -358,26 +272,35 @@ class EntryGuidance:
         """σ0 (rad) nulling the downrange miss, and that miss (m); raises GuidanceFailure.
 
         Secant steps from the last solution first (Lu 2014 §IV.B: one or two per cycle suffice
-        once converged), stopping when |miss| < ``miss_tolerance_km``; a bracketing scan and
-        brentq when the secant leaves the bounds or stalls.
+        once converged), the first along the last cycle's slope d(miss)/dσ0, stopping when
+        |miss| < ``miss_tolerance_km``; once two steps straddle the root, brentq between them;
+        a bracketing scan over the whole range when the secant leaves the bounds or stalls.
         """
         s = self.settings
         lo, hi = np.radians(s.sigma_min_deg), np.radians(s.sigma_max_deg)
-        tol = s.miss_tolerance_km * 1e3
+        tol, xtol = s.miss_tolerance_km * 1e3, np.radians(s.tolerance_deg)
         f = lambda sig: self.miss(x, sig)[0]                          # noqa: E731
         s0 = min(hi, max(lo, self.sigma0))
         f0 = f(s0)
         if abs(f0) < tol:
             return s0, f0
-        s1 = min(hi, max(lo, s0 + np.copysign(np.radians(1.0), f0)))  # overshoot: bank more
-        for _ in range(4):
-            f1 = f(s1)
+        if self._slope < 0.0:                       # Newton step on the last cycle's slope
+            step = min(np.radians(10.0), max(-np.radians(10.0), -f0 / self._slope))
+        else:                                       # overshoot: bank more
+            step = np.copysign(np.radians(1.0), f0)
+        s1 = min(hi, max(lo, s0 + step))
+        for _ in range(6):
+            f1 = f(s1) if s1 != s0 else f0
+            if s1 == s0 or abs(f1) >= BIG_MISS:
+                break
+            self._slope = (f1 - f0) / (s1 - s0)
             if abs(f1) < tol:
                 return s1, f1
-            if f1 == f0 or abs(f1) >= _BIG_MISS:
-                break
-            s0, f0, s1 = s1, f1, s1 - f1 * (s1 - s0) / (f1 - f0)
-            if not lo <= s1 <= hi:
+            if (f1 > 0.0) != (f0 > 0.0):           # straddled: the root is between
+                root = brentq(f, min(s0, s1), max(s0, s1), xtol=xtol)
+                return root, f(root)
+            s0, f0, s1 = s1, f1, s1 - f1 / self._slope
+            if not lo <= s1 <= hi or self._slope >= 0.0:
                 break
         return self._bracket(f, lo, hi, phase)
 
@@ -414,6 +337,7 @@ class EntryGuidance:
         if sensed is not None:
             self.estimate(x, np.asarray(sensed, float), bank)
         self._memo.clear()
+        self._bank = np.nan if self._first else float(bank)   # the flown bank (rad)
         failure, miss, limited = None, np.nan, False
         if correct:
             try:
@@ -424,12 +348,17 @@ class EntryGuidance:
             self.sigma0, limited = self.limit_load(x, self.sigma0)
             if limited:
                 miss = self.miss(x, self.sigma0)[0]
-            self._e_solved = _energy(x, self.model.planet[0])
-        sign, self.reversals_left, flipped = lateral_sign(x, self.sign, self.reversals_left,
-                                                          self.aim_itrf, self._corridor)
-        self.sign = sign
-        return GuidanceCommand(sign * self._magnitude(x), self.sigma0, miss, flipped, failure,
-                               limited)
+            self._e_solved = energy(x, self.model.planet[0])
+        magnitude = self._magnitude(x)
+        speed = float(np.linalg.norm(x[3:]))
+        if speed > self.settings.predicted_lateral_speed_m_s:   # the target from the landing
+            z = -self.miss(x, magnitude, vertical=True)[4] / R_MEAN   # predicted in-plane
+        else:                                                     # ... from the plane
+            z = plane_offset(x, self.aim_itrf)
+        sign, self.reversals_left, flipped = reversal(z, speed, self.sign, self.reversals_left,
+                                                      self._corridor)
+        self.sign, self._first = sign, False
+        return GuidanceCommand(sign * magnitude, self.sigma0, miss, flipped, failure, limited)
 
     def _magnitude(self, x: np.ndarray) -> float:
         """|σ| (rad) of the last solved profile at the energy of ``x`` (σ0 right after a solve).
@@ -439,5 +368,5 @@ class EntryGuidance:
         """
         if np.isnan(self._e_solved) or self._e_f == self._e_solved:
             return self.sigma0
-        frac = (_energy(x, self.model.planet[0]) - self._e_solved) / (self._e_f - self._e_solved)
+        frac = (energy(x, self.model.planet[0]) - self._e_solved) / (self._e_f - self._e_solved)
         return self.sigma0 + (self._sigma_f - self.sigma0) * min(1.0, max(0.0, frac))

@@ -3,8 +3,8 @@ and the entry-interface state from geodetic coordinates.
 
 Assumptions and limitations
     Trimmed capsule with constant L/D and Cd a function of Mach only; the bank angle is
-    rate-limited (``max_bank_rate_deg_s``) in the simulation, instantaneous in the guidance's
-    predictor.
+    rate-limited (``max_bank_rate_deg_s``) in the simulation and in the guidance's predictor
+    (there with each 2 s step's mean bank).
 """
 
 from __future__ import annotations

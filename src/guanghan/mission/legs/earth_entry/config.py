@@ -58,19 +58,30 @@ class EntryInterface(ConfigModel):
 
 
 class AtmosphereDrivers(ConfigModel):
-    """NRLMSIS drivers (omitted values come from the space-weather table of the entry day) and
-    the truth atmosphere the capsule flies through."""
+    """NRLMSIS drivers (omitted values come from the space-weather table of the entry day), the
+    truth atmosphere the capsule flies through and the guidance's forecast of it."""
 
     f107_sfu: float | None = Field(default=None, ge=50, le=500, description=(
         "a solar radio flux of 50-500 sfu (observed: ~63 at solar minimum to ~370 at the 1989 peak)"))
     f107a_sfu: float | None = Field(default=None, ge=50, le=500, description=(
         "a solar radio flux of 50-500 sfu (observed: ~63 at solar minimum to ~370 at the 1989 peak)"))
     ap: float | None = Field(default=None, ge=0, le=400, description="the Ap index runs from 0 to 400")
-    truth_track_points: int = Field(default=0, ge=0, le=64, description=(
-        "NRLMSIS stations along the ground track for the TRUTH atmosphere, interpolated at every "
-        "step (0: the truth is the guidance's single profile; see guanghan.gnc.entry_flight)"))
+    truth_track_points: int = Field(default=12, ge=0, le=64, description=(
+        "NRLMSIS stations along the great circle to the site for the TRUTH atmosphere, "
+        "interpolated at every step: 0 (the guidance's forecast) or 2-64; 12 follows NRLMSIS "
+        "along a Chang'e-5 track to 0.2 % (guanghan.gnc.entry_atmosphere)"))
+    forecast_points: int = Field(default=8, ge=0, le=64, description=(
+        "NRLMSIS stations of the guidance's on-board forecast along the same great circle: 0 (one "
+        "averaged profile) or 2-64"))
     density_scale: float = Field(default=1.0, gt=0.2, le=5.0, description=(
         "constant factor on the truth density (a campaign disperses it); 0.2-5"))
+
+    @model_validator(mode="after")
+    def _check_stations(self) -> "AtmosphereDrivers":
+        for name in ("truth_track_points", "forecast_points"):
+            if getattr(self, name) == 1:
+                fail("must be 0 or 2-64: one station makes no track (0 gives one profile)", name, 1)
+        return self
 
 
 GUIDANCE_MODES = ("closed_loop", *OPEN_LOOP_MODES)

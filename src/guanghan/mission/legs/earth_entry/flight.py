@@ -65,6 +65,7 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     settings = EntrySettings(guidance=guidance, step_s=phase.step_s,
                              msis_drivers=_drivers(phase, entry.utc),
                              truth_track_points=phase.atmosphere.truth_track_points,
+                             forecast_points=phase.atmosphere.forecast_points,
                              open_loop=open_loop)
     site = ctx.scenario.sites[phase.site] if phase.site is not None else None
     try:
