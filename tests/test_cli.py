@@ -255,16 +255,17 @@ def test_error_messages_are_verbatim_and_one_line(tmp_path):
 # --------------------------------------------------------------------------- issue 16, item 4
 
 def test_set_overrides_a_field_and_the_summary_records_it(tmp_path, entry_dir):
-    """A higher-drag, lower-lift capsule (L/D 0.3 → 0.2) cannot reach the aim from the nominal
-    interface: the same scenario that completes (entry_dir) fails, and the summary says why."""
+    """A capsule with half the lift (L/D 0.3 → 0.15) cannot skip far enough to reach the aim from
+    the nominal interface: the same scenario that completes (entry_dir) fails, and the summary
+    says why."""
     out = tmp_path / "low-ld"
     result = runner.invoke(app, ["run", "chang-e-5-entry", "--out", str(out),
-                                 "--set", "phases.entry.capsule.lift_to_drag=0.2",
-                                 "--set", 'mission.description="L/D 0.2"'])
+                                 "--set", "phases.entry.capsule.lift_to_drag=0.15",
+                                 "--set", 'mission.description="L/D 0.15"'])
     assert result.exit_code == 3, result.output
     doc = json.loads((out / "summary.json").read_text())
-    assert doc["provenance"]["overrides"] == {"phases.entry.capsule.lift_to_drag": 0.2,
-                                              "mission.description": "L/D 0.2"}
+    assert doc["provenance"]["overrides"] == {"phases.entry.capsule.lift_to_drag": 0.15,
+                                              "mission.description": "L/D 0.15"}
     assert doc["provenance"]["scenario_sha256"] == hashlib.sha256(
         (SCENARIOS / "chang-e-5-entry.toml").read_bytes()).hexdigest()          # still the file's
     assert doc["outcome"]["failed_leg"] == "entry"
