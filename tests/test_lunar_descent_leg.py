@@ -122,22 +122,22 @@ def _fly_descent(scenario, ce5_run):
 
 
 @pytest.mark.parametrize("mutation, field, words", [
-    (set_("phases.1.lander.hover_altitude_m", 20000.0), "phases[1].lander.hover_altitude_m", ""),
-    (set_("phases.1.lander.min_throttle", 1.2), "phases[1].lander.min_throttle", ""),
-    (set_("phases.1.profile.braking_end_altitude_m", 9000.0),
-     "phases[1].profile.braking_end_altitude_m", ""),
-    (set_("phases.1.remaining_vehicle", "lander_ascender"), "phases[1].remaining_vehicle", "shares"),
-    (set_("phases.1.engine", "orbiter.main"), "phases[1].engine", "no engine"),
+    (set_("phases.2.lander.hover_altitude_m", 20000.0), "phases[2].lander.hover_altitude_m", ""),
+    (set_("phases.2.lander.min_throttle", 1.2), "phases[2].lander.min_throttle", ""),
+    (set_("phases.2.profile.braking_end_altitude_m", 9000.0),
+     "phases[2].profile.braking_end_altitude_m", ""),
+    (set_("phases.2.remaining_vehicle", "lander_ascender"), "phases[2].remaining_vehicle", "shares"),
+    (set_("phases.2.engine", "orbiter.main"), "phases[2].engine", "no engine"),
     # the camera map must be taken in the approach, below the braking gate
-    (set_("phases.1.hazard.coarse_decision_height_m", 3000.0),
-     "phases[1].hazard.coarse_decision_height_m", "between"),
-    (set_("phases.1.hazard.coarse_divert_radius_m", 200.0), "phases[1].hazard.divert_radius_m",
+    (set_("phases.2.hazard.coarse_decision_height_m", 3000.0),
+     "phases[2].hazard.coarse_decision_height_m", "between"),
+    (set_("phases.2.hazard.coarse_divert_radius_m", 200.0), "phases[2].hazard.divert_radius_m",
      "inside the half-side"),
     # a coast that ends after the descent's start is refused before a year-long propagation
-    (set_("phases.0.duration_h", 8760.0), "phases[0].duration_h", "must start later"),
+    (set_("phases.1.duration_h", 8760.0), "phases[1].duration_h", "must start later"),
 ])
 def test_bad_descent_config_is_refused_on_load(tmp_path, mutation, field, words):
-    extra = [set_("phases.1.orbit_lowering.periapsis_altitude_km", 8.0)] \
+    extra = [set_("phases.2.orbit_lowering.periapsis_altitude_km", 8.0)] \
         if "braking" in field else []
     with pytest.raises(ScenarioError) as err:
         _ce5_with(tmp_path, mutation, *extra)
@@ -149,7 +149,7 @@ def test_bad_descent_config_is_refused_on_load(tmp_path, mutation, field, words)
     (set_("modules.lander.engines.descent.thrust_n", 5000.0),
      "modules.lander.engines.descent.thrust_n", ["5000 N", "3740.0 kg"]),
     # the site in darkness: two weeks later it is lunar night at 43 N, 52 W
-    (set_("phases.1.powered_descent_utc", "2020-12-14T14:57:00Z"), "phases[1].powered_descent_utc",
+    (set_("phases.2.powered_descent_utc", "2020-12-14T14:57:00Z"), "phases[2].powered_descent_utc",
      ["below min_sun_elevation_deg"]),
 ])
 def test_impossible_descent_is_refused_before_flying(tmp_path, ce5_run, mutation, field, numbers):
@@ -165,7 +165,7 @@ def test_impossible_descent_is_refused_before_flying(tmp_path, ce5_run, mutation
     (set_("modules.lander.propellant_kg", 1200.0), "modules.lander.propellant_kg",
      ["1200.0 kg of propellant", "needs ~"]),
     # a minimum throttle too high to hover at the end: 0.6 × 7500 N over ~1.8 t × 1.62 m/s²
-    (set_("phases.1.lander.min_throttle", 0.6), "phases[1].lander.min_throttle",
+    (set_("phases.2.lander.min_throttle", 0.6), "phases[2].lander.min_throttle",
      ["min thrust 4500.0 N exceeds the weight"]),
 ])
 def test_infeasible_descent_is_refused_naming_the_numbers(tmp_path, ce5_run, mutation, field,

@@ -117,6 +117,38 @@ def test_finite_burn_follows_rocket_equation():
     assert abs((de - de0) / (v * dv + 0.5 * dv ** 2) - 1.0) < 0.01
 
 
+def test_pitch_programme_burn_matches_scipy_on_the_written_out_law():
+    """The "retrograde_pitch" burn, u = cos θ (−v̂) + sin θ ê⊥ with θ = θ0 + θ̇ (t − t_mid), against
+    scipy DOP853 on the same law written again in NumPy (point-mass Moon): 10 cm after a 600 s burn
+    swinging 60° (a long LOI-like burn), and the pitch really acts (the state differs from −v)."""
+    _, s0 = orbit_state(200.0, e=0.3, mass=6000.0)
+    t0, dur, f, isp, th0, rate = ET0 + 100.0, 600.0, 3000.0, 315.0, 0.1, -math.radians(60.0) / 600.0
+    burn = FiniteBurn(t0, dur, f, isp, "retrograde_pitch", pitch_rad=th0, pitch_rate_rad_s=rate)
+    res = propagate(s0, ET0 + 900.0, ForceModel(CentralGravity("MOON", MU), burns=[burn]),
+                    Tolerances(1e-12, 1e-6)).trajectory.final_state
+
+    def law(t, y):
+        r, v, m = y[:3], y[3:6], y[6]
+        acc = -MU * r / np.linalg.norm(r) ** 3
+        mdot = 0.0
+        if t0 <= t < t0 + dur:
+            w = v / np.linalg.norm(v)
+            up = r - (r @ w) * w
+            th = th0 + rate * (t - (t0 + 0.5 * dur))
+            acc = acc + f / m * (-math.cos(th) * w + math.sin(th) * up / np.linalg.norm(up))
+            mdot = -f / (isp * G0)
+        return np.concatenate([v, acc, [mdot]])
+
+    y0 = np.concatenate([s0.r, s0.v, [s0.mass]])
+    seg = [(ET0, t0), (t0, t0 + dur), (t0 + dur, ET0 + 900.0)]       # integrate across the switches
+    for a, b in seg:
+        y0 = solve_ivp(law, (a, b), y0, method="DOP853", rtol=1e-12, atol=1e-6).y[:, -1]
+    assert np.linalg.norm(res[:3] - y0[:3]) < 0.1 and abs(res[6] - y0[6]) < 1e-6
+    plain = propagate(s0, ET0 + 900.0, ForceModel(CentralGravity("MOON", MU), burns=[
+        FiniteBurn(t0, dur, f, isp, "retrograde")]), Tolerances(1e-12, 1e-6)).trajectory.final_state
+    assert np.linalg.norm(res[:3] - plain[:3]) > 1e4
+
+
 def test_third_body_earth_perturbs_by_expected_amount():
     """Earth's tidal acceleration on a low lunar orbiter is ~ 2 GM_E r / d³ ≈ 1e-4 m/s² scale."""
     el, s0 = orbit_state(100.0)

@@ -94,11 +94,16 @@ def test_ce5_timeline_matches_published_beijing_times(ce5, key, bjt):
     assert abs((written - published).total_seconds()) < 60  # BJT figures are given to the minute
 
 
-def test_ce5_coast_runs_from_loi2_to_separation(ce5):
-    start_et = ce5.epoch_et                         # the first phase starts at the mission epoch
-    end_et = start_et + ce5.phases[0].duration_h * 3600.0
-    assert start_et > spice_kernels.utc_to_et(ce5.timeline["loi_2_utc"])
-    assert abs(end_et - spice_kernels.utc_to_et(ce5.timeline["lander_separation_utc"])) < 1.0  # 1 s
+def test_ce5_starts_at_launch_and_coasts_from_loi2_to_separation(ce5):
+    """The run starts at the published launch; the transfer brakes at the published LOI epochs; the
+    coast starts at the end of LOI-2 (a ~16-17 min burn) and lasts to the separation."""
+    tl = {k: spice_kernels.utc_to_et(v) for k, v in ce5.timeline.items()}
+    assert ce5.epoch_et == tl["launch_utc"]
+    transfer = ce5.phases[ce5.phase_index("earth_moon_transfer")]
+    assert [b.et for b in transfer.loi] == [tl["loi_1_utc"], tl["loi_2_utc"]]
+    coast = ce5.phases[ce5.phase_index("lunar_orbit_coast")]
+    coast_start = tl["lander_separation_utc"] - coast.duration_h * 3600.0
+    assert 10 * 60 < coast_start - tl["loi_2_utc"] < 25 * 60
 
 
 def _site_offset_from_plane_deg(scenario: Scenario, descent_key: str) -> float:
@@ -118,7 +123,7 @@ def _site_offset_from_plane_deg(scenario: Scenario, descent_key: str) -> float:
     return math.degrees(math.asin(abs(float(n_hat @ r_frozen))))
 
 
-@pytest.mark.parametrize("fixture", ["ce5", "ce6"])
+@pytest.mark.parametrize("fixture", ["ce6"])        # Chang'e-5's orbit comes from its transfer
 def test_orbit_plane_contains_site_at_powered_descent(fixture, request):
     """The documented RAAN assumption: plane through the site at descent start. 0.1 deg covers the
     0.01 deg rounding in the file and the libration its uniform-rotation hand calculation ignores

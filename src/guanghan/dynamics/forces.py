@@ -45,8 +45,9 @@ from guanghan.environment.gravity_kernels import sh_acceleration
 
 SOLAR_PRESSURE_1AU = SOLAR_IRRADIANCE_1AU / SPEED_OF_LIGHT   # N/m² (Kopp & Lean 2011 TSI / c)
 
-BURN_INERTIAL, BURN_PROGRADE, BURN_RETROGRADE = 0, 1, 2
-_BURN_MODES = {"inertial": BURN_INERTIAL, "prograde": BURN_PROGRADE, "retrograde": BURN_RETROGRADE}
+BURN_INERTIAL, BURN_PROGRADE, BURN_RETROGRADE, BURN_RETROGRADE_PITCH = 0, 1, 2, 3
+_BURN_MODES = {"inertial": BURN_INERTIAL, "prograde": BURN_PROGRADE, "retrograde": BURN_RETROGRADE,
+               "retrograde_pitch": BURN_RETROGRADE_PITCH}
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,22 @@ class SolarRadiationPressure:
 
 @dataclass(frozen=True)
 class FiniteBurn:
-    """A constant-thrust burn: start (ET s), duration (s), thrust (N), Isp (s), direction."""
+    """A constant-thrust burn: start (ET s), duration (s), thrust (N), Isp (s), direction.
+
+    ``direction`` "prograde"/"retrograde" track ±v; "inertial" holds ``vector_j2000``;
+    "retrograde_pitch" turns the thrust from −v̂ by the pitch θ(t) = ``pitch_rad`` +
+    ``pitch_rate_rad_s`` (t − t_mid) (t_mid the burn's middle) toward the local up, in the plane of r
+    and v: u = cos θ (−v̂) + sin θ ê⊥, ê⊥ the unit component of r normal to v (a linear-tangent-like
+    programme in its small-angle, linear form; positive θ points up)."""
 
     start_et: float
     duration_s: float
     thrust_n: float
     isp_s: float
-    direction: str = "prograde"          # "prograde", "retrograde" or "inertial"
+    direction: str = "prograde"          # "prograde", "retrograde", "inertial" or "retrograde_pitch"
     vector_j2000: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    pitch_rad: float = 0.0
+    pitch_rate_rad_s: float = 0.0
 
     def __post_init__(self):
         if self.thrust_n <= 0 or self.isp_s <= 0 or self.duration_s <= 0:
@@ -179,6 +188,8 @@ class ForceModel:
         for i, b in enumerate(self.burns):
             u = np.asarray(b.vector_j2000, float)
             u = u / np.linalg.norm(u)
+            if b.direction == "retrograde_pitch":
+                u = (b.pitch_rad, b.pitch_rate_rad_s, 0.5 * (b.start_et + b.end_et) - et_ref)
             burns[i] = (b.start_et - et_ref, b.end_et - et_ref, b.thrust_n, b.thrust_n / (b.isp_s * G0),
                         _BURN_MODES[b.direction], *u)
         return ForceData(
@@ -345,6 +356,15 @@ def rhs(tau, y, fd, dy):
             mode = int(b[4])
             if mode == 0:
                 ux, uy, uz = b[5], b[6], b[7]
+            elif mode == 3:
+                vn = math.sqrt(y[3] * y[3] + y[4] * y[4] + y[5] * y[5])
+                wx, wy, wz = y[3] / vn, y[4] / vn, y[5] / vn
+                rv = y[0] * wx + y[1] * wy + y[2] * wz
+                px, py, pz = y[0] - rv * wx, y[1] - rv * wy, y[2] - rv * wz
+                pn = math.sqrt(px * px + py * py + pz * pz)
+                th = b[5] + b[6] * (tau - b[7])
+                cth, sth = math.cos(th), math.sin(th) / pn
+                ux, uy, uz = -cth * wx + sth * px, -cth * wy + sth * py, -cth * wz + sth * pz
             else:
                 vn = math.sqrt(y[3] * y[3] + y[4] * y[4] + y[5] * y[5])
                 sgn = 1.0 if mode == 1 else -1.0

@@ -81,6 +81,11 @@ class PhaseConfig(ConfigModel):
         """Fail if this phase's own epochs come before the end of the previous phase, known before
         flying as (ET s, its field, its value) when that phase has a fixed duration."""
 
+    def ends_after_et(self) -> float | None:
+        """An epoch (ET s) this phase surely ends after, when its end is only known in flight (the
+        next phase's start is then checked from it); None if unknown."""
+        return None
+
     def data_needs(self, scenario, index: int) -> list[tuple[str, float, float, str, object, str]]:
         """Data this phase needs before it runs: (source, ET from, ET to, field relative to the
         phase, value, hint) for :func:`guanghan.environment.data_spans.require`. Planetary

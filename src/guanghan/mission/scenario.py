@@ -164,7 +164,7 @@ class Scenario(ConfigModel):
             if len(set(vehicle.modules)) != len(vehicle.modules):
                 fail("a module is listed twice", f"vehicles.{vname}.modules", vehicle.modules)
         seen: set[str] = set()
-        previous_end = None
+        previous_end, floor = None, None
         for i, phase in enumerate(self.phases):
             phase.check_references(self, f"phases[{i}]")
             if phase.name in seen:
@@ -174,11 +174,13 @@ class Scenario(ConfigModel):
             if i > 0 and previous_end is not None:
                 phase.check_after(previous_end, f"phases[{i}]")
             start_utc = phase.start_utc or (self.mission.epoch_utc if i == 0 else None)
+            start_et = spice_kernels.utc_to_et(start_utc) if start_utc is not None else floor
             previous_end = None
-            if start_utc is not None and getattr(phase, "duration_h", None) is not None:
-                end_et = spice_kernels.utc_to_et(start_utc) + phase.duration_h * 3600.0
+            if start_et is not None and getattr(phase, "duration_h", None) is not None:
+                end_et = start_et + phase.duration_h * 3600.0      # the earliest, after a floor
                 check_et_in_span(end_et, f"phases[{i}].duration_h", phase.duration_h)
                 previous_end = (end_et, f"phases[{i}].duration_h", phase.duration_h)
+            floor = phase.ends_after_et()
         self.phases[0].check_standalone("phases[0]")
         for i, phase in enumerate(self.phases):
             for source, et0, et1, field, value, hint in phase.data_needs(self, i):

@@ -29,6 +29,10 @@ class EarthMoonTransferConfig(PhaseConfig, TransferPlan):
                  "injection.flight_time_s; remove start_utc", "start_utc", self.start_utc)
         return self
 
+    def ends_after_et(self) -> float:
+        """The last LOI burn's ignition (ET s): the transfer ends at that burn's end."""
+        return self.loi[-1].et
+
     def data_needs(self, scenario, index: int) -> list:
         """The Earth's orientation (EGM96 in ITRF93) from the launch to the last LOI burn: both ends
         checked, each naming its own field (the span in between is contiguous)."""
