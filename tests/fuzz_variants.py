@@ -65,6 +65,7 @@ def _shortened(phase: dict, alone: bool, data: dict) -> dict:
     interface gets one (:func:`_entry_interface`)."""
     phase = copy.deepcopy(phase)
     if phase.get("type") == "lunar_orbit_coast":
+        phase.pop("end_utc", None)                        # a coast to an epoch: cut to the duration
         phase["duration_h"] = min(phase.get("duration_h", SHORT_COAST_H), SHORT_COAST_H)
     if alone and phase.get("type") == "earth_entry" and "entry_interface" not in phase:
         phase["entry_interface"] = _entry_interface(data)

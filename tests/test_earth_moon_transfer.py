@@ -27,6 +27,8 @@ from guanghan.errors import ScenarioError
 from guanghan.gnc import lunar_transfer_design as ltd
 from guanghan.gnc.lunar_transfer_flight import fly_transfer
 from guanghan.gnc.lunar_transfer_plan import TransferProblem
+from guanghan.mission.mission_design import parse_design
+from guanghan.mission.runner import run
 from guanghan.mission.scenario import dumps_toml, load_scenario
 
 from helpers import scenario_path
@@ -404,3 +406,37 @@ def test_report_figures_of_the_transfer(flown):
     assert totals[:2].sum() == pytest.approx(s["transfer.mcc_delta_v_m_s"])
     assert totals[2:].sum() == pytest.approx(s["loi.delta_v_m_s"])
     assert loss.x[2] == pytest.approx(s["earth_moon_transfer.loi1_gravity_loss_m_s"]) and loss.x[0] == 0.0
+
+
+def test_flying_the_stored_transfer_design_reproduces_the_flight(flown):
+    """``--design-from``: the stored injection design, aim and LOI estimate give the same flight
+    (every figure but the wall time bit for bit) without redesigning; a heavier stack flies the same
+    injection design with its own mass (the LOI burns, solved on the flown state, lengthen)."""
+    scenario, result = flown
+    design = result.design
+    assert set(design.phases["earth_moon_transfer"].data) == {"transfer"}
+    again = run(scenario, design=parse_design(design.to_json(), "memory"))
+    skip = {"transfer.wall_time_s"}
+    assert {k: v for k, v in again.summary.items() if k not in skip and "wall" not in k} == \
+        {k: v for k, v in result.summary.items() if k not in skip and "wall" not in k}
+    heavy = scenario.model_copy(deep=True)
+    heavy.modules["lander"].dry_mass_kg += 100.0
+    third = run(heavy, design=parse_design(design.to_json(), "memory"))
+    assert third.summary["transfer.injection_mass_kg"] == result.summary["transfer.injection_mass_kg"] + 100.0
+    assert third.summary["loi.first_burn_duration_s"] > result.summary["loi.first_burn_duration_s"] + 5.0
+
+
+def test_an_apollo_like_transfer_flies_from_toml_alone():
+    """``apollo-like-transfer.toml`` (no Chang'e value, nothing in the code): a ~44 t stack on a 91 kN
+    engine, LOI-1 two revolutions before LOI-2. LOI-1's duration is the rocket equation of its Δv
+    (within 1 %, gravity loss < 1 % for a 6 min burn), the orbit is the ~110 km one aimed at."""
+    scenario = load_scenario(scenario_path("apollo-like-transfer"))
+    result = gh.run(scenario)
+    assert result.completed
+    s = result.summary
+    assert 70.0 < s["transfer.duration_h"] < 80.0
+    assert s["translunar.loi1_rocket_equation_duration_s"] == pytest.approx(s["loi.first_burn_duration_s"],
+                                                                           rel=0.01)
+    assert s["translunar.loi1_gravity_loss_m_s"] < 0.01 * s["translunar.loi1_delta_v_m_s"]
+    assert 95.0 < s["lunar_orbit.periapsis_km"] < 110.0 < s["lunar_orbit.apoapsis_km"] < 125.0
+    assert abs(s["lunar_orbit.inclination_deg"] - 10.0) < 0.5

@@ -134,7 +134,10 @@ def _fly_descent(scenario, ce5_run):
     (set_("phases.2.hazard.coarse_divert_radius_m", 200.0), "phases[2].hazard.divert_radius_m",
      "inside the half-side"),
     # a coast that ends after the descent's start is refused before a year-long propagation
-    (set_("phases.1.duration_h", 8760.0), "phases[1].duration_h", "must start later"),
+    (set_("phases.1.end_utc", "2020-12-02T00:00:00Z"), "phases[1].end_utc", "must start later"),
+    # a coast of fixed duration after the transfer: its end is known only as at or after the last LOI
+    (lambda d: (d["phases"][1].pop("end_utc"), d["phases"][1].update(duration_h=8760.0)),
+     "phases[1].duration_h", "must start later"),
 ])
 def test_bad_descent_config_is_refused_on_load(tmp_path, mutation, field, words):
     extra = [set_("phases.2.orbit_lowering.periapsis_altitude_km", 8.0)] \

@@ -49,7 +49,7 @@ def ce5_design(ce5_run):
 
 
 def test_the_legs_that_design_store_their_design(ce5_design):
-    assert set(ce5_design.phases) == {"ascent", "rendezvous", "trans_earth"}
+    assert set(ce5_design.phases) == {"earth_moon_transfer", "ascent", "rendezvous", "trans_earth"}
     plan = decode(TeiPlan, ce5_design.phases["trans_earth"].data["tei_plan"])
     assert isinstance(plan.tei1, FiniteBurn) and isinstance(plan.tei2_state, SpacecraftState)
     assert ce5_design.phases["rendezvous"].data["deorbit_burn_et"] is not None

@@ -102,8 +102,7 @@ def test_ce5_starts_at_launch_and_coasts_from_loi2_to_separation(ce5):
     transfer = ce5.phases[ce5.phase_index("earth_moon_transfer")]
     assert [b.et for b in transfer.loi] == [tl["loi_1_utc"], tl["loi_2_utc"]]
     coast = ce5.phases[ce5.phase_index("lunar_orbit_coast")]
-    coast_start = tl["lander_separation_utc"] - coast.duration_h * 3600.0
-    assert 10 * 60 < coast_start - tl["loi_2_utc"] < 25 * 60
+    assert coast.duration_h is None and coast.end_utc == ce5.timeline["lander_separation_utc"]
 
 
 def _site_offset_from_plane_deg(scenario: Scenario, descent_key: str) -> float:

@@ -41,7 +41,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import brentq, minimize_scalar, root_scalar
 
 from guanghan.dynamics import events as ev
 from guanghan.dynamics.forces import FiniteBurn
@@ -179,9 +179,9 @@ def too_weak(engine: Engine, mass_kg: float, dv_m_s: float, what: str, quantity:
 def solve_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, models: PatchedModels,
                guess_s: float, propellant_kg: float, dv_needed_m_s: float,
                quantity: str = "engine", value: str | None = None, max_s: float = MAX_BURN_S,
-               pitch: tuple[float, float] | None = None) -> FiniteBurn:
+               pitch: tuple[float, float] | None = None, near: bool = False) -> FiniteBurn:
     """The retrograde burn from ``state`` (at ignition) meeting ``aim``: bracket the duration from
-    ``guess_s`` in 10 % steps, then Brent. InputError (``quantity``, ``value``) if no burn within the module's
+    ``guess_s`` in 10 % steps, then Brent (``near``: the secant method from ``guess_s`` first). InputError (``quantity``, ``value``) if no burn within the module's
     ``propellant_kg``, ``max_s`` (the next burn's ignition) and :data:`MAX_BURN_S` reaches the aim."""
     longest = min(MAX_BURN_S, max_s, propellant_kg / engine.mass_flow_kg_s)
     limit = ("propellant" if longest == propellant_kg / engine.mass_flow_kg_s else
@@ -190,6 +190,10 @@ def solve_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, models: Patc
     def miss(d):
         return burn_miss(state, engine, d, aim, models, pitch)
 
+    if near:            # the guess is a neighbouring solve's: the secant method, Brent if it fails
+        sol = root_scalar(miss, method="secant", x0=guess_s, x1=guess_s * 1.002, xtol=1e-3, maxiter=8)
+        if sol.converged and 0.0 < sol.root <= longest and abs(miss(sol.root)) < 0.5 * _TOO_HIGH:
+            return loi_burn(state, engine, sol.root, pitch)
     hi = min(max(guess_s, 1.0), longest)
     f_hi = miss(hi)
     lo, f_lo = hi, f_hi
@@ -240,7 +244,7 @@ def solve_steered_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, mode
 
     def spread(pitch):
         burn = solve_burn(state, engine, aim, models, solved[-1].duration_s, propellant_kg,
-                          dv_needed_m_s, quantity, value, max_s, pitch=pitch)
+                          dv_needed_m_s, quantity, value, max_s, pitch=pitch, near=True)
         solved.append(burn)                                    # the latest solve: a close guess
         return altitude_spread_m(state, burn, models)
 
@@ -256,8 +260,8 @@ def solve_steered_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, mode
         p = list(best)
         p[axis] = float(res.x)
         best = tuple(p)
-    burn = solve_burn(state, engine, aim, models, plain.duration_s, propellant_kg, dv_needed_m_s,
-                      quantity, value, max_s, pitch=best)
+    burn = solve_burn(state, engine, aim, models, solved[-1].duration_s, propellant_kg, dv_needed_m_s,
+                      quantity, value, max_s, pitch=best, near=True)
     if not altitude_spread_m(state, burn, models) < spread0:
         return plain, spread0, spread0
     return burn, altitude_spread_m(state, burn, models), spread0

@@ -77,6 +77,18 @@ class TransferResult:
     design: ltd.TransferDesign
     propellant_used_kg: dict[str, float]
     b_plane: list[dict]
+    plan: "TransferDesignPlan"
+
+
+@dataclass(frozen=True)
+class TransferDesignPlan:
+    """What the ground designs before launch, kept to fly again (``--design-from``): the injection
+    design, the arrival it aims at, and the impulsive LOI estimate ((Δv m/s, duration s) per burn)
+    whose first burn's middle sets the aimed periselene epoch."""
+
+    design: ltd.TransferDesign
+    target: ltd.ArrivalTarget
+    loi_estimate: list[tuple[float, float]]
 
 
 def _add(events: list, et: float, name: str, **details) -> None:
@@ -177,13 +189,19 @@ def _module(engine_name: str) -> str:
     return engine_name.split(".", 1)[0]
 
 
-def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
-    """Plan and fly ``problem`` from the injection to the end of the last LOI burn."""
+def fly_transfer(problem: TransferProblem, site_j2000=None,
+                 stored: TransferDesignPlan | None = None) -> TransferResult:
+    """Plan (or take the ``stored`` plan) and fly ``problem`` from the injection to the end of the
+    last LOI burn. A stored design is flown as designed, from the stack's current mass."""
     wall = time.perf_counter()
     plan = problem.plan
     models = problem.models()
     mu = models.moon.central.mu
-    design, target, est = plan_design(problem, models, site_j2000)
+    if stored is None:
+        design, target, est = plan_design(problem, models, site_j2000)
+    else:
+        design, target, est = stored.design, stored.target, [tuple(x) for x in stored.loi_estimate]
+        design = replace(design, injection=design.injection.with_mass(problem.mass_kg))
     n_mcc = len(problem.mcc_ets)
     draws = error_draws(plan.execution_errors, [f"mcc{i}" for i in range(1, n_mcc + 1)]
                         + [f"loi{k}" for k in range(1, len(plan.loi) + 1)])
@@ -239,7 +257,7 @@ def fly_transfer(problem: TransferProblem, site_j2000=None) -> TransferResult:
     used = {m: problem.propellant_kg[m] - left[m] for m in left}
     events.sort(key=lambda e: e["et"])
     return TransferResult(final, [leg.trajectory for leg in legs], events, figures, burns, design, used,
-                          b_plane)
+                          b_plane, TransferDesignPlan(design, target, [tuple(x) for x in est]))
 
 
 def _b_row(point: str, et: float, b_km) -> dict:

@@ -176,7 +176,9 @@ class Scenario(ConfigModel):
             start_utc = phase.start_utc or (self.mission.epoch_utc if i == 0 else None)
             start_et = spice_kernels.utc_to_et(start_utc) if start_utc is not None else floor
             previous_end = None
-            if start_et is not None and getattr(phase, "duration_h", None) is not None:
+            if getattr(phase, "end_utc", None) is not None:
+                previous_end = (spice_kernels.utc_to_et(phase.end_utc), f"phases[{i}].end_utc", phase.end_utc)
+            elif start_et is not None and getattr(phase, "duration_h", None) is not None:
                 end_et = start_et + phase.duration_h * 3600.0      # the earliest, after a floor
                 check_et_in_span(end_et, f"phases[{i}].duration_h", phase.duration_h)
                 previous_end = (end_et, f"phases[{i}].duration_h", phase.duration_h)

@@ -24,10 +24,11 @@ from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import frames, time_scales
 from guanghan.environment.geodetic import cartesian_from_planetodetic
 from guanghan.errors import GuidanceFailure, InputError
-from guanghan.gnc.lunar_transfer_flight import fly_transfer
+from guanghan.gnc.lunar_transfer_flight import TransferDesignPlan, fly_transfer
 from guanghan.gnc.lunar_transfer_plan import TransferProblem
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.leg import LegContext, PhaseResult
+from guanghan.mission.mission_design import decode, encode
 from guanghan.mission.trajectory_table import SCHEMA, burn_record, leg_table
 
 _GROUPS = ("transfer", "loi", "lunar_orbit")
@@ -53,7 +54,8 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     problem = TransferProblem(phase, ctx.engines(phase.vehicle), mass, propellant)
     log = EventLog()
     try:
-        res = fly_transfer(problem, _launch_site_j2000(phase, ctx))
+        stored = decode(TransferDesignPlan, ctx.design["transfer"]) if ctx.design else None
+        res = fly_transfer(problem, _launch_site_j2000(phase, ctx), stored)
     except InputError as exc:
         raise ctx.scenario_error(exc) from None
     except GuidanceFailure as exc:
@@ -75,4 +77,4 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     masses = {m: ctx.masses[m] - kg for m, kg in res.propellant_used_kg.items()}
     series = {"b_plane": pa.Table.from_pylist(res.b_plane)}
     return PhaseResult(phase.name, res.final_state, log, summary, table, meta, series=series,
-                       module_masses=masses, leg_type=phase.type)
+                       module_masses=masses, leg_type=phase.type, design={"transfer": encode(res.plan)})

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from guanghan.config_model import ConfigModel, fail
+from guanghan.environment.config_fields import UtcText, utc_text_to_et
 from guanghan.mission.leg import PhaseConfig
 from guanghan.mission.scenario_orbits import InitialOrbit, InitialState
 
@@ -30,8 +31,9 @@ class LunarOrbitCoastConfig(PhaseConfig):
     """Unpowered flight about the Moon; logs passes over ``site`` and the listed events."""
 
     type: Literal["lunar_orbit_coast"]
-    duration_h: float = Field(ge=0.01, le=8760.0, description=(
+    duration_h: float | None = Field(default=None, ge=0.01, le=8760.0, description=(
         "a coast of at most a year; longer studies belong to a propagation script"))
+    end_utc: UtcText | None = None      # instead of duration_h: the coast ends at this epoch
     output_step_s: float = Field(default=60.0, ge=1.0, le=86_400.0, description="an output step of 1 s to 1 day")
     propagation: Propagation = Propagation()
     initial_orbit: InitialOrbit | None = None
@@ -41,6 +43,13 @@ class LunarOrbitCoastConfig(PhaseConfig):
 
     @model_validator(mode="after")
     def _check(self) -> "LunarOrbitCoastConfig":
+        if (self.duration_h is None) == (self.end_utc is None):
+            fail("give exactly one of duration_h and end_utc (the epoch the coast ends at)",
+                 "duration_h", self.duration_h)
+        if self.end_utc is not None and self.start_utc is not None and \
+                utc_text_to_et(self.end_utc) - utc_text_to_et(self.start_utc) < 36.0:
+            fail(f"must come at least 36 s (0.01 h) after start_utc = {self.start_utc}", "end_utc",
+                 self.end_utc)
         if self.initial_orbit is not None and self.initial_state is not None:
             fail("give either initial_orbit or initial_state, not both", "initial_state",
                  self.initial_state.model_dump())
@@ -50,6 +59,14 @@ class LunarOrbitCoastConfig(PhaseConfig):
             fail("the site_longitude event needs `site = ...`; give one or drop the event",
                  "site", None)
         return self
+
+    def end_et(self, start_et: float) -> float:
+        """The coast's end (ET s) for a start at ``start_et``."""
+        return utc_text_to_et(self.end_utc) if self.end_utc is not None else start_et + self.duration_h * 3600.0
+
+    def end_field(self) -> tuple[str, object]:
+        """The field that sets the end, and its value."""
+        return ("end_utc", self.end_utc) if self.end_utc is not None else ("duration_h", self.duration_h)
 
     def check_standalone(self, where: str) -> None:
         if self.initial_orbit is None and self.initial_state is None:

@@ -57,10 +57,14 @@ def start_state(phase, ctx: LegContext) -> SpacecraftState:
         et = previous.et
     else:  # pragma: no cover - the scenario model rejects this already
         raise ctx.error("needs a start epoch", "start_utc")
+    field, value = phase.end_field()
+    if phase.end_et(et) - et < 36.0:
+        raise ctx.error(f"the coast starts at {time_scales.et_to_utc(et)}: it must end at least 36 s "
+                        "(0.01 h) later", field, value)
     try:
-        check_span([et, et + phase.duration_h * 3600.0])
+        check_span([et, phase.end_et(et)])
     except EphemerisRangeError as exc:
-        raise ctx.error(str(exc), "duration_h", phase.duration_h) from None
+        raise ctx.error(str(exc), field, value) from None
     mass = ctx.vehicle_mass_kg(phase.vehicle)
     if phase.initial_orbit is not None:
         return state_from_orbit(phase.initial_orbit, et, mass)
@@ -122,13 +126,14 @@ def _interval_fraction(events, start_name: str, end_name: str, t0: float, t1: fl
 
 
 def fly(phase, ctx: LegContext) -> PhaseResult:
-    """Propagate the coast for ``phase.duration_h`` from its initial condition (or the previous leg)."""
+    """Propagate the coast for ``phase.duration_h`` (or to ``phase.end_utc``) from its initial
+    condition (or the previous leg)."""
     scenario = ctx.scenario
     start = start_state(phase, ctx)
     name = phase.name
     model = lunar_force_model(scenario, phase.vehicle)
     moon_radius = float(spice_kernels.radii("MOON").mean())
-    end_et = start.et + phase.duration_h * 3600.0
+    end_et = phase.end_et(start.et)
     prop = phase.propagation
     dets = detectors_for(phase, scenario, moon_radius)
     dets.append(ev.altitude(0.0, moon_radius, terminal=True, name="surface"))
