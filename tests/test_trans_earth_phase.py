@@ -169,9 +169,24 @@ def test_return_legs_switch_from_moon_to_earth_once_and_mass_drops_only_in_burns
     assert soi and abs(time_scales.utc_to_et(soi[0]["utc"]) - et[switches[0] + 1]) < 1.0
     mass = t.column("mass_kg").to_numpy()[rows]
     samples = result.summary.get("rendezvous.transferred_mass_kg", 0.0)   # moved into the returner
-    assert mass[0] == pytest.approx(2694.0 + samples)    # orbiter dry + start_propellant_kg + returner
+    # the masses flow from launch: the stack after LOI, less the lander and ascender (2940 + 800 kg)
+    # and the orbiter's propellant of the close-range approach, plus the samples
+    s = result.summary
+    assert mass[0] == pytest.approx(s["lunar_orbit_coast.final_mass_kg"] - 3740.0
+                                    - s["rendezvous.proximity_propellant_kg"] + samples)
     assert mass[-1] == pytest.approx(300.0 + samples)    # the returner alone at the interface
     assert np.all(np.diff(mass) <= 1e-9)
+
+
+def test_a_return_short_of_propellant_fails_naming_the_numbers(tmp_path):
+    """The return's burns are solved for their aims; a return needing more than the orbiter holds
+    ends the mission (exit 3 class: a failed leg) naming the module and the numbers."""
+    data = _data()
+    data["phases"][0]["start_propellant_kg"]["orbiter"] = 600.0
+    result = gh.run(_load(tmp_path, data))
+    assert not result.completed and result.failed_leg == "trans_earth"
+    assert "held 600.0 kg" in result.reason and "kg short" in result.reason
+    assert any(e["event"] == "propellant_exhausted" for e in result.events)
 
 
 def test_returner_mass_flows_into_the_stack(tmp_path):
@@ -181,7 +196,7 @@ def test_returner_mass_flows_into_the_stack(tmp_path):
     data["modules"]["returner"]["dry_mass_kg"] += 50.0
     sc = _load(tmp_path, data)
     masses = {m: mod.mass_kg for m, mod in sc.modules.items()}
-    masses["orbiter"] = sc.modules["orbiter"].dry_mass_kg + 714.0
+    masses["orbiter"] = sc.modules["orbiter"].dry_mass_kg + 803.0
     ctx = LegContext(sc, 0, None, masses)
-    assert ctx.vehicle_mass_kg("orbiter_returner_stack") == pytest.approx(2694.0 + 50.0)
+    assert ctx.vehicle_mass_kg("orbiter_returner_stack") == pytest.approx(2503.0 + 50.0)
     assert ctx.vehicle_mass_kg("returner") == pytest.approx(350.0)

@@ -90,10 +90,18 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     summary = _summary(phase.name, res.figures)
     summary[f"{phase.name}.start_utc"] = time_scales.et_to_utc(start.et)
     table = pa.concat_tables([leg_table(phase.name, t, phase.output_step_s) for t in res.trajectory])
-    orbiter = pa.concat_tables([leg_table(f"{phase.name}_orbiter", t, phase.output_step_s)
-                                for t in res.orbiter_trajectory])
+    masses = _module_masses(phase, ctx, res.figures["return.final_orbiter_mass_kg"])
+    short = _propellant_shortfall(phase, ctx, masses)
     final = SpacecraftState(res.entry_et, np.asarray(res.r_entry_j2000), np.asarray(res.v_entry_j2000),
                             returner_kg, "J2000", "EARTH")
+    if short is not None:
+        log.add(start.et, phase.name, "propellant_exhausted", short)       # logged at the start: TEI-1
+        reason = (f"the return burnt {short['burnt_kg']:.1f} kg of {short['module']}'s propellant, which "
+                  f"held {short['held_kg']:.1f} kg at TEI-1 (modules.{short['module']}.dry_mass_kg + "
+                  f"propellant_kg, less the earlier legs' burns): {short['short_kg']:.1f} kg short")
+        return PhaseResult(phase.name, final, log, summary, table, aborted=reason, leg_type=phase.type)
+    orbiter = pa.concat_tables([leg_table(f"{phase.name}_orbiter", t, phase.output_step_s)
+                                for t in res.orbiter_trajectory])
     fm = phase.force_models
     meta = {"force_model": (f"Moon GRGM1200A {fm.lunar_degree}x{fm.lunar_degree} + Earth + Sun inside "
                             f"{fm.soi_radius_km:.0f} km of the Moon; Earth EGM96 {fm.earth_degree}x"
@@ -101,8 +109,7 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
             "burns": {k: burn_record(b) for k, b in res.burns.items() if b is not None}}
     design = {"parking_orbit": encode(designed_start), "tei_plan": encode(res.plan)}
     return PhaseResult(phase.name, final, log, summary, table, meta, series={"orbiter": orbiter},
-                       module_masses=_module_masses(phase, ctx, res.figures["return.final_orbiter_mass_kg"]),
-                       leg_type=phase.type, design=design)
+                       module_masses=masses, leg_type=phase.type, design=design)
 
 
 def _module_masses(phase, ctx: LegContext, final_orbiter_kg: float) -> dict[str, float]:
@@ -115,6 +122,19 @@ def _module_masses(phase, ctx: LegContext, final_orbiter_kg: float) -> dict[str,
     out = {m: ctx.masses[m] for m in others}
     out[burner] -= sum(out.values()) - final_orbiter_kg
     return out
+
+
+def _propellant_shortfall(phase, ctx: LegContext, masses: dict[str, float]) -> dict | None:
+    """None if the burning module kept at least its dry mass, else the numbers of the shortfall (kg;
+    a 1 g slack for rounding). The return's burns are solved for their aims, not limited by the
+    propellant aboard, so a return that needs more than the module holds is caught here."""
+    module = phase.tei_1.engine.split(".", 1)[0]
+    dry = ctx.scenario.modules[module].dry_mass_kg
+    if masses[module] >= dry - 1e-3:
+        return None
+    held = ctx.masses[module] - dry
+    return {"module": module, "held_kg": held, "burnt_kg": ctx.masses[module] - masses[module],
+            "short_kg": dry - masses[module]}
 
 
 def _summary(name: str, figures: dict) -> dict:
