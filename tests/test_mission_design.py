@@ -72,7 +72,7 @@ def test_flying_the_stored_design_reproduces_every_figure(ce5_run, ce5_from_desi
                              and math.isnan(again.summary.get(k, 0.0))))
     assert differ == []
     reused = [e for e in again.events if e["event"] == "design_reused"]
-    assert [e["phase"] for e in reused] == ["ascent", "rendezvous", "trans_earth"]
+    assert [e["phase"] for e in reused] == ["earth_moon_transfer", "ascent", "rendezvous", "trans_earth"]
     assert all(e["details"]["inputs_differ"] == [] for e in reused)
     assert again.design.to_json() == fresh.design.to_json()
 
@@ -118,7 +118,12 @@ def test_a_campaign_sample_flies_the_nominal_design(ce5_run, ce5_design):
     row = run_sample(text, str(scenario_path("chang-e-5")), 0, ce5_design.to_json())
     assert row["outcome"] == "completed", row["reason"]
     assert row["input:modules.ascender.engines.ascent.thrust_n"] != 3000.0
-    assert row["rendezvous.phasing_designed_delta_v_m_s"] == \
+    # the injection design is the nominal's (its injection errors are the sample's own)
+    assert row["transfer.aim_b_dot_t_km"] == fresh.summary["transfer.aim_b_dot_t_km"]
+    assert row["transfer.injection_speed_m_s"] != fresh.summary["transfer.injection_speed_m_s"]
+    # after its own transfer the orbiter is ~870 km from where the nominal phasing expected it at
+    # the hand-over, so the ground designs the phasing again (phasing_redesigned; > 5 km)
+    assert row["rendezvous.phasing_designed_delta_v_m_s"] != \
         fresh.summary["rendezvous.phasing_designed_delta_v_m_s"]
     # the designed parking orbit (the sample's seeds are its own, so the burns' errors differ)
     assert row["trans_earth.parking_orbit_altitude_km"] == fresh.summary["trans_earth.parking_orbit_altitude_km"]

@@ -178,10 +178,16 @@ def solve_tei2(state: SpacecraftState, engine: Engine, x0, target: EntryTarget, 
         vinf_aim = asymptote(ref, models.moon.central.mu)
 
         def fun_a(x):
-            return (asymptote(flown(x, t_chk).recentered("MOON"), models.moon.central.mu) - vinf_aim) / 1e-2
+            try:
+                return (asymptote(flown(x, t_chk).recentered("MOON"), models.moon.central.mu) - vinf_aim) / 1e-2
+            except GuidanceFailure:             # a trial into the Moon: a large miss, the step refused
+                return np.full(3, 1e6)
 
         def fun_b(x):
-            return (flown(x, target.et).recentered("EARTH").r - aim.r_ei_j2000) / 1e3
+            try:
+                return (flown(x, target.et).recentered("EARTH").r - aim.r_ei_j2000) / 1e3
+            except GuidanceFailure:
+                return np.full(3, 1e6)
 
         x = solve(fun_a, x, 30).x
         sol_b = solve(fun_b, x, 40)

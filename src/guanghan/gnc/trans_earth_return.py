@@ -63,6 +63,7 @@ from guanghan.dynamics.local_frames import angles_from_direction, vnb_axes
 from guanghan.dynamics.patched_flight import Flight, PatchedModels, geodetic_altitude
 from guanghan.dynamics.propagator import propagate
 from guanghan.dynamics.propulsion import burn_duration, delta_v_from_masses, mass_for_burn
+from guanghan.environment.constants import STANDARD_GRAVITY as G0
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.dynamics.trajectory import Trajectory
 from guanghan.environment import time_scales
@@ -191,6 +192,12 @@ def fly_return(config: ReturnProblem, start: SpacecraftState, plan: TeiPlan | No
         plan = plan_tei(config, start, models)
     eng1, eng2 = config.tei1_engine, config.tei2_engine
     tei1 = replace(plan.tei1, thrust_n=eng1.total_thrust_n, isp_s=eng1.isp_s)
+    planned_m0 = plan.tei2_state.mass + plan.tei1.duration_s * plan.tei1.thrust_n / (plan.tei1.isp_s * G0)
+    if abs(start.mass - planned_m0) > 1e-6:
+        # a stack of another mass burns to the planned Δv (Tsiolkovsky, Curtis eq. 11.30), as the
+        # accelerometer cut-off flies it, not for the planned duration
+        dv = delta_v_from_masses(planned_m0, plan.tei2_state.mass, plan.tei1.isp_s)
+        tei1 = replace(tei1, duration_s=burn_duration(start.mass, dv, eng1.total_thrust_n, eng1.isp_s))
     tei2 = replace(plan.tei2, thrust_n=eng2.total_thrust_n, isp_s=eng2.isp_s)
     geo_plan = plan.entry
     target = config.entry_target(geo_plan.et)           # MCCs re-target the planned EI epoch

@@ -111,18 +111,31 @@ _PLAN_FIELDS = ("burns", "finite_burns", "arrival_et", "arrival_relative", "tota
                 "propellant_kg", "figures", "final_pair", "phasing_burn_count")
 
 
-def _stored_phasing(data: dict, phase, s: RendezvousSetup) -> PhasingResult:
+#: a stored phasing plan is redesigned when the target, as flown, lies farther than this (m) from
+#: where the plan expected it at the hand-over (ASSUMPTION: the final pair's re-plan absorbs a few km;
+#: an orbiter tens of km ahead or behind, e.g. after another sample's transfer, needs new phasing)
+_REDESIGN_OFFSET_M = 5e3
+
+
+def _stored_phasing(data: dict, phase, s: RendezvousSetup) -> tuple[PhasingResult | None, float]:
     """A stored phasing plan, aimed at the hand-over point of the target's orbit as flown (the
-    target propagated as :func:`~guanghan.gnc.rendezvous_phasing.design_phasing` does)."""
+    target propagated as :func:`~guanghan.gnc.rendezvous_phasing.design_phasing` does), and how far
+    (m) the flown target is from where the plan expected it at the hand-over; None instead of the
+    plan when that exceeds :data:`_REDESIGN_OFFSET_M` (the ground designs the phasing again)."""
     t_arr = float(data["arrival_et"])
     tgt = propagate(s.target_at_start, t_arr + 1.0, replace(s.model_c, burns=[]), TOLERANCES).trajectory
-    aim_rel, aim_rv = handover_aim(phase.phasing, tgt.states([t_arr])[0, :6], s.model_c.central.mu)
+    flown = tgt.states([t_arr])[0, :6]
+    expected = data.get("target_arrival_r_m")               # absent from older design files
+    offset = float(np.linalg.norm(flown[:3] - np.asarray(expected))) if expected is not None else 0.0
+    if offset > _REDESIGN_OFFSET_M:
+        return None, offset
+    aim_rel, aim_rv = handover_aim(phase.phasing, flown, s.model_c.central.mu)
     return PhasingResult([decode(PhasingBurn, b) for b in data["burns"]],
                          [decode(FiniteBurn, b) for b in data["finite_burns"]], t_arr,
                          np.asarray(data["arrival_relative"]), aim_rel, data["total_delta_v_m_s"],
                          data["propellant_kg"], None, tgt, dict(data["figures"]),
                          [(float(t), np.asarray(dv)) for t, dv in data["final_pair"]], aim_rv,
-                         data["phasing_burn_count"])
+                         data["phasing_burn_count"]), offset
 
 
 def fly(phase, ctx: LegContext) -> PhaseResult:
@@ -131,15 +144,23 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     log = EventLog()
     stored = ctx.design or {}
     try:
-        design = _stored_phasing(stored["phasing"], phase, s) if stored.get("phasing") else \
-            design_phasing(s.chaser0.with_mass(s.chaser_mass), s.target_at_start, s.model_c, s.engine,
-                           phase.phasing, TOLERANCES)
+        design = None
+        if stored.get("phasing"):
+            design, offset = _stored_phasing(stored["phasing"], phase, s)
+            if design is None:
+                log.add(s.chaser0.et, phase.name, "phasing_redesigned", {
+                    "target_offset_km": offset / 1e3, "limit_km": _REDESIGN_OFFSET_M / 1e3})
+        if design is None:
+            design = design_phasing(s.chaser0.with_mass(s.chaser_mass), s.target_at_start, s.model_c,
+                                    s.engine, phase.phasing, TOLERANCES)
     except InputError as exc:
         raise ctx.scenario_error(exc, "phasing") from None
     except GuidanceFailure as exc:
         return PhaseResult(phase.name, s.chaser0, log, {}, SCHEMA.empty_table(),
                            aborted=f"phasing: {exc.reason}", leg_type=phase.type)
     plan = {"phasing": {k: encode(getattr(design, k)) for k in _PLAN_FIELDS}, "deorbit_burn_et": None}
+    plan["phasing"]["target_arrival_r_m"] = \
+        design.target_trajectory.states([design.arrival_et])[0, :3].tolist()
     if design.propellant_kg >= s.budget_kg:
         raise ScenarioError(f"the phasing burns need {design.propellant_kg:.1f} kg (Δv "
                             f"{design.total_delta_v_m_s:.1f} m/s) of the {s.budget_kg:.1f} kg left in module "
