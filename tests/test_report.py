@@ -520,3 +520,28 @@ def test_transfer_milestones_match_the_transfer_legs_events():
     assert rows["separation"].difference_s == 0.0 and rows["midcourse_correction_1"].difference_s == 30.0
     assert rows["near_moon_braking"].difference_s == -360.0 and rows["near_moon_braking"].event == "loi1_start"
     assert not rows["launch"].simulated and "launch vehicle" in rows["launch"].note
+
+
+def test_delta_v_budget_lists_each_manoeuvre_once_in_flight_order():
+    """Single manoeuvres only (no totals, designed or impulsive-equivalent values), numbered burns in
+    order, each under the vehicle that flew it; the title's total is their sum."""
+    from guanghan.analysis.mission_delta_v import budget_rows, delta_v_budget_figure
+
+    summary = {"trans_earth.tei2_delta_v_m_s": 300.0, "trans_earth.tei1_delta_v_m_s": 550.0,
+               "tei.delta_v_m_s": 850.0, "transfer.mcc_delta_v_m_s": 3.0, "transfer.mcc2_delta_v_m_s": 1.0,
+               "transfer.mcc1_delta_v_m_s": 2.0, "earth_moon_transfer.loi1_delta_v_m_s": 380.0,
+               "earth_moon_transfer.loi1_impulsive_delta_v_m_s": 378.0, "loi.delta_v_m_s": 380.0,
+               "descent.delta_v_m_s": 2000.0, "descent.total_delta_v_m_s": 2040.0,
+               "descent.lowering_delta_v_m_s": 40.0, "rendezvous.phasing_designed_delta_v_m_s": 80.0,
+               "trans_earth.mcc1_delta_v_m_s": float("nan")}
+    rows = budget_rows(summary)
+    assert [r[0] for r in rows] == ["outbound MCC-1", "outbound MCC-2", "LOI-1", "orbit lowering",
+                                    "powered descent", "TEI-1", "TEI-2"]
+    assert [r[1] for r in rows] == ["launch stack"] * 3 + ["lander"] * 2 + ["orbiter"] * 2
+    assert delta_v_budget_figure(summary).layout.title.text.endswith(f"{2 + 1 + 380 + 40 + 2000 + 550 + 300:,} m/s")
+    assert delta_v_budget_figure({"tei.delta_v_m_s": 850.0}) is None
+
+
+def test_ce5_report_has_the_delta_v_budget_from_launch(ce5_page):
+    text, _ = ce5_page
+    assert 'id="delta-v"' in text and "outbound MCC-1" in text and "return MCC-1" in text

@@ -39,6 +39,7 @@ from guanghan.analysis import figures as F
 from guanghan.analysis import report_tables as T
 from guanghan.analysis.earth_moon_figure import earth_moon_figure
 from guanghan.analysis.legs import FigureInputs, leg_figures
+from guanghan.analysis.mission_delta_v import delta_v_budget_figure
 from guanghan.analysis.mission_timeline import milestone_figure, milestones
 from guanghan.analysis.report_tables import split_summary_key
 
@@ -132,6 +133,11 @@ def build_figures(events: list[dict], trajectory, meta: dict, max_points: int = 
                     "the Earth to the Moon). The slider and ▶ move the vehicle (diamond) and the "
                     "Moon in both views; drag to rotate. Earth and Moon not to scale. " + note,
                     whole))
+    budget = delta_v_budget_figure(summary or {})
+    if budget is not None:
+        out.append(("fig-delta-v", "Δv budget", "Each manoeuvre the legs flew, in flight order, "
+                    "by the vehicle that flew it: Δv from the propellant burnt (Tsiolkovsky), gravity "
+                    "and steering losses included.", budget))
     if np.isfinite(cols.altitude_km).any():
         out.append(("fig-altitude", "Altitude", "Altitude above each central body's reference "
                     "surface, one panel per body (logarithmic where it spans more than three "
