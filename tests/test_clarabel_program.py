@@ -108,3 +108,32 @@ def test_descent_guidance_matches_cvxpy_solve(monkeypatch):
             var.value = solve(used)[name]
         assert prob.objective.value == pytest.approx(best, rel=1e-7, abs=1e-9)
         assert max(float(np.max(c.violation())) for c in prob.constraints) < 1e-7
+
+
+def test_cached_program_is_the_compiled_one(tmp_path, monkeypatch):
+    """Kept in the cache folder and read back, the program gives the same solutions bit for bit,
+    without building the cvxpy problem; a damaged file is rebuilt."""
+    monkeypatch.setenv("GUANGHAN_CACHE_DIR", str(tmp_path))
+    built = []
+
+    def build():
+        built.append(1)
+        return _socp()
+
+    first = ClarabelProgram.cached("socp", [__file__], build)
+    second = ClarabelProgram.cached("socp", [__file__], build)
+    assert len(built) == 1
+    files = list((tmp_path / "clarabel-programs").glob("socp-*.npz"))
+    assert len(files) == 1
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        vals = _values(rng)
+        a, b = first.solve(vals), second.solve(vals)
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(a["x"], b["x"])
+    files[0].write_bytes(files[0].read_bytes()[:200])           # truncated
+    third = ClarabelProgram.cached("socp", [__file__], build)
+    assert len(built) == 2
+    vals = _values(np.random.default_rng(12))
+    np.testing.assert_array_equal(third.solve(vals)["x"], ClarabelProgram(*_socp()).solve(vals)["x"])

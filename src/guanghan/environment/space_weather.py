@@ -119,6 +119,7 @@ def _as_datetime(utc: str | dt.datetime | dt.date) -> dt.datetime:
     return _as_datetime(parsed)
 
 
+@functools.lru_cache(maxsize=2)
 def _usable_span(allow_predicted: bool) -> tuple[int, int]:
     tab = _table()
     ok = np.isin(tab.kind, ["OBS", "INT", "PRD"] if allow_predicted else ["OBS", "INT"])

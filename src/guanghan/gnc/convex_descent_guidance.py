@@ -63,7 +63,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-import cvxpy as cp
 import numpy as np
 
 from guanghan.environment.constants import STANDARD_GRAVITY
@@ -151,20 +150,45 @@ class ConvexDescentGuidance:
         self.rho1, self.rho2, self.dry_mass_kg = thrust_min_n, thrust_max_n, dry_mass_kg
         self.solve_count = 0
         self.solve_time_s = 0.0
-        self._build()
+        self._model: dict | None = None                    # the cvxpy model, built when needed
+        self._programs: dict[bool, ClarabelProgram] = {}   # compiled on first use
 
     # ------------------------------------------------------------------ problem construction
-    def _build(self) -> None:
+    @property
+    def p(self) -> dict:
+        """The cvxpy Parameters by name."""
+        return self._cvxpy()["p"]
+
+    @property
+    def var(self) -> dict:
+        """The cvxpy Variables by name (r, v, z, u, s)."""
+        return self._cvxpy()["var"]
+
+    @property
+    def fuel_problem(self):
+        return self._cvxpy()["fuel"]
+
+    @property
+    def error_problem(self):
+        return self._cvxpy()["error"]
+
+    def _cvxpy(self) -> dict:
+        if self._model is None:
+            self._model = self._build()
+        return self._model
+
+    def _build(self) -> dict:
+        import cvxpy as cp              # not at module level: a cached compiled program needs none
         n, h = self.n, 1.0 / (self.n - 1)
         P = cp.Parameter
-        self.p = p = dict(
+        p = dict(
             r0=P(3), v0=P(3), rf=P(3), vf=P(3), g=P((n - 1, 3)), up=P((n - 1, 3)),
             cos_tilt=P(), nrm=P((n, 3)), alt_b=P(n), tan_gs=P(nonneg=True), rf_gs=P((n, 2)),
             z0=P(n - 1), inv_mu1=P(n - 1, nonneg=True), inv_mu2=P(n - 1, nonneg=True),
             zlo=P(n), zhi=P(n), zdry=P(), a=P(nonneg=True), cap_c=P((n, 3)), cap_r=P(nonneg=True))
         r, v, z = cp.Variable((n, 3)), cp.Variable((n, 3)), cp.Variable(n)
         u, s = cp.Variable((n - 1, 3)), cp.Variable(n - 1)
-        self.var = dict(r=r, v=v, z=z, u=u, s=s)
+        var = dict(r=r, v=v, z=z, u=u, s=s)
         acc = u + p["g"]
         delta = z[:-1] - p["z0"]
         common = [
@@ -184,22 +208,24 @@ class ConvexDescentGuidance:
             cp.norm(r - p["cap_c"], 2, axis=1) <= p["cap_r"],         # altitude ceiling
             v[-1] == p["vf"],
         ]
-        self.fuel_problem = cp.Problem(cp.Maximize(z[-1]), common + [r[-1] == p["rf"]])
-        self.error_problem = cp.Problem(
-            cp.Minimize(cp.norm(r[-1, :2] - p["rf"][:2]) - 1e-3 * z[-1]),
-            common + [r[-1, 2] == p["rf"][2]])
-        for prob in (self.fuel_problem, self.error_problem):
+        fuel = cp.Problem(cp.Maximize(z[-1]), common + [r[-1] == p["rf"]])
+        error = cp.Problem(cp.Minimize(cp.norm(r[-1, :2] - p["rf"][:2]) - 1e-3 * z[-1]),
+                           common + [r[-1, 2] == p["rf"][2]])
+        for prob in (fuel, error):
             if not prob.is_dcp(dpp=True):
                 raise RuntimeError("descent guidance problem is not DPP")
-        self._programs: dict[bool, ClarabelProgram] = {}        # compiled on first use
+        return dict(p=p, var=var, fuel=fuel, error=error)
 
     def _program(self, min_error: bool) -> ClarabelProgram:
         """The fuel (or minimum-error) problem compiled for direct Clarabel calls (the same
         solution as ``Problem.solve(solver=cp.CLARABEL)`` without cvxpy's per-solve overhead,
-        ~20 % of a solve here: :mod:`guanghan.gnc.clarabel_program`)."""
+        ~20 % of a solve here), kept in the cache folder: :mod:`guanghan.gnc.clarabel_program`.
+        The problem depends on ``n_nodes`` only (every number is a parameter)."""
         if min_error not in self._programs:
-            self._programs[min_error] = ClarabelProgram(
-                self.error_problem if min_error else self.fuel_problem, self.p, self.var)
+            kind = "error" if min_error else "fuel"
+            self._programs[min_error] = ClarabelProgram.cached(
+                f"descent-{kind}-n{self.n}", [__file__],
+                lambda: (self._cvxpy()[kind], self.p, self.var))
         return self._programs[min_error]
 
     # ------------------------------------------------------------------ one fixed-time solve
