@@ -60,7 +60,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Callable
 
 import numpy as np
@@ -150,35 +150,18 @@ class ConvexDescentGuidance:
         self.rho1, self.rho2, self.dry_mass_kg = thrust_min_n, thrust_max_n, dry_mass_kg
         self.solve_count = 0
         self.solve_time_s = 0.0
-        self._model: dict | None = None                    # the cvxpy model, built when needed
         self._programs: dict[bool, ClarabelProgram] = {}   # compiled on first use
 
     # ------------------------------------------------------------------ problem construction
-    @property
-    def p(self) -> dict:
-        """The cvxpy Parameters by name."""
-        return self._cvxpy()["p"]
+    p = property(lambda self: self._model["p"], doc="The cvxpy Parameters by name.")
+    var = property(lambda self: self._model["var"], doc="The cvxpy Variables (r, v, z, u, s).")
+    fuel_problem = property(lambda self: self._model["fuel"])
+    error_problem = property(lambda self: self._model["error"])
 
-    @property
-    def var(self) -> dict:
-        """The cvxpy Variables by name (r, v, z, u, s)."""
-        return self._cvxpy()["var"]
-
-    @property
-    def fuel_problem(self):
-        return self._cvxpy()["fuel"]
-
-    @property
-    def error_problem(self):
-        return self._cvxpy()["error"]
-
-    def _cvxpy(self) -> dict:
-        if self._model is None:
-            self._model = self._build()
-        return self._model
-
-    def _build(self) -> dict:
-        import cvxpy as cp              # not at module level: a cached compiled program needs none
+    @cached_property
+    def _model(self) -> dict:
+        """The cvxpy model, built on first use (a compiled program from the cache needs none)."""
+        import cvxpy as cp
         n, h = self.n, 1.0 / (self.n - 1)
         P = cp.Parameter
         p = dict(
@@ -225,7 +208,7 @@ class ConvexDescentGuidance:
             kind = "error" if min_error else "fuel"
             self._programs[min_error] = ClarabelProgram.cached(
                 f"descent-{kind}-n{self.n}", [__file__],
-                lambda: (self._cvxpy()[kind], self.p, self.var))
+                lambda: (self._model[kind], self.p, self.var))
         return self._programs[min_error]
 
     # ------------------------------------------------------------------ one fixed-time solve
