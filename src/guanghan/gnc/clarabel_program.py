@@ -142,17 +142,21 @@ class ClarabelProgram:
             prog = cls.__new__(cls)
             prog._setup(arrays)
             return prog
-        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile):
+        except (OSError, EOFError, KeyError, IndexError, ValueError, TypeError,
+                zipfile.BadZipFile):
             pass                                            # missing or damaged: compile
         prog = cls(*build())
         try:
             folder = writable(path.parent)
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=path.name, suffix=".tmp")
+        except OSError:
+            return prog
+        try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, **prog._arrays)
             os.replace(tmp, folder / path.name)             # atomic: no half file under the name
         except OSError:
-            pass
+            Path(tmp).unlink(missing_ok=True)
         return prog
 
     def solve(self, values: dict[str, np.ndarray | float]) -> dict[str, np.ndarray] | None:
