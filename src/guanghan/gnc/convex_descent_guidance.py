@@ -2,7 +2,8 @@
 
 The relaxed, convexified problem of Açıkmeşe & Ploen (2007) is built once in cvxpy with
 ``cp.Parameter``s (disciplined parametrized programming), so each in-flight re-plan only updates
-parameter values and re-solves with CLARABEL. Decision variables on N nodes (N−1 zero-order-hold
+parameter values and re-solves with CLARABEL (called directly on cvxpy's compiled data:
+:mod:`guanghan.gnc.clarabel_program`). Decision variables on N nodes (N−1 zero-order-hold
 intervals) in normalised time τ = t / t_f: position r, velocity v, thrust acceleration u = T/m,
 slack σ = Γ/m and z = ln(m/m0). Lengths are scaled by a per-solve L and times by t_f, so the
 numbers stay O(1) from 500 km braking arcs to 100 m diverts.
@@ -58,15 +59,14 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Callable
 
-import cvxpy as cp
 import numpy as np
 
 from guanghan.environment.constants import STANDARD_GRAVITY
+from guanghan.gnc.clarabel_program import ClarabelProgram
 
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
@@ -150,20 +150,28 @@ class ConvexDescentGuidance:
         self.rho1, self.rho2, self.dry_mass_kg = thrust_min_n, thrust_max_n, dry_mass_kg
         self.solve_count = 0
         self.solve_time_s = 0.0
-        self._build()
+        self._programs: dict[bool, ClarabelProgram] = {}   # compiled on first use
 
     # ------------------------------------------------------------------ problem construction
-    def _build(self) -> None:
+    p = property(lambda self: self._model["p"], doc="The cvxpy Parameters by name.")
+    var = property(lambda self: self._model["var"], doc="The cvxpy Variables (r, v, z, u, s).")
+    fuel_problem = property(lambda self: self._model["fuel"])
+    error_problem = property(lambda self: self._model["error"])
+
+    @cached_property
+    def _model(self) -> dict:
+        """The cvxpy model, built on first use (a compiled program from the cache needs none)."""
+        import cvxpy as cp
         n, h = self.n, 1.0 / (self.n - 1)
         P = cp.Parameter
-        self.p = p = dict(
+        p = dict(
             r0=P(3), v0=P(3), rf=P(3), vf=P(3), g=P((n - 1, 3)), up=P((n - 1, 3)),
             cos_tilt=P(), nrm=P((n, 3)), alt_b=P(n), tan_gs=P(nonneg=True), rf_gs=P((n, 2)),
             z0=P(n - 1), inv_mu1=P(n - 1, nonneg=True), inv_mu2=P(n - 1, nonneg=True),
             zlo=P(n), zhi=P(n), zdry=P(), a=P(nonneg=True), cap_c=P((n, 3)), cap_r=P(nonneg=True))
         r, v, z = cp.Variable((n, 3)), cp.Variable((n, 3)), cp.Variable(n)
         u, s = cp.Variable((n - 1, 3)), cp.Variable(n - 1)
-        self.var = dict(r=r, v=v, z=z, u=u, s=s)
+        var = dict(r=r, v=v, z=z, u=u, s=s)
         acc = u + p["g"]
         delta = z[:-1] - p["z0"]
         common = [
@@ -183,13 +191,25 @@ class ConvexDescentGuidance:
             cp.norm(r - p["cap_c"], 2, axis=1) <= p["cap_r"],         # altitude ceiling
             v[-1] == p["vf"],
         ]
-        self.fuel_problem = cp.Problem(cp.Maximize(z[-1]), common + [r[-1] == p["rf"]])
-        self.error_problem = cp.Problem(
-            cp.Minimize(cp.norm(r[-1, :2] - p["rf"][:2]) - 1e-3 * z[-1]),
-            common + [r[-1, 2] == p["rf"][2]])
-        for prob in (self.fuel_problem, self.error_problem):
+        fuel = cp.Problem(cp.Maximize(z[-1]), common + [r[-1] == p["rf"]])
+        error = cp.Problem(cp.Minimize(cp.norm(r[-1, :2] - p["rf"][:2]) - 1e-3 * z[-1]),
+                           common + [r[-1, 2] == p["rf"][2]])
+        for prob in (fuel, error):
             if not prob.is_dcp(dpp=True):
                 raise RuntimeError("descent guidance problem is not DPP")
+        return dict(p=p, var=var, fuel=fuel, error=error)
+
+    def _program(self, min_error: bool) -> ClarabelProgram:
+        """The fuel (or minimum-error) problem compiled for direct Clarabel calls (the same
+        solution as ``Problem.solve(solver=cp.CLARABEL)`` without cvxpy's per-solve overhead,
+        ~20 % of a solve here), kept in the cache folder: :mod:`guanghan.gnc.clarabel_program`.
+        The problem depends on ``n_nodes`` only (every number is a parameter)."""
+        if min_error not in self._programs:
+            kind = "error" if min_error else "fuel"
+            self._programs[min_error] = ClarabelProgram.cached(
+                f"descent-{kind}-n{self.n}", [__file__],
+                lambda: (self._model[kind], self.p, self.var))
+        return self._programs[min_error]
 
     # ------------------------------------------------------------------ one fixed-time solve
     def solve_fixed_time(self, r0, v0, m0: float, r_target, v_target, tf_s: float,
@@ -209,7 +229,7 @@ class ConvexDescentGuidance:
             raise ValueError(f"glide_slope_deg = {glide_slope_deg}: must lie in [0, 90)")
         if not m0 > self.dry_mass_kg:
             raise ValueError(f"m0 = {m0} kg: must exceed dry_mass_kg = {self.dry_mass_kg} kg")
-        n, p = self.n, self.p
+        n = self.n
         r0, v0 = np.asarray(r0, float), np.asarray(v0, float)
         rt, vt = np.asarray(r_target, float), np.asarray(v_target, float)
         tau = np.linspace(0.0, 1.0, n)
@@ -250,26 +270,18 @@ class ConvexDescentGuidance:
                       z0=z0[:-1], inv_mu1=1.0 / mu1, inv_mu2=1.0 / mu2, zlo=z0,
                       zhi=np.log(m_hi / m0), zdry=math.log(self.dry_mass_kg / m0),
                       a=self.alpha * L / T, cap_c=np.tile(cap_c, (n, 1)), cap_r=cap_r)
-        for key, val in values.items():
-            p[key].value = val
-        prob = self.error_problem if min_error else self.fuel_problem
         t0 = time.perf_counter()
         try:
-            with warnings.catch_warnings():                 # "inaccurate" is judged below
-                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                prob.solve(solver=cp.CLARABEL, warm_start=True)
-        except cp.error.SolverError:
-            return None
+            sol = self._program(min_error).solve(values)
         finally:
             self.solve_count += 1
             self.solve_time_s += time.perf_counter() - t0
-        if prob.status not in ("optimal", "optimal_inaccurate") or self.var["z"].value is None:
+        if sol is None:
             return None
-        var = self.var
-        r = var["r"].value * L
+        r = sol["r"] * L
         miss = float(np.linalg.norm(r[-1, :2] - rt[:2]))
-        return DescentPlan(t_nodes, r, var["v"].value * L / T, m0 * np.exp(var["z"].value),
-                           var["u"].value * L / (T * T), var["s"].value * L / (T * T), g_int,
+        return DescentPlan(t_nodes, r, sol["v"] * L / T, m0 * np.exp(sol["z"]),
+                           sol["u"] * L / (T * T), sol["s"] * L / (T * T), g_int,
                            "min_landing_error" if min_error else "fuel_optimal", miss,
                            time.perf_counter() - t0)
 

@@ -167,8 +167,8 @@ def solve_tei2(state: SpacecraftState, engine: Engine, x0, target: EntryTarget, 
         return fly(state, end_et, models, [tei2_burn(state, engine, x), *extra_burns]).final_state
 
     def solve(fun, x, nfev):
-        return least_squares(fun, x, jac=_forward_jacobian(fun, jac_step), x_scale=scale,
-                             xtol=1e-12, ftol=1e-12, max_nfev=nfev)
+        return _least_squares(fun, x, jac_step, x_scale=scale, xtol=1e-12, ftol=1e-12,
+                              max_nfev=nfev)
 
     misses = {}
     if aim is not None:
@@ -236,6 +236,28 @@ def _forward_jacobian(fun, step):
     return jac
 
 
+def _remember_last(fun):
+    """``fun`` that returns its last value again for the same ``x`` (bit for bit), without
+    flying: ``least_squares`` asks for the Jacobian at the point it has just evaluated, and the
+    forward differences start from that value (one flight saved per Jacobian)."""
+    last = {}
+
+    def remembered(x):
+        key = np.asarray(x, float).tobytes()
+        if last.get("x") != key:
+            last["x"], last["f"] = None, None               # not kept if ``fun`` raises
+            f = np.asarray(fun(x), float)
+            last["x"], last["f"] = key, f
+        return last["f"].copy()
+    return remembered
+
+
+def _least_squares(fun, x, step, **options):
+    """``least_squares`` on ``fun`` with the forward-difference Jacobian of absolute ``step``."""
+    fun = _remember_last(fun)
+    return least_squares(fun, x, jac=_forward_jacobian(fun, step), **options)
+
+
 def solve_mcc(state: SpacecraftState, engine: Engine, target: EntryTarget, models: PatchedModels,
               aim_r_j2000=None, tolerance=(1e-3, 0.05, 1.0)) -> tuple[FiniteBurn | None, np.ndarray, EntryGeometry]:
     """Midcourse Δv (J2000, m/s) re-targeting FPA, crossrange and the EI epoch ``target.et``.
@@ -267,9 +289,8 @@ def solve_mcc(state: SpacecraftState, engine: Engine, target: EntryTarget, model
         return None, np.zeros(3), geo
     x = np.zeros(3)
     if aim_r_j2000 is not None:
-        x = least_squares(fun_aim, x, jac=_forward_jacobian(fun_aim, 1e-2), xtol=1e-10, ftol=1e-10,
-                          max_nfev=60).x
-    sol = least_squares(fun, x, jac=_forward_jacobian(fun, 1e-2), xtol=1e-10, ftol=1e-10, max_nfev=100)
+        x = _least_squares(fun_aim, x, 1e-2, xtol=1e-10, ftol=1e-10, max_nfev=60).x
+    sol = _least_squares(fun, x, 1e-2, xtol=1e-10, ftol=1e-10, max_nfev=100)
     burn = mcc_burn(state, engine, sol.x)
     geo, _ = predict_entry(state, models, [burn] if burn else [], target)
     return burn, sol.x, geo
