@@ -349,6 +349,9 @@ def test_chang_e_6_transfer_arrives_after_the_apogee_at_the_moon_conic(tmp_path)
     assert abs(s["transfer.arrival_inclination_deg"] - 137.0) < 0.05
     assert abs(s["lunar_orbit.inclination_deg"] - 137.0) < 0.5
     assert s["transfer.injection_apogee_km"] > (moon_m - 6_378_137.0) / 1e3     # beyond the Moon
+    # the steered braking keeps the approach's periselene where one along -v loses ~27 km
+    assert s["earth_moon_transfer.loi1_retrograde_periapsis_error_km"] > 15.0
+    assert abs(s["lunar_orbit.periapsis_km"] - 220.0) < 3.0 and abs(s["lunar_orbit.apoapsis_km"] - 5300.0) < 30.0
 
 
 # --------------------------------------------------------------------------- report figures

@@ -215,28 +215,36 @@ def solve_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, models: Patc
     return loi_burn(state, engine, root, pitch)
 
 
-def altitude_spread_m(state: SpacecraftState, burn: FiniteBurn, models: PatchedModels) -> float:
-    """Highest minus lowest altitude (m) over the first revolution after ``burn``."""
+def altitude_spread_m(state: SpacecraftState, burn: FiniteBurn, models: PatchedModels,
+                      periapsis_m: float | None = None) -> float:
+    """Highest minus lowest altitude (m) over the first revolution after ``burn``; with
+    ``periapsis_m``, instead the distance (m) of the lowest altitude from it."""
     alt = _one_revolution(state, burn, models)
-    return math.inf if isinstance(alt, str) else float(alt.max() - alt.min())
+    if isinstance(alt, str):
+        return math.inf
+    return float(alt.max() - alt.min()) if periapsis_m is None else abs(float(alt.min()) - periapsis_m)
 
 
 def solve_steered_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, models: PatchedModels,
                        guess_s: float, propellant_kg: float, dv_needed_m_s: float,
                        quantity: str = "engine", value: str | None = None,
-                       max_s: float = MAX_BURN_S) -> tuple[FiniteBurn, float, float]:
-    """The pitch-programmed burn into a near-circular orbit: for each pitch rate θ̇ the duration
-    meets ``aim`` (:func:`solve_burn`), and θ̇ minimises the altitude spread of the orbit left
-    (scipy ``minimize_scalar``, bounded: Brent's golden-section search, Brent 1973 ch. 5).
+                       max_s: float = MAX_BURN_S,
+                       periapsis_m: float | None = None) -> tuple[FiniteBurn, float, float]:
+    """The pitch-programmed burn: for each linear pitch programme (θ0, θ̇) the duration meets
+    ``aim`` (:func:`solve_burn`), and (θ0, θ̇) minimise the altitude spread of the orbit left (a
+    near-circular orbit), or with ``periapsis_m`` the distance of its lowest altitude from that (a
+    capture that keeps the approach's periselene), by a coordinate search: θ̇, θ0, θ̇ again, each
+    by scipy ``minimize_scalar`` (bounded: Brent's golden-section search, Brent 1973 ch. 5).
 
     Why a pitch rate: a long retrograde burn centred on the periselene brakes before and after it,
     which lowers the periselene while it lowers the aposelene; thrusting up before and down after
     (θ̇ < 0) adds radial Δv of opposite signs either side of the apse, each lowering the
     eccentricity (Gauss's variational equation de/dt = (r sin ν / h)·… + …, Battin 1999 eq. 10.41:
-    the radial term goes as sin ν · a_r). Returns (burn, spread with steering m, spread without m)."""
+    the radial term goes as sin ν · a_r); θ0 turns the apse line. Returns (burn, objective with
+    steering m, objective along −v m)."""
     plain = solve_burn(state, engine, aim, models, guess_s, propellant_kg, dv_needed_m_s, quantity,
                        value, max_s)
-    spread0 = altitude_spread_m(state, plain, models)
+    spread0 = altitude_spread_m(state, plain, models, periapsis_m)
     arc = plain.duration_s * np.linalg.norm(state.v) / np.linalg.norm(state.r)   # rad swept
     bound = 2.0 * max(arc, 0.05) / plain.duration_s          # |θ̇| up to 2 rad per arc swept
 
@@ -246,7 +254,7 @@ def solve_steered_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, mode
         burn = solve_burn(state, engine, aim, models, solved[-1].duration_s, propellant_kg,
                           dv_needed_m_s, quantity, value, max_s, pitch=pitch, near=True)
         solved.append(burn)                                    # the latest solve: a close guess
-        return altitude_spread_m(state, burn, models)
+        return altitude_spread_m(state, burn, models, periapsis_m)
 
     # Coordinate search: θ̇ (eccentricity), then θ0 (apse line), then θ̇ again, each bounded to 1 %
     # of its range (the spread is flat to ~0.1 km there, measured on Chang'e-5's LOI-2).
@@ -262,7 +270,8 @@ def solve_steered_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, mode
         best = tuple(p)
     burn = solve_burn(state, engine, aim, models, solved[-1].duration_s, propellant_kg, dv_needed_m_s,
                       quantity, value, max_s, pitch=best, near=True)
-    if not altitude_spread_m(state, burn, models) < spread0:
+    steered = altitude_spread_m(state, burn, models, periapsis_m)
+    if not steered < spread0:
         return plain, spread0, spread0
-    return burn, altitude_spread_m(state, burn, models), spread0
+    return burn, steered, spread0
 

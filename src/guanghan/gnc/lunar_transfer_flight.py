@@ -279,7 +279,8 @@ def _fly_loi(problem, models, state, arrival, est, draws, left, events):
         args = (state, eng, aim, models, est[k][1], left[_module(b.engine)], est[k][0])
         kw = {"quantity": f"loi[{k}].engine", "value": b.engine, "max_s": nxt - state.et}
         if b.steering == "pitch_programme":
-            planned, spread, spread_plain = loi.solve_steered_burn(*args, **kw)
+            keep = plan.arrival.periselene_altitude_km * 1e3 if aim.kind == "apoapsis" else None
+            planned, spread, spread_plain = loi.solve_steered_burn(*args, **kw, periapsis_m=keep)
         else:
             planned, spread, spread_plain = loi.solve_burn(*args, **kw), math.nan, math.nan
         plan_traj = propagate(state, planned.end_et + 1.0, replace(models.moon, burns=[planned]),
@@ -303,10 +304,11 @@ def _fly_loi(problem, models, state, arrival, est, draws, left, events):
                      f"{p}.propellant_kg": m0 - m1,
                      f"{p}.rocket_equation_duration_s": burn_duration(m0, dv, eng.total_thrust_n, eng.isp_s)})
         if b.steering == "pitch_programme":
+            what = "periapsis_error" if aim.kind == "apoapsis" else "altitude_spread"
             figs.update({f"{p}.pitch_deg": math.degrees(planned.pitch_rad),
                          f"{p}.pitch_rate_deg_s": math.degrees(planned.pitch_rate_rad_s),
-                         f"{p}.planned_altitude_spread_km": spread / 1e3,
-                         f"{p}.retrograde_altitude_spread_km": spread_plain / 1e3})
+                         f"{p}.planned_{what}_km": spread / 1e3,
+                         f"{p}.retrograde_{what}_km": spread_plain / 1e3})
         if b.published_duration_s is not None:
             figs[f"{p}.implied_stack_mass_kg"] = mass_for_burn(dv, b.published_duration_s, eng.total_thrust_n,
                                                                eng.isp_s)

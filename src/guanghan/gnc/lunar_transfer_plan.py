@@ -79,8 +79,9 @@ class LoiBurn(ConfigModel):
     mean_altitude_km: float | None = Field(default=None, gt=0.0, le=20_000.0)
     published_duration_s: float | None = Field(default=None, gt=0, le=86_400.0)  # reported: implied mass
     steering: Literal["retrograde", "pitch_programme"] = Field(default="retrograde", description=(
-        "'retrograde' along -v, or 'pitch_programme': a linear pitch rate about -v solved with the "
-        "duration for the least altitude spread (only with mean_altitude_km)"))
+        "'retrograde' along -v, or 'pitch_programme': a linear pitch programme about -v solved with "
+        "the duration for the least altitude spread (with mean_altitude_km) or for a periapsis at "
+        "the approach's periselene altitude (with apoapsis_altitude_km)"))
 
     @model_validator(mode="after")
     def _one_aim(self) -> "LoiBurn":
@@ -89,9 +90,9 @@ class LoiBurn(ConfigModel):
         if len(given) != 1:
             fail(f"give exactly one of revolutions, apoapsis_altitude_km, mean_altitude_km (given: "
                  f"{given or 'none'})", "revolutions", self.revolutions)
-        if self.steering == "pitch_programme" and self.mean_altitude_km is None:
-            fail("a pitch programme circularises: it needs mean_altitude_km (given: "
-                 f"{given[0]})", "steering", self.steering)
+        if self.steering == "pitch_programme" and self.revolutions is not None:
+            fail("a pitch programme circularises (mean_altitude_km) or keeps the approach's "
+                 "periselene (apoapsis_altitude_km): not with revolutions", "steering", self.steering)
         return self
 
     @property
