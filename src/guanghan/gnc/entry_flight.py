@@ -156,16 +156,15 @@ class _Truth:
         self.vehicle[0][2] *= lift_factor
         self._atm = (track.altitude0, track.step, track.theta, track.start, track.normal,
                      track.log_density, track.sound_speed, density_scale)
-        self._cols = (np.empty(track.log_density.shape[1]), np.empty(track.log_density.shape[1]))
 
     def integrate(self, x: np.ndarray, banks: np.ndarray, dt: float) -> np.ndarray:
         """States after each RK4 step of ``dt`` (s) with bank ``banks[k]`` (rad) on step k."""
-        return integrate_track(x, banks, dt, self.planet, *self.vehicle, *self._atm, *self._cols)
+        return integrate_track(x, banks, dt, self.planet, *self.vehicle, *self._atm)
 
     def sensed(self, x: np.ndarray, bank: float) -> np.ndarray:
         """Aerodynamic acceleration (m/s², ITRF93): a perfect accelerometer."""
         out = np.empty(3)
-        aero_track(x, bank, *self.vehicle, self.planet, *self._atm, *self._cols, out)
+        aero_track(x, bank, *self.vehicle, self.planet, *self._atm, out)
         return out
 
     def history(self, states: np.ndarray, banks: np.ndarray):

@@ -54,8 +54,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from guanghan.dynamics.entry_kernels import aero_acceleration, height, rk4_step
-from guanghan.environment.atmosphere import AtmosphereTrack, track_column
+from guanghan.dynamics.entry_kernels import height
+from guanghan.dynamics.entry_track_kernels import aero_track, rk4_step_track
+from guanghan.environment.atmosphere import AtmosphereTrack
 from guanghan.environment.constants import EARTH_MEAN_RADIUS as R_MEAN
 
 BIG_MISS = 1.0e8            # miss (m) reported when the predictor does not reach the terminal
@@ -157,11 +158,8 @@ def reversal(z, speed, sign, reversals_left, corridor):
 def model_aero(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, theta, start, normal,
                logrho_table, sound_table, scale, out):
     """Lift + drag acceleration (m/s²) at ``x`` in the guidance's atmosphere, into ``out``."""
-    col_logrho = np.empty(logrho_table.shape[1])
-    col_sound = np.empty(logrho_table.shape[1])
-    track_column(x, theta, start, normal, logrho_table, sound_table, col_logrho, col_sound)
-    aero_acceleration(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, col_logrho,
-                      col_sound, scale, out)
+    aero_track(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, theta, start, normal,
+               logrho_table, sound_table, scale, out)
 
 
 @njit(cache=True)
@@ -191,8 +189,6 @@ def predict(x0, sigma0, sigma_f, e_f, aim, lateral, steps, limits, planet, vehic
     xn = np.empty(6)
     work = np.empty((6, 6))
     acc = np.empty(3)
-    col_logrho = np.empty(logrho_table.shape[1])
-    col_sound = np.empty(logrho_table.shape[1])
     vertical = vehicle.copy()                          # [mass, area, L/D·cos σ]
     t, peak = 0.0, 0.0
     h = height(x, planet[6], planet[7])
@@ -234,9 +230,8 @@ def predict(x0, sigma0, sigma_f, e_f, aim, lateral, steps, limits, planet, vehic
             if rate > 0.0:
                 turn = min(rate * dt, max(-rate * dt, turn))
             flown, bank = bank + 0.5 * turn, bank + turn               # the step's mean bank
-        track_column(x, theta, start, normal, logrho_table, sound_table, col_logrho, col_sound)
-        rk4_step(x, flown, dt, planet, vertical, mach_nodes, cd_nodes, h0, dh, col_logrho,
-                 col_sound, scale, work, xn)
+        rk4_step_track(x, flown, dt, planet, vertical, mach_nodes, cd_nodes, h0, dh, theta, start,
+                       normal, logrho_table, sound_table, scale, work, xn)
         hn = height(xn, planet[6], planet[7])
         t += dt
         if hn <= limits[1]:
@@ -251,7 +246,7 @@ def predict(x0, sigma0, sigma_f, e_f, aim, lateral, steps, limits, planet, vehic
         h = hn
         inside = inside or h <= limits[0]
         if h < limits[0] and in_pass:
-            aero_acceleration(x, 0.0, vehicle, mach_nodes, cd_nodes, planet, h0, dh, col_logrho,
-                              col_sound, scale, acc)
+            aero_track(x, 0.0, vehicle, mach_nodes, cd_nodes, planet, h0, dh, theta, start, normal,
+                       logrho_table, sound_table, scale, acc)
             peak = max(peak, np.sqrt(acc[0] * acc[0] + acc[1] * acc[1] + acc[2] * acc[2]))
     return BIG_MISS, t, peak, 1, 0.0
