@@ -8,7 +8,8 @@ corrector solves the scalar equation "downrange miss(σ0) = 0" by secant steps f
 solution along the last slope (Lu 2014 uses a secant / Gauss-Newton step on the squared range
 error, Lu et al. 2017 §III the same), finished with ``scipy.optimize.brentq`` once two steps
 straddle the root, and by a scan of the whole σ0 range and brentq when the secant fails (our
-departure, chosen for robustness across the skip / no-skip boundary, where the miss jumps).
+departure, chosen for robustness across the skip / no-skip boundary, where the miss jumps); every
+path stops at the first prediction within ``miss_tolerance_km``.
 
 The guidance's models: the nominal vehicle and the on-board atmosphere forecast (NRLMSIS along the
 great circle to the target, :mod:`guanghan.gnc.entry_predictor`), corrected every cycle by two
@@ -164,6 +165,30 @@ class GuidanceSettings(ConfigModel):
         return self
 
 
+class _Within(Exception):
+    """A prediction inside the miss tolerance, raised out of brentq."""
+
+    def __init__(self, sigma0: float, miss: float):
+        super().__init__()
+        self.sigma0, self.miss = sigma0, miss
+
+
+def _root(f, a: float, b: float, xtol: float, tol: float) -> tuple[float, float]:
+    """(σ0, miss) from brentq on the miss ``f`` over the bracket [a, b], stopped at the first
+    σ0 whose predicted |miss| is below ``tol`` (m), the secant's own stopping rule, or at
+    ``xtol`` (rad) on σ0."""
+    def g(sig):
+        m = f(sig)
+        if abs(m) < tol:
+            raise _Within(sig, m)
+        return m
+    try:
+        root = brentq(g, a, b, xtol=xtol)
+    except _Within as hit:
+        return hit.sigma0, hit.miss
+    return root, f(root)
+
+
 @dataclass
 class GuidanceCommand:
     """One cycle's output: bank (rad, signed), profile parameter σ0 (rad), predicted miss (m)."""
@@ -273,8 +298,9 @@ class EntryGuidance:
 
         Secant steps from the last solution first (Lu 2014 §IV.B: one or two per cycle suffice
         once converged), the first along the last cycle's slope d(miss)/dσ0, stopping when
-        |miss| < ``miss_tolerance_km``; once two steps straddle the root, brentq between them;
-        a bracketing scan over the whole range when the secant leaves the bounds or stalls.
+        |miss| < ``miss_tolerance_km``; once two steps straddle the root, brentq between them
+        (stopped by the same rule); a bracketing scan over the whole range when the secant leaves
+        the bounds or stalls.
         """
         s = self.settings
         lo, hi = np.radians(s.sigma_min_deg), np.radians(s.sigma_max_deg)
@@ -297,8 +323,7 @@ class EntryGuidance:
             if abs(f1) < tol:
                 return s1, f1
             if (f1 > 0.0) != (f0 > 0.0):           # straddled: the root is between
-                root = brentq(f, min(s0, s1), max(s0, s1), xtol=xtol)
-                return root, f(root)
+                return _root(f, min(s0, s1), max(s0, s1), xtol, tol)
             s0, f0, s1 = s1, f1, s1 - f1 / self._slope
             if not lo <= s1 <= hi or self._slope >= 0.0:
                 break
@@ -317,8 +342,8 @@ class EntryGuidance:
                                   f"miss {np.min(np.abs(vals)) / 1e3:.1f} km at σ0 = "
                                   f"{np.degrees(grid[np.argmin(np.abs(vals))]):.1f} deg)")
         k = change[np.argmin(np.abs(grid[change] - self.sigma0))]
-        root = brentq(f, grid[k], grid[k + 1], xtol=np.radians(s.tolerance_deg))
-        return root, f(root)
+        return _root(f, grid[k], grid[k + 1], np.radians(s.tolerance_deg),
+                     s.miss_tolerance_km * 1e3)
 
     def best_effort(self, x: np.ndarray) -> float:
         """σ0 (rad) with the smallest |miss| over the allowed range (used after a failure)."""
