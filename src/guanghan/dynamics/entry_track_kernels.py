@@ -63,12 +63,13 @@ def derivatives_at(x, cb, sb, planet, vehicle, mach_nodes, cd_nodes, h0, dh, log
 def rk4_step_track(x, bank, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, theta, start,
                    normal, logrho_table, sound_table, scale, work, out):
     """One classical RK4 step of ``dt`` (s) with constant bank (rad) in the track's column at
-    ``x``; ``work`` is (6, 6) scratch."""
+    ``x``; ``work`` is (6, 6) scratch. Returns |lift + drag| (m/s²) at ``x`` (the first stage's)."""
     k, k1, w = track_weights(x, theta, start, normal)
     cb, sb = np.cos(bank), np.sin(bank)
     d1, d2, d3, d4, tmp, acc = work[0], work[1], work[2], work[3], work[4], work[5]
     derivatives_at(x, cb, sb, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho_table,
                    sound_table, k, k1, w, scale, acc, d1)
+    aero = np.sqrt(acc[0] * acc[0] + acc[1] * acc[1] + acc[2] * acc[2])
     for i in range(6):
         tmp[i] = x[i] + 0.5 * dt * d1[i]
     derivatives_at(tmp, cb, sb, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho_table,
@@ -83,6 +84,7 @@ def rk4_step_track(x, bank, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, t
                    sound_table, k, k1, w, scale, acc, d4)
     for i in range(6):
         out[i] = x[i] + dt / 6.0 * (d1[i] + 2.0 * d2[i] + 2.0 * d3[i] + d4[i])
+    return aero
 
 
 @njit(cache=True)

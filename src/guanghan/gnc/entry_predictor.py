@@ -222,18 +222,21 @@ def _step(x, dt, sign, sigma, bank, rate, vehicle, vertical, planet, mach_nodes,
           dh, theta, start, normal, logrho_table, sound_table, scale, work, xn):
     """One predictor RK4 step of ``dt`` (s) from ``x`` into ``xn`` with the profile's |σ| =
     ``sigma``: sign 0, the lift in the vertical plane (L·cos σ); ±1, rolling from ``bank`` to
-    sign·σ at ``rate``. Returns the bank (rad) at the step's end."""
+    sign·σ at ``rate``. Returns the bank (rad) at the step's end and |lift + drag| (m/s²) of
+    the vehicle ``vehicle`` at ``x`` (from the first stage: |L + D| = D·√(1 + (L/D)²) whatever
+    the bank; 0 for an empty step)."""
     if dt <= 0.0:
         xn[:] = x
-        return bank
+        return bank, 0.0
     if sign == 0.0:                                  # the reversals' mean: vertical lift
         vertical[2], flown, end = vehicle[2] * np.cos(sigma), 0.0, bank
     else:                                            # rolling to the command at the rate
         flown, lift, end = roll_mean(bank, sign * sigma, rate, dt)
         vertical[2] = vehicle[2] * lift
-    rk4_step_track(x, flown, dt, planet, vertical, mach_nodes, cd_nodes, h0, dh, theta, start,
-                   normal, logrho_table, sound_table, scale, work, xn)
-    return end
+    aero = rk4_step_track(x, flown, dt, planet, vertical, mach_nodes, cd_nodes, h0, dh, theta,
+                          start, normal, logrho_table, sound_table, scale, work, xn)
+    return end, aero * np.sqrt((1.0 + vehicle[2] * vehicle[2]) /
+                               (1.0 + vertical[2] * vertical[2]))
 
 
 @njit(cache=True)
@@ -262,7 +265,6 @@ def predict(x0, sigma0, sigma_f, e_f, aim, lateral, steps, limits, planet, vehic
     x = x0.copy()
     xn = np.empty(6)
     work = np.empty((6, 6))
-    acc = np.empty(3)
     vertical = vehicle.copy()                          # [mass, area, L/D·cos σ]
     t, peak = 0.0, 0.0
     h = height(x, planet[6], planet[7])
@@ -274,6 +276,7 @@ def predict(x0, sigma0, sigma_f, e_f, aim, lateral, steps, limits, planet, vehic
     sign, rev_left, bank, rate = lateral[3], int(lateral[4]), lateral[5], lateral[6]
     corridor = lateral[:3]
     g0, sin_limit = np.nan, 0.0                       # the corridor test at x (NaN: not made)
+    count = False                                     # the load at x counts towards the peak
     while t < limits[2]:
         e = energy(x, mu)
         held = held or x[3] * x[3] + x[4] * x[4] + x[5] * x[5] < limits[3] * limits[3]
@@ -297,9 +300,11 @@ def predict(x0, sigma0, sigma_f, e_f, aim, lateral, steps, limits, planet, vehic
             sigma = profile_bank(e, e_last, dt_last, dt, e0, e_f, sigma0, sigma_f)
         if sign != 0.0 and np.isnan(bank):             # trimmed at the first command
             bank = sign * sigma
-        end = _step(x, dt, sign, sigma, bank, rate, vehicle, vertical, planet, mach_nodes,
-                    cd_nodes, h0, dh, theta, start, normal, logrho_table, sound_table, scale, work,
-                    xn)
+        end, load = _step(x, dt, sign, sigma, bank, rate, vehicle, vertical, planet, mach_nodes,
+                          cd_nodes, h0, dh, theta, start, normal, logrho_table, sound_table, scale,
+                          work, xn)
+        if count:           # x is in the pass and below the sensible atmosphere: its load counts
+            peak = max(peak, load)
         g_next = np.nan                                # the corridor test at the step's end
         if watch:
             g1, sin_limit_1 = corridor_excess(xn, aim, sign, corridor)
@@ -307,9 +312,9 @@ def predict(x0, sigma0, sigma_f, e_f, aim, lateral, steps, limits, planet, vehic
                 dt *= g0 / (g0 - g1)
                 if not held:
                     sigma = profile_bank(e, e_last, dt_last, dt, e0, e_f, sigma0, sigma_f)
-                end = _step(x, dt, sign, sigma, bank, rate, vehicle, vertical, planet,
-                            mach_nodes, cd_nodes, h0, dh, theta, start, normal, logrho_table,
-                            sound_table, scale, work, xn)
+                end, _ = _step(x, dt, sign, sigma, bank, rate, vehicle, vertical, planet,
+                               mach_nodes, cd_nodes, h0, dh, theta, start, normal, logrho_table,
+                               sound_table, scale, work, xn)
                 sign, rev_left = -sign, rev_left - 1
             else:
                 g_next, sin_limit = g1, sin_limit_1
@@ -329,8 +334,5 @@ def predict(x0, sigma0, sigma_f, e_f, aim, lateral, steps, limits, planet, vehic
         angle = track_angle(x, p0, q, angle)
         h = hn
         inside = inside or h <= limits[0]
-        if h < limits[0] and in_pass:
-            aero_track(x, 0.0, vehicle, mach_nodes, cd_nodes, planet, h0, dh, theta, start, normal,
-                       logrho_table, sound_table, scale, acc)
-            peak = max(peak, np.sqrt(acc[0] * acc[0] + acc[1] * acc[1] + acc[2] * acc[2]))
+        count = h < limits[0] and in_pass             # its load is read by the next step
     return BIG_MISS, t, peak, 1, 0.0
