@@ -355,8 +355,6 @@ def _finish(fl, entry, vehicle, target, truth, ab, log, calls):
     times = np.r_[t_entry, t_can]
     x_itrf = np.vstack([x_entry, x_can])
     et = et0 + times
-    xf = spice_kernels.state_transforms("ITRF93", "J2000", et)
-    x_j2000 = np.einsum("nij,nj->ni", xf, x_itrf)
     geo = np.column_stack(planetodetic_from_cartesian(x_itrf[:, :3]))
     land = geo[-1]
     log.add(et[-1], "touchdown", lat_deg=float(np.degrees(land[0])),
@@ -365,7 +363,7 @@ def _finish(fl, entry, vehicle, target, truth, ab, log, calls):
     phases = np.array(fl.phases + ["parachute"] * n_can)
     g_can = np.zeros(n_can)
     result = EntryResult(
-        et=et, state_j2000=x_j2000, state_itrf93=x_itrf, lat_deg=np.degrees(geo[:, 0]),
+        et=et, state_itrf93=x_itrf, lat_deg=np.degrees(geo[:, 0]),
         lon_deg=np.degrees(geo[:, 1]), altitude_km=geo[:, 2] / 1e3,
         bank_deg=np.r_[np.degrees(bank), np.full(n_can, np.nan)],
         g_load=np.r_[aerothermal.g_load(acc), g_can], heat_flux_w_m2=np.r_[q, np.zeros(n_can)],

@@ -116,8 +116,8 @@ def _result(phase, res, mass: float, summary_only: bool = False) -> PhaseResult:
         "earth_landing.lon_deg": s["landing_lon_deg"],
         "earth_landing.miss_km": s["miss_km"],            # None without a site (open loop)
     }
-    final = SpacecraftState(float(res.et[-1]), res.state_j2000[-1, :3], res.state_j2000[-1, 3:], mass,
-                            "J2000", "EARTH")
+    last = res.final_state_j2000()
+    final = SpacecraftState(float(res.et[-1]), last[:3], last[3:], mass, "J2000", "EARTH")
     meta = {"force_model": "Earth J2 (EGM96), NRLMSIS 2.1 atmosphere, 3-DOF rotating Earth",
             "guidance_calls": res.guidance_calls, "max_g": phase.max_g}
     if summary_only:                    # a campaign sample: no table, no series (LegContext)
