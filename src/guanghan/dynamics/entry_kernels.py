@@ -102,6 +102,15 @@ def height(r, a, b):
 
 
 @njit(cache=True)
+def heights(states, a, b):
+    """:func:`height` (m) of each row of ``states`` (n, ≥3)."""
+    out = np.empty(states.shape[0])
+    for i in range(states.shape[0]):
+        out[i] = height(states[i], a, b)
+    return out
+
+
+@njit(cache=True)
 def gravity(r, planet, out):
     """Point-mass + J2 acceleration (m/s²) at ``r`` (m, Earth-fixed) into ``out``.
 

@@ -59,7 +59,7 @@ import numpy as np
 
 from guanghan import run_limits
 from guanghan.dynamics import aerothermal
-from guanghan.dynamics.entry_kernels import height, planet_array
+from guanghan.dynamics.entry_kernels import height, heights, planet_array
 from guanghan.dynamics.entry_track_kernels import aero_history_track, aero_track, integrate_track
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import spice_kernels
@@ -191,7 +191,7 @@ def _aim_unit(target, vehicle, forecast: AtmosphereTrack, ab) -> np.ndarray:
 
 def _crossing(hist: np.ndarray, ab, level: float, downward: bool) -> int | None:
     """Index of the first state of ``hist`` past the altitude ``level`` (m), or None."""
-    h = np.array([height(s, *ab) for s in hist])
+    h = heights(hist, *ab)
     past = (h <= level) if downward else (h > level)
     idx = np.flatnonzero(past[1:]) + 1
     return int(idx[0]) if idx.size else None

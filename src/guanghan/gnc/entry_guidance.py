@@ -102,6 +102,7 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -284,11 +285,12 @@ class EntryGuidance:
         lift-to-drag ratio, updated only when the sensed load exceeds ``estimator_min_g``.
         """
         s, m = self.settings, self.model
-        if np.linalg.norm(sensed) < s.estimator_min_g * G0:
+        if math.sqrt(sensed @ sensed) < s.estimator_min_g * G0:
             return
-        u = x[3:] / np.linalg.norm(x[3:])
+        u = x[3:] / math.sqrt(x[3:] @ x[3:])
         drag = -sensed @ u
-        lift = np.linalg.norm(sensed + drag * u)
+        lift_vector = sensed + drag * u
+        lift = math.sqrt(lift_vector @ lift_vector)
         model = np.empty(3)
         model_aero(x, bank, m.vehicle, m.mach_nodes, m.cd_nodes, m.planet, *m.atmosphere, 1.0,
                    model)
@@ -385,7 +387,7 @@ class EntryGuidance:
                 miss = self.miss(x, self.sigma0)[0]
             self._e_solved = energy(x, self.model.planet[0])
         magnitude = self._magnitude(x)
-        speed = float(np.linalg.norm(x[3:]))
+        speed = math.sqrt(x[3:] @ x[3:])
         if speed > self.settings.predicted_lateral_speed_m_s:   # the target from the landing
             z = -self.miss(x, magnitude, vertical=True)[4] / R_MEAN   # predicted in-plane
         else:                                                     # ... from the plane
