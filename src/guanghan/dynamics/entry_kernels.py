@@ -28,6 +28,11 @@ Assumptions and limitations
     * Aerodynamics: trimmed capsule with constant L/D, Cd a function of Mach only, no winds,
       "vertical" = geocentric radial direction. Bank angle is held constant over each step.
 
+The kernels are compiled with numba's ``error_model="numpy"``: a division gives IEEE inf/NaN
+instead of a Python ZeroDivisionError check on every division (a quarter of the guidance
+predictor's time); none of their divisions can be by zero for a state off the Earth's centre
+moving at a non-zero speed, and the results are the same numbers.
+
 References
     * Vinh, N. X., Busemann, A., Culp, R. D. (1980), Hypersonic and Planetary Entry Flight
       Mechanics, University of Michigan Press, ch. 2.
@@ -93,7 +98,7 @@ def planet_array(et: float | None = None, rotation: bool = True, j2: bool = True
 # --------------------------------------------------------------------------- kernels
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def height(r, a, b):
     """Height (m) above the ellipsoid (a, b) along the geocentric radius of ``r`` (m)."""
     rn = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])
@@ -101,7 +106,7 @@ def height(r, a, b):
     return rn - a * b / np.sqrt(b * b * (1.0 - s2) + a * a * s2)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def heights(states, a, b):
     """:func:`height` (m) of each row of ``states`` (n, ≥3)."""
     out = np.empty(states.shape[0])
@@ -110,7 +115,7 @@ def heights(states, a, b):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gravity(r, planet, out):
     """Point-mass + J2 acceleration (m/s²) at ``r`` (m, Earth-fixed) into ``out``.
 
@@ -127,7 +132,7 @@ def gravity(r, planet, out):
     out[2] = k * r[2] * (1.0 + f * (3.0 - z2))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def drag_coefficient(mach, mach_nodes, cd_nodes):
     """Cd at ``mach`` by linear interpolation, held constant beyond the table ends (what
     ``np.interp`` gives, written out: numba's ``np.interp`` costs a third of an RK4 stage)."""
@@ -143,7 +148,7 @@ def drag_coefficient(mach, mach_nodes, cd_nodes):
         / (mach_nodes[j + 1] - mach_nodes[j])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def aero_acceleration(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho, sound,
                       scale, out):
     """Lift + drag acceleration (m/s²) into ``out``; returns (density, sound speed, Mach)."""
@@ -153,7 +158,7 @@ def aero_acceleration(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, lo
                              out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lift_drag(x, rho, a, cb, sb, vehicle, mach_nodes, cd_nodes, out):
     """Lift + drag acceleration (m/s²) into ``out`` at density ``rho`` (kg/m³) and sound speed
     ``a`` (m/s), for the bank's cosine ``cb`` and sine ``sb``; returns the Mach number."""
@@ -182,7 +187,7 @@ def lift_drag(x, rho, a, cb, sb, vehicle, mach_nodes, cd_nodes, out):
     return mach
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def derivatives(x, bank, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho, sound, scale,
                 acc, out):
     """dx/dt of the Earth-fixed state (Coriolis and centrifugal terms included) into ``out``."""
@@ -193,7 +198,7 @@ def derivatives(x, bank, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho, 
     add_motion(x, planet, acc, out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def add_motion(x, planet, aero, out):
     """Complete dx/dt in ``out`` (its gravity in ``out[3:]``): velocity, the aerodynamic
     acceleration ``aero`` and the Coriolis and centrifugal terms of the rotating frame."""
@@ -207,7 +212,7 @@ def add_motion(x, planet, aero, out):
     out[0], out[1], out[2] = vx, vy, vz
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rk4_step(x, bank, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho, sound, scale,
              work, out):
     """One classical RK4 step of ``dt`` (s) with constant bank (rad); ``work`` is (6, 6) scratch."""
@@ -230,7 +235,7 @@ def rk4_step(x, bank, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho,
         out[i] = x[i] + dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def integrate(x0, banks, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho, sound, scale):
     """States (len(banks)+1, 6) after each RK4 step of ``dt`` (s), bank ``banks[k]`` on step k."""
     n = banks.size
@@ -243,7 +248,7 @@ def integrate(x0, banks, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logr
     return hist
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def jacobi_energy(x, planet):
     """Specific Jacobi energy (J/kg) v²/2 − U − |ω×r|²/2, conserved in vacuum (rotating frame)."""
     mu, j2, re = planet[0], planet[1], planet[2]

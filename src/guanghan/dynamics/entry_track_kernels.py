@@ -23,6 +23,8 @@ Assumptions and limitations
     * Other assumptions as in :mod:`guanghan.dynamics.entry_kernels` and
       :class:`~guanghan.environment.atmosphere.AtmosphereTrack`.
 
+Compiled with numba's numpy error model, as :mod:`guanghan.dynamics.entry_kernels` (reason there).
+
 References: see :mod:`guanghan.dynamics.entry_kernels`.
 """
 
@@ -35,7 +37,7 @@ from guanghan.dynamics.entry_kernels import add_motion, gravity, height, lift_dr
 from guanghan.environment.atmosphere import track_state, track_weights
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def aero_at(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho_table, sound_table,
             k, k1, w, scale, out):
     """Lift + drag acceleration (m/s²) at ``x`` into ``out`` in the column between stations ``k``
@@ -46,7 +48,7 @@ def aero_at(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho_table
                              out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def derivatives_at(x, cb, sb, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho_table,
                    sound_table, k, k1, w, scale, acc, out):
     """dx/dt of the Earth-fixed state (Coriolis and centrifugal terms included) into ``out``,
@@ -59,7 +61,7 @@ def derivatives_at(x, cb, sb, planet, vehicle, mach_nodes, cd_nodes, h0, dh, log
     add_motion(x, planet, acc, out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rk4_step_track(x, bank, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, theta, start,
                    normal, logrho_table, sound_table, scale, work, out):
     """One classical RK4 step of ``dt`` (s) with constant bank (rad) in the track's column at
@@ -87,7 +89,7 @@ def rk4_step_track(x, bank, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, t
     return aero
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def integrate_track(x0, banks, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, theta, start,
                     normal, logrho_table, sound_table, scale):
     """States (len(banks)+1, 6) after each RK4 step of ``dt`` (s), bank ``banks[k]`` on step k."""
@@ -101,7 +103,7 @@ def integrate_track(x0, banks, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh
     return hist
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def aero_track(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, theta, start, normal,
                logrho_table, sound_table, scale, out):
     """Lift + drag acceleration (m/s²) at ``x`` into ``out``; returns (density, sound speed, Mach)."""
@@ -110,7 +112,7 @@ def aero_track(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, theta, st
                    sound_table, k, k1, w, scale, out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def aero_history_track(states, banks, planet, vehicle, mach_nodes, cd_nodes, h0, dh, theta, start,
                        normal, logrho_table, sound_table, scale):
     """Per state: (density (kg/m³), Mach, |aerodynamic acceleration| (m/s²)), each (n,)."""

@@ -48,6 +48,8 @@ Assumptions and limitations
       passes of a skip: the forecast carries the along-track and altitude structure, the ratio
       what the forecast and the vehicle model get wrong uniformly.
 
+Compiled with numba's numpy error model, as :mod:`guanghan.dynamics.entry_kernels` (reason there).
+
 References
     * Lu, P. (2014), "Entry guidance: a unified method", J. Guid. Control Dyn. 37(3), 713-728.
     * Apollo 11 command-module program Colossus 2A (Comanche 055), REENTRY_CONTROL.agc,
@@ -103,14 +105,14 @@ class GuidanceModel:
                 self.sound_speed)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def energy(x, mu):
     """e = μ/r − V²/2 (J/kg) of the Earth-fixed state ``x``."""
     rn = np.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2])
     return mu / rn - 0.5 * (x[3] * x[3] + x[4] * x[4] + x[5] * x[5])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def track_frame(x0, aim):
     """(p0, q, θ_aim): unit position, in-plane normal and aim angle (rad) of the great circle
     from ``x0`` to the unit vector ``aim``."""
@@ -121,7 +123,7 @@ def track_frame(x0, aim):
     return p0, q, np.arctan2(q @ aim, p0 @ aim)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def track_angle(x, p0, q, previous):
     """Along-track angle (rad) of ``x`` on the track frame, unwrapped next to ``previous``."""
     theta = np.arctan2(q[0] * x[0] + q[1] * x[1] + q[2] * x[2],
@@ -129,7 +131,7 @@ def track_angle(x, p0, q, previous):
     return previous + (theta - previous + np.pi) % (2.0 * np.pi) - np.pi
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cross_angle(x, p0, q):
     """Angle (rad) of ``x`` out of the track frame's great circle, + to the left (along p0 × q)."""
     nx = p0[1] * q[2] - p0[2] * q[1]
@@ -139,7 +141,7 @@ def cross_angle(x, p0, q):
     return np.arcsin(min(1.0, max(-1.0, (nx * x[0] + ny * x[1] + nz * x[2]) / rn)))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def plane_offset(x, aim):
     """Angle (rad) of the unit vector ``aim`` out of the plane of relative motion, + to the left."""
     hx = x[1] * x[5] - x[2] * x[4]
@@ -149,7 +151,7 @@ def plane_offset(x, aim):
     return np.arcsin(min(1.0, max(-1.0, (hx * aim[0] + hy * aim[1] + hz * aim[2]) / hn)))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def reversal(z, speed, sign, reversals_left, corridor):
     """Bank sign after the corridor test on the target's offset ``z`` (rad, + to the left) at
     relative ``speed`` (m/s), ``corridor = [c0 (m), c1 (s), c2 (s²/m)]``; returns (sign,
@@ -161,7 +163,7 @@ def reversal(z, speed, sign, reversals_left, corridor):
     return sign, reversals_left, False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def model_aero(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, theta, start, normal,
                logrho_table, sound_table, scale, out):
     """Lift + drag acceleration (m/s²) at ``x`` in the guidance's atmosphere, into ``out``."""
@@ -169,7 +171,7 @@ def model_aero(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, theta, st
                logrho_table, sound_table, scale, out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def corridor_excess(x, aim, sign, corridor):
     """How far the target is outside the crossrange corridor on the side the bank ``sign`` steers
     away from, as sign·sin z − sin(limit) (z and the limit as in :func:`reversal`): > 0 exactly
@@ -184,7 +186,7 @@ def corridor_excess(x, aim, sign, corridor):
     return sign * (hx * aim[0] + hy * aim[1] + hz * aim[2]) / hn - sin_limit, sin_limit
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def profile_bank(e, e_last, dt_last, dt, e0, e_f, sigma0, sigma_f):
     """|σ| (rad) of the energy-linear profile (Lu 2014 eq. 27) at the mid-energy of a step of
     ``dt`` (s) from energy ``e``, extrapolated from the last step (``e_last``, ``dt_last``)."""
@@ -193,7 +195,7 @@ def profile_bank(e, e_last, dt_last, dt, e0, e_f, sigma0, sigma_f):
     return sigma0 + (sigma_f - sigma0) * frac
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def roll_mean(bank, target, rate, dt):
     """(bank (rad), lift fraction, end bank (rad)) of a step of ``dt`` (s) in which the capsule
     rolls from ``bank`` towards ``target`` at ``rate`` (rad/s; 0: instantaneous) and then holds:
@@ -217,7 +219,7 @@ def roll_mean(bank, target, rate, dt):
     return np.arctan2(s, c), np.sqrt(c * c + s * s), end
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _step(x, dt, sign, sigma, bank, rate, vehicle, vertical, planet, mach_nodes, cd_nodes, h0,
           dh, theta, start, normal, logrho_table, sound_table, scale, work, xn):
     """One predictor RK4 step of ``dt`` (s) from ``x`` into ``xn`` with the profile's |σ| =
@@ -239,7 +241,7 @@ def _step(x, dt, sign, sigma, bank, rate, vehicle, vertical, planet, mach_nodes,
                                (1.0 + vertical[2] * vertical[2]))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def predict(x0, sigma0, sigma_f, e_f, aim, lateral, steps, limits, planet, vehicle, mach_nodes,
             cd_nodes, h0, dh, theta, start, normal, logrho_table, sound_table, scale):
     """Predicted (miss (m), flight time (s), peak aero acceleration (m/s²), status, crossrange
