@@ -251,7 +251,7 @@ def build_track(utc: str | dt.datetime, lat_deg, lon_deg, drivers: MsisDrivers |
     return AtmosphereTrack(0.0, step_km * 1e3, theta, start, normal, np.log(rho), sound)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def track_weights(r, theta, start, normal):
     """(k, k1, w): the stations bracketing Earth-fixed ``r`` (m) and the weight of ``k1``, linear
     in the along-track angle between stations, held at the end stations beyond them."""
@@ -278,7 +278,7 @@ def track_column(r, theta, start, normal, log_density, sound_speed, out_log_dens
         out_sound[j] = (1.0 - w) * sound_speed[k, j] + w * sound_speed[k1, j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def track_state(altitude, altitude0, step, log_density, sound_speed, k, k1, w, density_scale):
     """Density (kg/m³) and sound speed (m/s) at ``altitude`` (m) in the column between stations
     ``k`` and ``k1`` with weight ``w`` (:func:`track_weights`): the same numbers as
