@@ -225,7 +225,7 @@ class EntryGuidance:
         self._corridor = np.array([s.corridor_km * 1e3, s.corridor_km_per_km_s,
                                    s.corridor_km_per_km2_s2 * 1e-3])
         self._steps = np.array([s.predictor_step_s, s.predictor_coast_step_s])
-        self._lateral_coarse = np.array([4.0, 1.0])        # the lateral prediction: 4x steps
+        self._steps_vertical = self._steps * np.array([4.0, 1.0])   # lateral prediction: 4x steps
         self._limits = np.array([s.sensible_atmosphere_km * 1e3, s.terminal_altitude_km * 1e3,
                                  s.max_flight_s, s.final_phase_end_speed_m_s])
         r_f = self.model.planet[2] + s.terminal_altitude_km * 1e3
@@ -239,6 +239,7 @@ class EntryGuidance:
         self._first = True                                 # NaN: trimmed at the first command
         self._solved = ("", np.nan)                        # (phase, σ0 (rad)) of the last solve
         self._drift = 0.0                                  # σ0 change between the last two solves
+        self._atmosphere = self.model.atmosphere           # the predictor's atmosphere arguments
 
     def miss(self, x: np.ndarray, sigma0: float, vertical: bool = False
              ) -> tuple[float, float, float, int, float]:
@@ -254,9 +255,9 @@ class EntryGuidance:
             lateral = np.array([c[0], c[1], c[2], 0.0 if vertical else self.sign,
                                 self.reversals_left, self._bank, m.bank_rate], dtype=float)
             self._memo[key] = predict(x, sigma0, self._sigma_f, self._e_f, self.aim_itrf, lateral,
-                                      self._steps * (self._lateral_coarse if vertical else 1.0),
+                                      self._steps_vertical if vertical else self._steps,
                                       self._limits, m.planet, self._vehicle,
-                                      m.mach_nodes, m.cd_nodes, *m.atmosphere, self.drag_ratio)
+                                      m.mach_nodes, m.cd_nodes, *self._atmosphere, self.drag_ratio)
         return self._memo[key]
 
     def limit_load(self, x: np.ndarray, sigma0: float) -> tuple[float, bool]:
