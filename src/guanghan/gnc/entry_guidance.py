@@ -33,9 +33,9 @@ as in Apollo's final phase (which also switches there from the inertial to the r
 REENTRY_CONTROL.agc, SUBETA). Above it Z is the target's offset from the landing predicted with
 the lift in the vertical plane (:mod:`guanghan.gnc.entry_predictor`, a cheaper prediction at 4×
 the steps, 16 s: over one dispersed sample's predictions its crossrange is within 0.2 km (p90)
-of a 0.5-s-step one, against a corridor of 20 km or more there): the plane alone misses what it does by itself on the way down, chiefly the Coriolis turn
-of the Earth-relative velocity during a skip. On the chained Chang'e-5 return (interface 9° N
-55° E, 5 min above 100 km) that turn put the target ~70 km out of the second entry's plane, more
+of a 0.5-s-step one, against a corridor of 20 km or more there): the plane alone misses what it
+does by itself on the way down, chiefly the Coriolis turn of the Earth-relative velocity during a
+skip. On the chained Chang'e-5 return (interface 9° N 55° E, 5 min above 100 km) that turn put the target ~70 km out of the second entry's plane, more
 than the second pass could steer away, and 37 of 50 seeded dispersed entries from that interface
 failed (issue 15; Apollo
 took Earth rotation into LATANG by turning the target with the Earth over the predicted time to
@@ -304,12 +304,12 @@ class EntryGuidance:
 
         Secant steps from the last solution first (Lu 2014 §IV.B: one or two per cycle suffice
         once converged), moved by the change between the last two solutions of the phase (the
-        solution drifts steadily through a pass: on the ``chang-e-5-entry`` dispersions this
-        start is within the miss tolerance on 54 % of the cycles of six samples instead of 38 %), the first
-        step along the last cycle's slope d(miss)/dσ0, stopping when
-        |miss| < ``miss_tolerance_km``; once two steps straddle the root, brentq between them
-        (stopped by the same rule); a bracketing scan over the whole range when the secant leaves
-        the bounds or stalls.
+        solution drifts steadily through a pass: over six ``chang-e-5-entry`` dispersed samples
+        this start is within the miss tolerance on 54 % of the cycles instead of 38 %), the
+        first step along the last cycle's slope d(miss)/dσ0, stopping when |miss| <
+        ``miss_tolerance_km``; once two steps straddle the root, brentq between them (stopped by
+        the same rule); a bracketing scan over the whole range when the secant leaves the bounds
+        or stalls.
         """
         s = self.settings
         lo, hi = np.radians(s.sigma_min_deg), np.radians(s.sigma_max_deg)
