@@ -87,6 +87,17 @@ def test_reseeding_gives_each_sample_its_own_seeds():
     assert s0["phases"][i]["hazard"]["seed"] != sc.phases[i].hazard.seed
 
 
+def test_a_sample_keeps_the_figures_of_a_full_run():
+    """A campaign sample runs summary-only (the legs skip their tables and series): its figures
+    and events are those of the same scenario run in full."""
+    from guanghan.mission.runner import run
+
+    sc = gh.load_scenario(ENTRY)
+    full, brief = run(sc), run(sc, summary_only=True)
+    assert brief.summary == full.summary and brief.events == full.events
+    assert full.trajectory.num_rows > 1000 and brief.trajectory.num_rows == 0
+
+
 @pytest.fixture(scope="module")
 def one_worker(tmp_path_factory):
     out = tmp_path_factory.mktemp("mc") / "w1"

@@ -357,3 +357,36 @@ def test_atmosphere_station_settings(tmp_path):
     with pytest.raises(ScenarioError) as err:
         validate_scenario(data, file="x.toml")
     assert "forecast_points" in str(err.value) and "one station" in str(err.value)
+
+
+def test_the_predicted_landing_converges_with_the_predictor_step(chained_ce5, ce5_capsule):
+    """Reversals placed inside a step and rolls ending inside one (entry_predictor): from the
+    chained interface, rolling at 20°/s with the lateral logic, the miss predicted at the default
+    4-s step is within 0.05° of σ0 (at the miss's own slope) of a 0.25-s-step prediction. With
+    both events rounded to the step (before issue 13) it was 0.2–0.5° off at 2-s steps."""
+    from guanghan.dynamics.entry_kernels import planet_array
+    from guanghan.environment import spice_kernels
+    from guanghan.gnc.entry_atmosphere import track_atmosphere
+    from guanghan.gnc.entry_guidance import EntryGuidance
+    from guanghan.gnc.entry_predictor import GuidanceModel
+
+    x0, et, aim = chained_ce5
+    ab = tuple(spice_kernels.radii("EARTH")[[0, 2]])
+    planet = planet_array(et)
+    track = track_atmosphere(et, x0[:3], aim, None, 8, 0, ab)[0]
+
+    def miss(step_s, sigma0_deg):
+        settings = GuidanceSettings(terminal_altitude_km=10.0, predictor_step_s=step_s,
+                                    predictor_coast_step_s=2.5 * step_s)
+        g = EntryGuidance(GuidanceModel.build(planet, ce5_capsule.arrays(), track,
+                                              np.radians(20.0)), settings, aim)
+        m = g.miss(x0, np.radians(sigma0_deg))
+        assert m[3] == 0                                   # reaches the drogue altitude
+        return m[0]
+
+    assert GuidanceSettings().predictor_step_s == 4.0
+    for sigma0 in (50.0, 60.0, 70.0):
+        fine = miss(0.25, sigma0)
+        slope = (miss(0.25, sigma0 + 0.1) - fine) / 0.1          # m/deg
+        error_deg = abs(miss(4.0, sigma0) - fine) / abs(slope)
+        assert error_deg < 0.05, (sigma0, error_deg)

@@ -118,3 +118,45 @@ def test_sutton_graves_hand_value():
     assert abs(aerothermal.heat_load([0, 10, 20], [5.0, 5.0, 5.0]) - 100.0) < 1e-12
     with pytest.raises(ValueError):
         aerothermal.stagnation_heat_flux(1e-4, 1e4, 0.0)
+
+
+def test_drag_coefficient_is_numpy_interp_held_at_the_ends():
+    from guanghan.dynamics.entry_kernels import drag_coefficient
+    mach = np.array([0.0, 1.0, 2.0, 5.0, 40.0])
+    cd = np.array([0.9, 1.1, 1.3, 1.3, 1.25])
+    for m in np.r_[-1.0, mach, np.linspace(-0.5, 45.0, 401), 1e3]:
+        assert drag_coefficient(m, mach, cd) == pytest.approx(np.interp(m, mach, cd), abs=1e-15)
+
+
+def test_track_kernels_equal_the_profile_kernels_on_the_blended_column():
+    """One RK4 step through a two-station track = the profile step through the column blended at
+    the step's start (what the track kernels hold over the step), to rounding."""
+    from guanghan.dynamics.entry_kernels import rk4_step
+    from guanghan.dynamics.entry_track_kernels import aero_track, rk4_step_track
+    from guanghan.environment.atmosphere import track_column
+    planet = planet_array(ET_CE5)
+    h = np.arange(0.0, 201e3, 1e3)
+    table = np.vstack([np.log(1.2) - h / 7000.0, np.log(1.5) - h / 6500.0])
+    sound = np.vstack([340.0 - h / 1e4, 330.0 - h / 2e4])
+    start, normal = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    theta = np.array([0.0, 0.5])
+    vehicle, mach_nodes, cd_nodes = (np.array([300.0, 1.2, 0.3]), np.array([0.0, 2.0, 40.0]),
+                                     np.array([0.9, 1.3, 1.3]))
+    r = planet[6] + 60e3
+    x = np.array([r * np.cos(0.2), r * np.sin(0.2), 1e5, -6500.0, 5500.0, -300.0])
+    col, col_sound = np.empty(h.size), np.empty(h.size)
+    track_column(x, theta, start, normal, table, sound, col, col_sound)
+    want, got = np.empty(6), np.empty(6)
+    rk4_step(x, 0.7, 2.0, planet, vehicle, mach_nodes, cd_nodes, 0.0, 1e3, col, col_sound, 1.1,
+             np.empty((6, 6)), want)
+    rk4_step_track(x, 0.7, 2.0, planet, vehicle, mach_nodes, cd_nodes, 0.0, 1e3, theta, start,
+                   normal, table, sound, 1.1, np.empty((6, 6)), got)
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-9)
+    a_profile, a_track = np.empty(3), np.empty(3)
+    from guanghan.dynamics.entry_kernels import aero_acceleration
+    p = aero_acceleration(x, 0.7, vehicle, mach_nodes, cd_nodes, planet, 0.0, 1e3, col, col_sound,
+                          1.1, a_profile)
+    q = aero_track(x, 0.7, vehicle, mach_nodes, cd_nodes, planet, 0.0, 1e3, theta, start, normal,
+                   table, sound, 1.1, a_track)
+    np.testing.assert_allclose(q, p, rtol=1e-14)
+    np.testing.assert_allclose(a_track, a_profile, rtol=1e-14)

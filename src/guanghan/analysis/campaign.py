@@ -46,6 +46,10 @@ from guanghan.version import __version__
 
 MANIFEST = "campaign.json"
 DESIGN = "design.json"
+#: local workers without Dask's statistical profiler (a stack sample every 10 ms) and GIL monitor:
+#: with no dashboard nothing reads them, and they cost CPU on every sample
+QUIET_WORKERS = {"distributed.worker.profile.enabled": False,
+                 "distributed.admin.system-monitor.gil.enabled": False}
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
@@ -102,6 +106,7 @@ def _prepare(out: Path, manifest: dict, text: str, resume: bool) -> set[int]:
 def _client(workers: int | None, scheduler: str | None):
     """(Client, cluster or None): a local cluster of ``workers`` single-threaded processes, or a
     connection to ``scheduler``."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -112,9 +117,10 @@ def _client(workers: int | None, scheduler: str | None):
     n = workers or os.cpu_count() or 1
     if n < 1:
         raise CampaignError(f"--workers = {n}: need at least 1")
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40,
-                           env=dict.fromkeys(THREAD_VARIABLES, "1"))     # the workers' only
+    with dask.config.set(QUIET_WORKERS):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40,
+                               env=dict.fromkeys(THREAD_VARIABLES, "1"))     # the workers' only
     return Client(cluster), cluster
 
 

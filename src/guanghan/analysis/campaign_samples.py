@@ -94,7 +94,8 @@ def run_sample(text: str, file: str, index: int, design_text: str | None = None)
 
     try:
         sample = validate_scenario(data, file=f"{file} (sample {index})")
-        result = run(sample, progress=at_leg, design=_design(design_text) if design_text else None)
+        result = run(sample, progress=at_leg, design=_design(design_text) if design_text else None,
+                     summary_only=True)
     except ScenarioError as exc:
         row.update(outcome="invalid", failed_leg=leg["name"], reason=str(exc))
     except Exception as exc:                    # noqa: BLE001 - a defect, recorded, not fatal

@@ -143,9 +143,10 @@ def build_profile(utc: str | dt.datetime, lat_deg, lon_deg, drivers: MsisDrivers
     return AtmosphereProfile(0.0, step_km * 1e3, np.log(rho).mean(axis=0), sound.mean(axis=0))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def profile_state(altitude, altitude0, step, log_density, sound_speed, density_scale):
-    """Density (kg/m³) and sound speed (m/s) at ``altitude`` (m) from a uniform table."""
+    """Density (kg/m³) and sound speed (m/s) at ``altitude`` (m) from a uniform table (numpy
+    error model: no per-division zero check, see :mod:`guanghan.dynamics.entry_kernels`)."""
     n = log_density.size
     x = (altitude - altitude0) / step
     i = int(np.floor(x))
@@ -250,9 +251,10 @@ def build_track(utc: str | dt.datetime, lat_deg, lon_deg, drivers: MsisDrivers |
     return AtmosphereTrack(0.0, step_km * 1e3, theta, start, normal, np.log(rho), sound)
 
 
-@njit(cache=True)
-def track_column(r, theta, start, normal, log_density, sound_speed, out_log_density, out_sound):
-    """Fill the column at Earth-fixed ``r`` (m): linear in the along-track angle between stations."""
+@njit(cache=True, error_model="numpy", inline="always")
+def track_weights(r, theta, start, normal):
+    """(k, k1, w): the stations bracketing Earth-fixed ``r`` (m) and the weight of ``k1``, linear
+    in the along-track angle between stations, held at the end stations beyond them."""
     n = theta.size
     ang = np.arctan2(normal[0] * r[0] + normal[1] * r[1] + normal[2] * r[2],
                      start[0] * r[0] + start[1] * r[1] + start[2] * r[2])
@@ -264,7 +266,36 @@ def track_column(r, theta, start, normal, log_density, sound_speed, out_log_dens
             while theta[k + 1] < ang:
                 k += 1
             w = (ang - theta[k]) / (theta[k + 1] - theta[k])
-    k1 = min(k + 1, n - 1)
+    return k, min(k + 1, n - 1), w
+
+
+@njit(cache=True)
+def track_column(r, theta, start, normal, log_density, sound_speed, out_log_density, out_sound):
+    """Fill the column at Earth-fixed ``r`` (m): linear in the along-track angle between stations."""
+    k, k1, w = track_weights(r, theta, start, normal)
     for j in range(out_log_density.size):
         out_log_density[j] = (1.0 - w) * log_density[k, j] + w * log_density[k1, j]
         out_sound[j] = (1.0 - w) * sound_speed[k, j] + w * sound_speed[k1, j]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def track_state(altitude, altitude0, step, log_density, sound_speed, k, k1, w, density_scale):
+    """Density (kg/m³) and sound speed (m/s) at ``altitude`` (m) in the column between stations
+    ``k`` and ``k1`` with weight ``w`` (:func:`track_weights`): the same numbers as
+    :func:`profile_state` on the column :func:`track_column` fills, reading only the two altitude
+    nodes it needs instead of blending the whole column (what a step of the entry kernels costs)."""
+    n = log_density.shape[1]
+    x = (altitude - altitude0) / step
+    i = int(np.floor(x))
+    if i < 0:
+        i = 0
+    elif i > n - 2:
+        i = n - 2
+    wz = x - i                                 # may leave [0, 1]: extrapolation at the ends
+    lo = (1.0 - w) * log_density[k, i] + w * log_density[k1, i]
+    hi = (1.0 - w) * log_density[k, i + 1] + w * log_density[k1, i + 1]
+    log_rho = lo + wz * (hi - lo)
+    wa = min(max(wz, 0.0), 1.0)                # sound speed is held at the end values
+    a0 = (1.0 - w) * sound_speed[k, i] + w * sound_speed[k1, i]
+    a1 = (1.0 - w) * sound_speed[k, i + 1] + w * sound_speed[k1, i + 1]
+    return density_scale * np.exp(log_rho), a0 + wa * (a1 - a0)

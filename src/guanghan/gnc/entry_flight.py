@@ -59,7 +59,7 @@ import numpy as np
 
 from guanghan import run_limits
 from guanghan.dynamics import aerothermal
-from guanghan.dynamics.entry_kernels import height, planet_array
+from guanghan.dynamics.entry_kernels import height, heights, planet_array
 from guanghan.dynamics.entry_track_kernels import aero_history_track, aero_track, integrate_track
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import spice_kernels
@@ -156,16 +156,15 @@ class _Truth:
         self.vehicle[0][2] *= lift_factor
         self._atm = (track.altitude0, track.step, track.theta, track.start, track.normal,
                      track.log_density, track.sound_speed, density_scale)
-        self._cols = (np.empty(track.log_density.shape[1]), np.empty(track.log_density.shape[1]))
 
     def integrate(self, x: np.ndarray, banks: np.ndarray, dt: float) -> np.ndarray:
         """States after each RK4 step of ``dt`` (s) with bank ``banks[k]`` (rad) on step k."""
-        return integrate_track(x, banks, dt, self.planet, *self.vehicle, *self._atm, *self._cols)
+        return integrate_track(x, banks, dt, self.planet, *self.vehicle, *self._atm)
 
     def sensed(self, x: np.ndarray, bank: float) -> np.ndarray:
         """Aerodynamic acceleration (m/s², ITRF93): a perfect accelerometer."""
         out = np.empty(3)
-        aero_track(x, bank, *self.vehicle, self.planet, *self._atm, *self._cols, out)
+        aero_track(x, bank, *self.vehicle, self.planet, *self._atm, out)
         return out
 
     def history(self, states: np.ndarray, banks: np.ndarray):
@@ -192,7 +191,7 @@ def _aim_unit(target, vehicle, forecast: AtmosphereTrack, ab) -> np.ndarray:
 
 def _crossing(hist: np.ndarray, ab, level: float, downward: bool) -> int | None:
     """Index of the first state of ``hist`` past the altitude ``level`` (m), or None."""
-    h = np.array([height(s, *ab) for s in hist])
+    h = heights(hist, *ab)
     past = (h <= level) if downward else (h > level)
     idx = np.flatnonzero(past[1:]) + 1
     return int(idx[0]) if idx.size else None
@@ -356,8 +355,6 @@ def _finish(fl, entry, vehicle, target, truth, ab, log, calls):
     times = np.r_[t_entry, t_can]
     x_itrf = np.vstack([x_entry, x_can])
     et = et0 + times
-    xf = spice_kernels.state_transforms("ITRF93", "J2000", et)
-    x_j2000 = np.einsum("nij,nj->ni", xf, x_itrf)
     geo = np.column_stack(planetodetic_from_cartesian(x_itrf[:, :3]))
     land = geo[-1]
     log.add(et[-1], "touchdown", lat_deg=float(np.degrees(land[0])),
@@ -366,7 +363,7 @@ def _finish(fl, entry, vehicle, target, truth, ab, log, calls):
     phases = np.array(fl.phases + ["parachute"] * n_can)
     g_can = np.zeros(n_can)
     result = EntryResult(
-        et=et, state_j2000=x_j2000, state_itrf93=x_itrf, lat_deg=np.degrees(geo[:, 0]),
+        et=et, state_itrf93=x_itrf, lat_deg=np.degrees(geo[:, 0]),
         lon_deg=np.degrees(geo[:, 1]), altitude_km=geo[:, 2] / 1e3,
         bank_deg=np.r_[np.degrees(bank), np.full(n_can, np.nan)],
         g_load=np.r_[aerothermal.g_load(acc), g_can], heat_flux_w_m2=np.r_[q, np.zeros(n_can)],

@@ -9,6 +9,7 @@ the geocentric radius. Heat load is the time integral of the Sutton–Graves sta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -23,7 +24,6 @@ class EntryResult:
     """Time history (arrays, SI), events (list of dicts) and summary figures (dict)."""
 
     et: np.ndarray
-    state_j2000: np.ndarray          # (n, 6) m, m/s
     state_itrf93: np.ndarray         # (n, 6) m, m/s (Earth-relative velocity)
     lat_deg: np.ndarray
     lon_deg: np.ndarray
@@ -36,6 +36,21 @@ class EntryResult:
     events: list[dict]
     summary: dict
     guidance_calls: int = 0          # predictor runs, for cost accounting
+
+    @cached_property
+    def state_j2000(self) -> np.ndarray:
+        """(n, 6) Earth-centred J2000 states (m, m/s): SPICE's full ITRF93 → J2000 state
+        transformation at every epoch, made when first asked for (a campaign sample asks only
+        for the last, :meth:`final_state_j2000`)."""
+        xf = spice_kernels.state_transforms("ITRF93", "J2000", self.et)
+        return np.einsum("nij,nj->ni", xf, self.state_itrf93)
+
+    def final_state_j2000(self) -> np.ndarray:
+        """(6,) J2000 state (m, m/s) at touchdown."""
+        if "state_j2000" in self.__dict__:
+            return self.state_j2000[-1]
+        xf = spice_kernels.state_transforms("ITRF93", "J2000", self.et[-1:])[0]
+        return xf @ self.state_itrf93[-1]
 
 
 def entry_summary(res: EntryResult, entry, target: Site | None, t_entry, q) -> dict:

@@ -13,6 +13,7 @@ rolling at most ``rate`` (rad/s).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -118,7 +119,7 @@ def next_phase(fl: Flight, gs: GuidanceSettings, h: float, log: EntryLog, et0: f
     and second entry (above/below ``sensible_atmosphere_km``); for the guidance (``guided``) the
     final phase below ``final_phase_speed_m_s`` and its end below ``final_phase_end_speed_m_s``."""
     climbing = fl.x[:3] @ fl.x[3:] > 0.0
-    speed = np.linalg.norm(fl.x[3:])
+    speed = math.sqrt(fl.x[3:] @ fl.x[3:])
     h_atm = gs.sensible_atmosphere_km * 1e3
     if fl.phase in GUIDED_PHASES[:2] and climbing and h > h_atm:
         fl.phase = "skip"

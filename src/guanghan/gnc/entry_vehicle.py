@@ -71,7 +71,7 @@ def rotate_bank(current: float, command: float, rate: float, dt: float, n: int) 
     ``command`` at most ``rate`` (rad/s): a sign change rolls through lift-up (σ passes 0)."""
     out = np.empty(n)
     for k in range(n):
-        current += np.clip(command - current, -rate * dt, rate * dt)
+        current += min(rate * dt, max(-rate * dt, command - current))
         out[k] = current
     return out
 

@@ -142,6 +142,9 @@ class LegContext:
     cargo_kg: dict[str, float] = field(default_factory=dict)
     #: the stored design to fly (``PhaseResult.design`` of an earlier run), or None: design it
     design: dict | None = None
+    #: True for a campaign sample, which keeps only the figures: a leg may then skip what only
+    #: files and reports use (its trajectory table and series), its figures unchanged
+    summary_only: bool = False
 
     @property
     def where(self) -> str:

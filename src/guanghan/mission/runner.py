@@ -136,11 +136,13 @@ def _stored(design: MissionDesign | None, scenario, i: int, log: EventLog, et: f
 
 
 def run(scenario, progress: ProgressCallback | None = None,
-        design: MissionDesign | None = None) -> RunResult:
+        design: MissionDesign | None = None, summary_only: bool = False) -> RunResult:
     """Run every phase of ``scenario`` in order; files are written by :mod:`guanghan.analysis.outputs`.
 
     With ``design`` (:func:`guanghan.mission.mission_design.read_design`) each phase it holds flies
     that stored design instead of designing its own; InputError if it is another mission's.
+    ``summary_only`` (a campaign sample) lets the legs skip their trajectory tables and series
+    (:attr:`LegContext.summary_only`): the same figures, events and outcome.
     """
     if design is not None:
         design.check_fits(scenario)
@@ -167,7 +169,8 @@ def run(scenario, progress: ProgressCallback | None = None,
                                    phase.limits.max_steps) as spent:
                 result = LEGS[phase.type].fly(phase, LegContext(scenario, i, state, dict(masses),
                                                                 dict(vehicles), dict(cargo),
-                                                                stored.data if stored else None))
+                                                                stored.data if stored else None,
+                                                                summary_only))
         except ScenarioError:
             raise                               # bad input found at run time: exit 2, nothing written
         except GuanghanError as exc:            # a run limit, or the leg's own error: a failure

@@ -78,7 +78,7 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
         log.add(entry.et, phase.name, "entry_failure", {"reason": str(exc)})
         return PhaseResult(phase.name, entry, log, {}, SCHEMA.empty_table(), aborted=str(exc),
                            leg_type=phase.type)
-    result = _result(phase, res, mass)
+    result = _result(phase, res, mass, ctx.summary_only)
     failures = [e for e in res.events if e["event"] == "guidance_failure"]
     if failures:
         result.aborted = (f"entry guidance failed ({failures[0]['details'].get('reason')}); "
@@ -86,7 +86,7 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     return result
 
 
-def _result(phase, res, mass: float) -> PhaseResult:
+def _result(phase, res, mass: float, summary_only: bool = False) -> PhaseResult:
     name = phase.name
     log = EventLog()
     for e in res.events:
@@ -116,6 +116,13 @@ def _result(phase, res, mass: float) -> PhaseResult:
         "earth_landing.lon_deg": s["landing_lon_deg"],
         "earth_landing.miss_km": s["miss_km"],            # None without a site (open loop)
     }
+    last = res.final_state_j2000()
+    final = SpacecraftState(float(res.et[-1]), last[:3], last[3:], mass, "J2000", "EARTH")
+    meta = {"force_model": "Earth J2 (EGM96), NRLMSIS 2.1 atmosphere, 3-DOF rotating Earth",
+            "guidance_calls": res.guidance_calls, "max_g": phase.max_g}
+    if summary_only:                    # a campaign sample: no table, no series (LegContext)
+        return PhaseResult(name, final, log, summary, SCHEMA.empty_table(), meta,
+                           leg_type=phase.type)
     states = np.column_stack([res.state_j2000, np.full(len(res.et), mass)])
     table = build_table(name, "EARTH", res.et, states)
     lat, lon = np.radians(res.lat_deg), np.radians(res.lon_deg)
@@ -126,9 +133,5 @@ def _result(phase, res, mass: float) -> PhaseResult:
         "heat_flux_w_m2": res.heat_flux_w_m2, "mach": res.mach,
         "regime": [str(p) for p in res.phase],
     })
-    final = SpacecraftState(float(res.et[-1]), res.state_j2000[-1, :3], res.state_j2000[-1, 3:], mass,
-                            "J2000", "EARTH")
-    meta = {"force_model": "Earth J2 (EGM96), NRLMSIS 2.1 atmosphere, 3-DOF rotating Earth",
-            "guidance_calls": res.guidance_calls, "max_g": phase.max_g}
     return PhaseResult(name, final, log, summary, table, meta, series={"entry": series},
                        leg_type=phase.type)
