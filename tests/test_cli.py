@@ -138,8 +138,9 @@ def test_bad_scenario_exit_2_and_no_output(tmp_path, case):
 def test_phase_running_past_the_ephemeris_is_a_clear_error(tmp_path):
     text = CE5.read_text()
     bad = tmp_path / "late.toml"
-    import re
-    bad.write_text(re.sub(r"duration_h = [0-9.]+", "duration_h = 6000000.0", text, count=1))
+    coast_end = 'end_utc = "2020-11-29T20:40:00Z"'
+    assert coast_end in text
+    bad.write_text(text.replace(coast_end, "duration_h = 6000000.0", 1))
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(bad), "--out", str(out)])
     assert result.exit_code == 2 and "duration_h" in result.output

@@ -186,7 +186,8 @@ def fly_powered_descent(start_state: SpacecraftState, lander: LanderConfig, targ
     if no_approach and m_final > lander.dry_mass_kg:
         raise DescentInputError("braking_end_speed_m_s", profile.braking_end_speed_m_s, no_approach)
     checks.check_propellant(lander, profile, m, need,
-                            "the braking plan, then hover and the divert reserve")
+                            "the braking plan, then the approach (planned within approach_max_tilt_deg "
+                            f"= {profile.approach_max_tilt_deg}), hover and the divert reserve")
     loop.run(plan)
     return descent_result(loop, wall0, need)
 
