@@ -181,7 +181,8 @@ def solve_burn(state: SpacecraftState, engine: Engine, aim: LoiAim, models: Patc
                quantity: str = "engine", value: str | None = None, max_s: float = MAX_BURN_S,
                pitch: tuple[float, float] | None = None, near: bool = False) -> FiniteBurn:
     """The retrograde burn from ``state`` (at ignition) meeting ``aim``: bracket the duration from
-    ``guess_s`` in 10 % steps, then Brent (``near``: the secant method from ``guess_s`` first). InputError (``quantity``, ``value``) if no burn within the module's
+    ``guess_s`` in 10 % steps, then Brent (``near``: the secant method from ``guess_s`` first).
+    InputError (``quantity``, ``value``) if no burn within the module's
     ``propellant_kg``, ``max_s`` (the next burn's ignition) and :data:`MAX_BURN_S` reaches the aim."""
     longest = min(MAX_BURN_S, max_s, propellant_kg / engine.mass_flow_kg_s)
     limit = ("propellant" if longest == propellant_kg / engine.mass_flow_kg_s else

@@ -179,7 +179,8 @@ def solve_tei2(state: SpacecraftState, engine: Engine, x0, target: EntryTarget, 
 
         def fun_a(x):
             try:
-                return (asymptote(flown(x, t_chk).recentered("MOON"), models.moon.central.mu) - vinf_aim) / 1e-2
+                v_inf = asymptote(flown(x, t_chk).recentered("MOON"), models.moon.central.mu)
+                return (v_inf - vinf_aim) / 1e-2
             except GuidanceFailure:             # a trial into the Moon: a large miss, the step refused
                 return np.full(3, 1e6)
 

@@ -161,7 +161,8 @@ class LunarDescentConfig(PhaseConfig):
         end_et, field, value = previous_end
         if time_scales.utc_to_et(self.powered_descent_utc) <= end_et:
             fail(f"the previous phase ends at {time_scales.et_to_utc(end_et)} or later ({field} = "
-                 f"{value}), after powered_descent_utc = {self.powered_descent_utc}: the descent must start later",
+                 f"{value}), after powered_descent_utc = {self.powered_descent_utc}: the descent must "
+                 "start later",
                  field, value)
 
     def check_standalone(self, where: str) -> None:

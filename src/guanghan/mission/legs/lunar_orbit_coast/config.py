@@ -62,7 +62,9 @@ class LunarOrbitCoastConfig(PhaseConfig):
 
     def end_et(self, start_et: float) -> float:
         """The coast's end (ET s) for a start at ``start_et``."""
-        return utc_text_to_et(self.end_utc) if self.end_utc is not None else start_et + self.duration_h * 3600.0
+        if self.end_utc is not None:
+            return utc_text_to_et(self.end_utc)
+        return start_et + self.duration_h * 3600.0
 
     def end_field(self) -> tuple[str, object]:
         """The field that sets the end, and its value."""

@@ -143,11 +143,13 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     s = RendezvousSetup(phase, ctx)
     log = EventLog()
     stored = ctx.design or {}
+    redesigned = False
     try:
         design = None
         if stored.get("phasing"):
             design, offset = _stored_phasing(stored["phasing"], phase, s)
-            if design is None:
+            redesigned = design is None
+            if redesigned:
                 log.add(s.chaser0.et, phase.name, "phasing_redesigned", {
                     "target_offset_km": offset / 1e3, "limit_km": _REDESIGN_OFFSET_M / 1e3})
         if design is None:
@@ -200,10 +202,13 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
             raise ctx.error(f"comes before the undocking ({phase.undocking_utc})", "disposal.earliest_burn_utc",
                             d.earliest_burn_utc)
         try:
-            if stored.get("deorbit_burn_et") is not None:
-                disposal = fly_deorbit(chaser_after, s.model_c, s.engine, d.plan, stored["deorbit_burn_et"],
-                                       TOLERANCES)
-            else:
+            if stored.get("deorbit_burn_et") is not None and not redesigned:
+                try:
+                    disposal = fly_deorbit(chaser_after, s.model_c, s.engine, d.plan,
+                                           stored["deorbit_burn_et"], TOLERANCES)
+                except GuidanceFailure as exc:    # the stored epoch misses the ground from this orbit
+                    log.add(chaser_after.et, phase.name, "deorbit_redesigned", {"reason": exc.reason})
+            if disposal is None:    # designed (again after new phasing: the stored epoch was for another)
                 disposal = design_deorbit(chaser_after, s.model_c, s.engine, d.plan, d.target_lat_deg,
                                           d.target_lon_deg, earliest_et=earliest, tolerances=TOLERANCES)
         except InputError as exc:
