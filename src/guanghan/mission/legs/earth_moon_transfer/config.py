@@ -54,5 +54,6 @@ class EarthMoonTransferConfig(PhaseConfig, TransferPlan):
         if site is not None:
             need(site, scenario.sites, "site", f"{where}.injection.launch_site")
             if scenario.sites[site].body != "EARTH":
-                fail(f"site {site!r} is on {scenario.sites[site].body}; a launch site must be on the Earth",
+                fail(f"site {site!r} is on {scenario.sites[site].body} (sites.{site}.body); a launch site "
+                     "must be on the Earth",
                      f"{where}.injection.launch_site", site)
