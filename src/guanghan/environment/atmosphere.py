@@ -143,18 +143,25 @@ def build_profile(utc: str | dt.datetime, lat_deg, lon_deg, drivers: MsisDrivers
     return AtmosphereProfile(0.0, step_km * 1e3, np.log(rho).mean(axis=0), sound.mean(axis=0))
 
 
-@njit(cache=True, error_model="numpy")
-def profile_state(altitude, altitude0, step, log_density, sound_speed, density_scale):
-    """Density (kg/m³) and sound speed (m/s) at ``altitude`` (m) from a uniform table (numpy
-    error model: no per-division zero check, see :mod:`guanghan.dynamics.entry_kernels`)."""
-    n = log_density.size
+@njit(cache=True, error_model="numpy", inline="always")
+def table_node(altitude, altitude0, step, n):
+    """The interval ``i`` (clamped to [0, n − 2]) of a uniform altitude table (``altitude0``,
+    ``step``, ``n`` nodes, m) holding ``altitude`` (m), and the weight of node i + 1, which leaves
+    [0, 1] beyond the ends (linear extrapolation)."""
     x = (altitude - altitude0) / step
     i = int(np.floor(x))
     if i < 0:
         i = 0
     elif i > n - 2:
         i = n - 2
-    w = x - i                                  # may leave [0, 1]: extrapolation at the ends
+    return i, x - i
+
+
+@njit(cache=True, error_model="numpy")
+def profile_state(altitude, altitude0, step, log_density, sound_speed, density_scale):
+    """Density (kg/m³) and sound speed (m/s) at ``altitude`` (m) from a uniform table (numpy
+    error model: no per-division zero check, see :mod:`guanghan.dynamics.entry_kernels`)."""
+    i, w = table_node(altitude, altitude0, step, log_density.size)
     log_rho = log_density[i] + w * (log_density[i + 1] - log_density[i])
     wa = min(max(w, 0.0), 1.0)                 # sound speed is held at the end values
     a = sound_speed[i] + wa * (sound_speed[i + 1] - sound_speed[i])
@@ -284,14 +291,7 @@ def track_state(altitude, altitude0, step, log_density, sound_speed, k, k1, w, d
     ``k`` and ``k1`` with weight ``w`` (:func:`track_weights`): the same numbers as
     :func:`profile_state` on the column :func:`track_column` fills, reading only the two altitude
     nodes it needs instead of blending the whole column (what a step of the entry kernels costs)."""
-    n = log_density.shape[1]
-    x = (altitude - altitude0) / step
-    i = int(np.floor(x))
-    if i < 0:
-        i = 0
-    elif i > n - 2:
-        i = n - 2
-    wz = x - i                                 # may leave [0, 1]: extrapolation at the ends
+    i, wz = table_node(altitude, altitude0, step, log_density.shape[1])
     lo = (1.0 - w) * log_density[k, i] + w * log_density[k1, i]
     hi = (1.0 - w) * log_density[k, i + 1] + w * log_density[k1, i + 1]
     log_rho = lo + wz * (hi - lo)
