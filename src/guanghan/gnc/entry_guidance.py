@@ -35,8 +35,8 @@ the lift in the vertical plane (:mod:`guanghan.gnc.entry_predictor`, a cheaper p
 the steps, 16 s: over one dispersed sample's predictions its crossrange is within 0.2 km (p90)
 of a 0.5-s-step one, against a corridor of 20 km or more there): the plane alone misses what it
 does by itself on the way down, chiefly the Coriolis turn of the Earth-relative velocity during a
-skip. On the chained Chang'e-5 return (interface 9° N 55° E, 5 min above 100 km) that turn put the target ~70 km out of the second entry's plane, more
-than the second pass could steer away, and 37 of 50 seeded dispersed entries from that interface
+skip. On the chained Chang'e-5 return (interface 9° N 55° E, 5 min above 100 km) that turn put the
+target ~70 km out of the second entry's plane, more than the second pass could steer away, and 37 of 50 seeded dispersed entries from that interface
 failed (issue 15; Apollo
 took Earth rotation into LATANG by turning the target with the Earth over the predicted time to
 go). The corridor has Apollo's shape, Y = KLAT·V² + LATBIAS with KLAT = (L/D)/24 in units of the
@@ -128,7 +128,8 @@ class GuidanceSettings(ConfigModel):
     sigma_min_deg: float = Field(default=15.0, ge=0, lt=180)  # bounds of σ0 (lateral authority)
     sigma_max_deg: float = Field(default=165.0, gt=0, le=180)
     period_s: float = Field(default=2.0, ge=0.1, le=60.0)                  # guidance cycle
-    predictor_step_s: float = Field(default=4.0, ge=0.01, le=60.0)  # RK4 step of the predictor inside the atmosphere (entry_predictor: its error)
+    # RK4 step of the predictor inside the atmosphere (its error: guanghan.gnc.entry_predictor)
+    predictor_step_s: float = Field(default=4.0, ge=0.01, le=60.0)
     predictor_coast_step_s: float = Field(default=10.0, ge=0.01, le=600.0)   # RK4 step above the sensible atmosphere
     sensible_atmosphere_km: float = Field(default=100.0, gt=0)  # skip exit / second entry altitude
     terminal_altitude_km: float = Field(default=10.0, gt=0)  # predictor stops here (drogue deployment)
