@@ -60,10 +60,13 @@ def delta_v_budget_figure(summary: dict) -> go.Figure | None:
             fig.add_trace(go.Bar(y=[r[0] for r in mine], x=[r[1] for r in mine], orientation="h",
                                  name=vehicle, marker_color=colour,
                                  text=[f"{r[1]:,.1f}" for r in mine], textposition="outside",
+                                 cliponaxis=False,
                                  hovertemplate="%{y}: %{x:,.2f} m/s<extra>" + vehicle + "</extra>"))
     total = sum(dv for _, _, dv in rows)
     fig.update_layout(title=f"Δv from launch to landing: {total:,.0f} m/s", barmode="stack",
                       xaxis_title="Δv (m/s, from the propellant burnt)", height=120 + 26 * len(rows),
                       yaxis={"categoryorder": "array", "categoryarray": [r[0] for r in rows][::-1]},
-                      margin={"l": 170, "r": 40, "t": 50, "b": 40}, legend_title_text="vehicle")
+                      xaxis_range=[0.0, 1.15 * max(dv for _, _, dv in rows)],   # room for the labels
+                      margin={"l": 170, "r": 40, "t": 50, "b": 40}, legend_title_text="vehicle",
+                      legend_traceorder="normal")
     return fig
