@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import math
 import tomllib
 
-import numpy as np
 import pytest
+from helpers import SCENARIOS, minimal_dict
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from guanghan.environment import spice_kernels
 from guanghan.errors import ScenarioError
-from guanghan.mission.scenario import Scenario, dumps_toml, load_scenario, validate_scenario
+from guanghan.mission.scenario import (
+    Scenario,
+    dumps_toml,
+    load_scenario,
+    validate_scenario,
+)
 
-from helpers import SCENARIOS, minimal_dict
 FILES = ["chang-e-5.toml", "chang-e-6.toml", "apollo-like-coast.toml"]
 BJT = dt.timezone(dt.timedelta(hours=8))
 
@@ -105,35 +108,13 @@ def test_ce5_starts_at_launch_and_coasts_from_loi2_to_separation(ce5):
     assert coast.duration_h is None and coast.end_utc == ce5.timeline["lander_separation_utc"]
 
 
-def _site_offset_from_plane_deg(scenario: Scenario, descent_key: str) -> float:
-    """Angle (deg) between the landing site at powered descent and the initial orbit plane.
-
-    The plane is fixed in MOON_ME axes frozen at the epoch; the site is carried there by SPICE
-    rotations MOON_ME -> J2000 at descent and J2000 -> MOON_ME at the epoch.
-    """
-    orbit, site = scenario.phases[0].initial_orbit, scenario.sites["landing_site"]
-    inc, raan = math.radians(orbit.inclination_deg), math.radians(orbit.raan_deg)
-    n_hat = np.array([math.sin(inc) * math.sin(raan), -math.sin(inc) * math.cos(raan), math.cos(inc)])
-    lat, lon = math.radians(site.lat_deg), math.radians(site.lon_deg)
-    r_site_me = np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
-    ets = [scenario.epoch_et, spice_kernels.utc_to_et(scenario.timeline[descent_key])]
-    dcm_j2000_me = spice_kernels.rotation_matrices("MOON_ME", "J2000", np.array(ets))
-    r_frozen = dcm_j2000_me[0].T @ dcm_j2000_me[1] @ r_site_me
-    return math.degrees(math.asin(abs(float(n_hat @ r_frozen))))
-
-
-@pytest.mark.parametrize("fixture", ["ce6"])        # Chang'e-5's orbit comes from its transfer
-def test_orbit_plane_contains_site_at_powered_descent(fixture, request):
-    """The documented RAAN assumption: plane through the site at descent start. 0.1 deg covers the
-    0.01 deg rounding in the file and the libration its uniform-rotation hand calculation ignores
-    (measured: 0.004 deg CE-5, 0.022 deg CE-6)."""
-    scenario = request.getfixturevalue(fixture)
-    assert _site_offset_from_plane_deg(scenario, "powered_descent_start_utc") < 0.1
-
-
 def test_ce6_orbit_is_the_published_retrograde_orbit(ce6):
-    orbit = ce6.phases[0].initial_orbit
-    assert orbit.inclination_deg == 137.0 and orbit.periapsis_altitude_km == 220.0  # [CE6-WM]
+    """Arrival aimed at the published 220 km periselene and 137°, circularised at 220 km; the plane
+    through the site at the descent is flown (tests/test_lunar_orbit_adjustment.py)."""
+    transfer, adjustment = ce6.phases[0], ce6.phases[1]
+    assert transfer.arrival.inclination_deg == 137.0                           # [CE6-WM]
+    assert transfer.arrival.periselene_altitude_km == 220.0                    # [CE6-WM]
+    assert adjustment.circularisation.mean_altitude_km == 220.0
     assert ce6.environment.lunar_gravity_order == ce6.environment.lunar_gravity_degree  # default
 
 

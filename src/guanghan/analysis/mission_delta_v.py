@@ -18,6 +18,8 @@ import plotly.graph_objects as go
 MANOEUVRES = (
     (r"transfer\.mcc{n}_delta_v_m_s", "outbound MCC-{n}", "launch stack"),
     (r"[a-z0-9_]+\.loi{n}_delta_v_m_s", "LOI-{n}", "launch stack"),
+    (r"orbit_adjustment\.circularisation_delta_v_m_s", "circularisation", "launch stack"),
+    (r"orbit_adjustment\.trim_delta_v_m_s", "plane trim", "launch stack"),
     (r"descent\.lowering_delta_v_m_s", "orbit lowering", "lander"),
     (r"descent\.delta_v_m_s", "powered descent", "lander"),
     (r"ascent\.delta_v_m_s", "ascent", "ascender"),

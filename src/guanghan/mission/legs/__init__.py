@@ -5,6 +5,7 @@ from guanghan.mission.legs import (  # noqa: F401
     earth_moon_transfer,
     lunar_ascent,
     lunar_descent,
+    lunar_orbit_adjustment,
     lunar_orbit_coast,
     lunar_rendezvous,
     surface_operations,
