@@ -135,3 +135,22 @@ def test_bad_adjustment_input_names_the_field(path, value, words):
     err = _adjustment_case(path, value)
     assert err.field.startswith("phases[1].") and err.field.endswith(path.split(".")[-1])
     assert words in err.reason
+
+
+def test_a_window_without_a_periselene_pass_is_refused_after_the_transfer(tmp_path):
+    """One hour of window holds no pass of the ~7.5 h capture ellipse: the run stops with the
+    field, before any burn of the leg (exit 2 from the CLI, nothing written)."""
+    import guanghan as gh
+    from guanghan.mission.scenario import dumps_toml
+
+    data = scenario_data("chang-e-6")
+    data["phases"] = data["phases"][:2]
+    data["validation"] = [r for r in data["validation"]
+                          if r["key"].split(".")[0] in ("earth_moon_transfer", "lunar_orbit", "orbit_adjustment")]
+    data["phases"][1]["circularisation"]["latest_utc"] = "2024-05-08T07:00:00Z"
+    path = tmp_path / "short-window.toml"
+    path.write_text(dumps_toml(data), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        gh.run(gh.load_scenario(path))
+    assert info.value.field == "phases[1].circularisation.earliest_utc"
+    assert "no periselene pass" in info.value.reason and info.value.value.startswith("2024-05-08T06:00")

@@ -93,6 +93,35 @@ class LoweringResult:
     figures: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LoweringDesign:
+    """A solved lowering kept to fly again (``--design-from``): the separation state it was
+    solved from, its burns and its figures."""
+
+    start: SpacecraftState
+    burns: list[FiniteBurn]
+    figures: dict
+
+
+#: how close (m, m/s, kg) a separation state must be to the stored design's for its burns to be
+#: flown as they are; farther (a campaign sample's own flight) the lowering is solved again
+_SAME_START = (1.0, 1e-3, 0.01)
+
+
+def stored_lowering(start: SpacecraftState, model: ForceModel, design: LoweringDesign, et_pdi: float,
+                    tolerances: Tolerances) -> LoweringResult | None:
+    """The stored burns flown from ``start`` to ``et_pdi`` with the stored figures, if ``start`` is
+    the state they were solved from (within :data:`_SAME_START`); else None (solve again with
+    :func:`design_lowering`)."""
+    ref = design.start
+    if (start.et != ref.et or np.linalg.norm(start.r - ref.r) > _SAME_START[0]
+            or np.linalg.norm(start.v - ref.v) > _SAME_START[1] or abs(start.mass - ref.mass) > _SAME_START[2]):
+        return None
+    res = propagate(start, et_pdi, replace(model, burns=list(design.burns)), tolerances)
+    return LoweringResult(list(design.burns), res.trajectory,
+                          SpacecraftState.from_vector(et_pdi, res.trajectory.final_state), dict(design.figures))
+
+
 def _plane_basis(state_j2000: np.ndarray, site_j2000: np.ndarray):
     """(e1, e2, h): e1 the site's projection on the orbit plane, e2 = h × e1 (along the motion)."""
     h = np.cross(state_j2000[:3], state_j2000[3:6])

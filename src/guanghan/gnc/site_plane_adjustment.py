@@ -133,6 +133,16 @@ def periapsis_passes(traj, t0: float, t1: float, step_s: float = 30.0) -> np.nda
     return ets[i] - rv[i] * step_s / (rv[i + 1] - rv[i])
 
 
+def _window_passes(capture, problem: AdjustmentProblem) -> np.ndarray:
+    """The capture ellipse's periselene passes inside the circularisation window; InputError if none."""
+    passes = periapsis_passes(capture, *problem.window)
+    if passes.size == 0:
+        raise InputError("no periselene pass of the capture orbit inside the circularisation window",
+                         quantity="circularisation.earliest_utc",
+                         value=time_scales.et_to_utc(problem.window[0]))
+    return passes
+
+
 def _circularised(traj, et: float, mu: float) -> SpacecraftState:
     """The impulsive circularisation at ``et``: the speed set to √(μ/r), the direction kept."""
     y = traj.states([et])[0].copy()
@@ -144,11 +154,7 @@ def choose_pass(capture, model: ForceModel, tol: Tolerances, problem: Adjustment
     """(pass epoch ET s, offset rad, passes propagated) of the circularisation pass with the least
     site offset at the descent (steps 1-2 of the module's design); ``capture`` the coasting
     ellipse's trajectory over the window."""
-    passes = periapsis_passes(capture, *problem.window)
-    if passes.size == 0:
-        raise InputError("no periselene pass of the capture orbit inside the circularisation window",
-                         quantity="circularisation.earliest_utc",
-                         value=time_scales.et_to_utc(problem.window[0]))
+    passes = _window_passes(capture, problem)
     offsets: dict[int, float] = {}
 
     def offset(k: int) -> float:
@@ -222,9 +228,10 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
     capture = propagate(start, problem.window[1] + 86400.0, model, tol).trajectory
     if stored is None:
         t_c, off0, scanned = choose_pass(capture, model, tol, problem)
-    else:
-        t_c, off0, scanned = (stored.circularisation_et, math.radians(stored.predicted_offset_deg),
-                              stored.passes_scanned)
+    else:       # the flown capture's pass nearest the stored one (a dispersed capture shifts it)
+        passes = _window_passes(capture, problem)
+        t_c = float(passes[np.argmin(np.abs(passes - stored.circularisation_et))])
+        off0, scanned = math.radians(stored.predicted_offset_deg), stored.passes_scanned
     eng = problem.circularisation_engine
     y = capture.states([t_c])[0]
     dv_est = float(np.linalg.norm(y[3:6])) - math.sqrt(mu / np.linalg.norm(y[:3]))

@@ -50,7 +50,7 @@ from guanghan.errors import (
     InputError,
     ScenarioError,
 )
-from guanghan.gnc.orbit_lowering import LoweringTarget, design_lowering
+from guanghan.gnc.orbit_lowering import LoweringDesign, LoweringTarget, design_lowering, stored_lowering
 from guanghan.gnc.powered_descent import (
     DescentInputError,
     DescentTarget,
@@ -63,6 +63,7 @@ from guanghan.gnc.hover_hazard_avoidance import HoverHazardDetection, sun_elevat
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
 from guanghan.mission.leg import LegContext, PhaseResult
+from guanghan.mission.mission_design import decode, encode
 from guanghan.mission.legs.lunar_descent.packing import TOLERANCES, pack
 from guanghan.mission.legs.lunar_descent.terrain import synthetic_hover_terrain
 from guanghan.mission.trajectory_table import SCHEMA
@@ -126,23 +127,37 @@ class _Setup:
         return ScenarioError(reason, file=ctx.file, field=field, value=value)
 
 
-def _lower(phase, ctx: LegContext, s: _Setup, start: SpacecraftState):
-    lw = phase.orbit_lowering
-    site_me = cartesian_from_planetocentric(math.radians(s.site.lat_deg),
-                                            math.radians(s.site.lon_deg), s.radius_m)
-    target = LoweringTarget(s.et_pdi, site_me, lw.periapsis_altitude_km * 1e3, lw.uprange_km * 1e3)
-    try:
-        low = design_lowering(start, lunar_force_model(ctx.scenario, phase.vehicle), s.engine,
-                              target, TOLERANCES, lw.min_delay_h * 3600.0, lw.max_iterations)
-    except InputError as exc:
-        if exc.quantity == "powered_descent_utc":
-            raise ctx.error(exc.reason, "powered_descent_utc", phase.powered_descent_utc) from None
-        raise ctx.scenario_error(exc, "orbit_lowering") from None
+def _lower(phase, ctx: LegContext, s: _Setup, start: SpacecraftState, log: EventLog):
+    """The orbit lowering: the stored design's burns when ``start`` is the separation state they
+    were solved from, else solved here (event ``lowering_redesigned`` when a stored one is set aside)."""
+    model = lunar_force_model(ctx.scenario, phase.vehicle)
+    low = None
+    if ctx.design and "lowering" in ctx.design:
+        low = stored_lowering(start, model, decode(LoweringDesign, ctx.design["lowering"]), s.et_pdi, TOLERANCES)
+        if low is None:
+            log.add(start.et, phase.name, "lowering_redesigned",
+                    {"reason": "the separation state is not the one the stored lowering was solved from"})
+    if low is None:
+        low = _solve_lowering(phase, ctx, s, start, model)
     used = start.mass - low.state_pdi.mass
     if used >= s.budget_kg:
         raise s.error(ctx, f"the orbit lowering alone needs {used:.1f} kg of the {s.budget_kg:.1f} kg "
                       f"in module {s.module!r}", s.prop_field, ctx.scenario.modules[s.module].propellant_kg)
     return low
+
+
+def _solve_lowering(phase, ctx: LegContext, s: _Setup, start: SpacecraftState, model):
+    lw = phase.orbit_lowering
+    site_me = cartesian_from_planetocentric(math.radians(s.site.lat_deg),
+                                            math.radians(s.site.lon_deg), s.radius_m)
+    target = LoweringTarget(s.et_pdi, site_me, lw.periapsis_altitude_km * 1e3, lw.uprange_km * 1e3)
+    try:
+        return design_lowering(start, model, s.engine, target, TOLERANCES, lw.min_delay_h * 3600.0,
+                               lw.max_iterations)
+    except InputError as exc:
+        if exc.quantity == "powered_descent_utc":
+            raise ctx.error(exc.reason, "powered_descent_utc", phase.powered_descent_utc) from None
+        raise ctx.scenario_error(exc, "orbit_lowering") from None
 
 
 def _translate(exc: DescentInputError, phase, ctx: LegContext, s: _Setup) -> ScenarioError:
@@ -193,7 +208,7 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
                                            "remaining_vehicle": phase.remaining_vehicle,
                                            "remaining_mass_kg": s.remaining_kg})
     try:
-        low = _lower(phase, ctx, s, start)
+        low = _lower(phase, ctx, s, start, log)
     except GuidanceFailure as exc:
         log.add(s.et_sep, name, "guidance_failure", {"phase": exc.phase, "reason": exc.reason})
         return PhaseResult(name, start, log, {}, SCHEMA.empty_table(), aborted=exc.reason,
@@ -224,8 +239,9 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
         raise _translate(exc, phase, ctx, s) from None
     except GuidanceFailure as exc:          # raised before the flight: no descent from this start
         raise _infeasible(exc, phase, ctx, s, pdi) from None
-    return pack(phase, ctx, s, log, start, low, res, hda, coarse,
-                _lowering_summary(phase, s, low, start))
+    result = pack(phase, ctx, s, log, start, low, res, hda, coarse, _lowering_summary(phase, s, low, start))
+    result.design = {"lowering": encode(LoweringDesign(start, low.burns, low.figures))}
+    return result
 
 
 def _log_burns(log: EventLog, name: str, low) -> None:
