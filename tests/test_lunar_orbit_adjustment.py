@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from helpers import scenario_data
 
+from guanghan.analysis.legs.lunar_orbit_adjustment import adjustment_figure
 from guanghan.dynamics.forces import CentralGravity, ForceModel
 from guanghan.dynamics.propagator import Tolerances, propagate
 from guanghan.dynamics.propulsion import Engine
@@ -106,6 +107,14 @@ def test_chang_e_6_from_launch_reaches_the_plane_of_its_site(ce6_run):
     assert masses["orbiter"] > scenario.modules["orbiter"].dry_mass_kg          # the return is covered
     rows = {r["key"]: r for r in result.validation()}
     assert rows["orbit_adjustment.final_periapsis_km"]["status"] == "pass"
+    # the scan the report draws: one chosen pass, the least offset of those propagated
+    scan = result.series["orbit_adjustment.scan"].to_pylist()
+    assert len(scan) == s["orbit_adjustment.passes_scanned_count"] and sum(r["chosen"] for r in scan) == 1
+    chosen = next(r for r in scan if r["chosen"])
+    assert abs(chosen["site_offset_km"]) == min(abs(r["site_offset_km"]) for r in scan)
+    fig = adjustment_figure(result.series["orbit_adjustment.scan"], result.trajectory, result.events,
+                            "orbit_adjustment", s, 2000)
+    assert [t.name for t in fig.data] == ["pass propagated", "pass flown", "altitude"]
 
 
 # --------------------------------------------------------------------------- bad input

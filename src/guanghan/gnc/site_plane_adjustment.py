@@ -106,7 +106,8 @@ class AdjustmentProblem:
 @dataclass
 class AdjustmentResult:
     """The flown leg: final state, the propagated pieces, the burns flown, events, figures (keys
-    without the group prefix), propellant (kg) of each burn, the design."""
+    without the group prefix), propellant (kg) of each burn, the design, and the pass scan
+    ((epoch ET s, predicted offset rad) per propagated pass; empty when flown from a design)."""
 
     final_state: SpacecraftState
     legs: list[PropagationResult]
@@ -115,6 +116,7 @@ class AdjustmentResult:
     figures: dict
     propellant_kg: dict[str, float]
     design: AdjustmentDesign
+    scan: list[tuple[float, float]]
 
 
 def site_offset_rad(y: np.ndarray, site_unit: np.ndarray) -> float:
@@ -151,9 +153,10 @@ def _circularised(traj, et: float, mu: float) -> SpacecraftState:
 
 
 def choose_pass(capture, model: ForceModel, tol: Tolerances, problem: AdjustmentProblem):
-    """(pass epoch ET s, offset rad, passes propagated) of the circularisation pass with the least
-    site offset at the descent (steps 1-2 of the module's design); ``capture`` the coasting
-    ellipse's trajectory over the window."""
+    """(pass epoch ET s, offset rad, scan) of the circularisation pass with the least site offset at
+    the descent (steps 1-2 of the module's design), the scan being every propagated pass as
+    (epoch ET s, offset rad) in time order; ``capture`` the coasting ellipse's trajectory over the
+    window."""
     passes = _window_passes(capture, problem)
     offsets: dict[int, float] = {}
 
@@ -170,7 +173,7 @@ def choose_pass(capture, model: ForceModel, tol: Tolerances, problem: Adjustment
             for k in range(a + 1, b):
                 offset(k)
     best = min(offsets, key=lambda k: abs(offsets[k]))
-    return float(passes[best]), offsets[best], len(offsets)
+    return float(passes[best]), offsets[best], [(float(passes[k]), offsets[k]) for k in sorted(offsets)]
 
 
 def _trim_epoch(traj, t0: float, period_s: float, site: np.ndarray) -> float:
@@ -219,20 +222,12 @@ def solve_trim(state: SpacecraftState, model: ForceModel, tol: Tolerances, probl
     return float(sol.root), before, after
 
 
-def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, problem: AdjustmentProblem,
-                   stored: AdjustmentDesign | None = None) -> AdjustmentResult:
-    """Design (or take ``stored``) and fly the circularisation and the trim from ``start`` (the
-    capture ellipse, Moon-centred J2000) to ``problem.end_et``."""
-    mu = model.central.mu
-    draws = error_draws(problem.errors, ["circularisation", "trim"])
-    capture = propagate(start, problem.window[1] + 86400.0, model, tol).trajectory
-    if stored is None:
-        t_c, off0, scanned = choose_pass(capture, model, tol, problem)
-    else:       # the flown capture's pass nearest the stored one (a dispersed capture shifts it)
-        passes = _window_passes(capture, problem)
-        t_c = float(passes[np.argmin(np.abs(passes - stored.circularisation_et))])
-        off0, scanned = math.radians(stored.predicted_offset_deg), stored.passes_scanned
-    eng = problem.circularisation_engine
+def _circularise(start: SpacecraftState, capture, t_c: float, model: ForceModel, tol: Tolerances,
+                 problem: AdjustmentProblem, z: np.ndarray):
+    """(state at ignition, flown burn pieces, planned and along −v altitude spreads m) of the
+    circularisation centred on the pass ``t_c`` of ``capture`` (step 3), with execution errors
+    from draws ``z``."""
+    eng, mu = problem.circularisation_engine, model.central.mu
     y = capture.states([t_c])[0]
     dv_est = float(np.linalg.norm(y[3:6])) - math.sqrt(mu / np.linalg.norm(y[:3]))
     d_est = burn_duration(start.mass, dv_est, eng.total_thrust_n, eng.isp_s)
@@ -243,8 +238,8 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
                          value=time_scales.et_to_utc(problem.window[0]))
     s_ign = SpacecraftState.from_vector(ign, capture.states([ign])[0])
     models = PatchedModels(model, model, tolerances=tol)        # the Earth-centred model is not used
-    aim = loi.LoiAim("mean", problem.mean_altitude_m)
-    args = (s_ign, eng, aim, models, d_est, problem.circularisation_propellant_kg, dv_est)
+    args = (s_ign, eng, loi.LoiAim("mean", problem.mean_altitude_m), models, d_est,
+            problem.circularisation_propellant_kg, dv_est)
     kw = {"quantity": "circularisation.engine", "value": None}
     if problem.steering == "pitch_programme":
         planned, spread, spread_plain = loi.solve_steered_burn(*args, **kw)
@@ -252,7 +247,25 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
         planned = loi.solve_burn(*args, **kw)
         spread = spread_plain = loi.altitude_spread_m(s_ign, planned, models)
     plan_traj = propagate(s_ign, planned.end_et + 1.0, replace(model, burns=[planned]), tol).trajectory
-    circ = tracked_tilt(planned, problem.errors, draws["circularisation"], plan_traj)
+    return s_ign, tracked_tilt(planned, problem.errors, z, plan_traj), spread, spread_plain
+
+
+def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, problem: AdjustmentProblem,
+                   stored: AdjustmentDesign | None = None) -> AdjustmentResult:
+    """Design (or take ``stored``) and fly the circularisation and the trim from ``start`` (the
+    capture ellipse, Moon-centred J2000) to ``problem.end_et``."""
+    mu = model.central.mu
+    draws = error_draws(problem.errors, ["circularisation", "trim"])
+    capture = propagate(start, problem.window[1] + 86400.0, model, tol).trajectory
+    if stored is None:
+        t_c, off0, scan = choose_pass(capture, model, tol, problem)
+        scanned = len(scan)
+    else:       # the flown capture's pass nearest the stored one (a dispersed capture shifts it)
+        passes = _window_passes(capture, problem)
+        t_c = float(passes[np.argmin(np.abs(passes - stored.circularisation_et))])
+        off0, scanned, scan = math.radians(stored.predicted_offset_deg), stored.passes_scanned, []
+    s_ign, circ, spread, spread_plain = _circularise(start, capture, t_c, model, tol, problem,
+                                                     draws["circularisation"])
     after_circ = propagate(s_ign, circ[0].end_et + 600.0, replace(model, burns=circ), tol).trajectory
     a = 1.0 / (2.0 / np.linalg.norm(after_circ.y[-1, :3]) - after_circ.y[-1, 3:6] @ after_circ.y[-1, 3:6] / mu)
     period = 2.0 * math.pi * math.sqrt(a ** 3 / mu)
@@ -263,8 +276,8 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
     else:
         t_trim = stored.trim_et
     if not t_trim < problem.end_et:
-        raise InputError(f"the plane trim would come at or after the leg's end "
-                         f"(t0 + {t_trim - t0:.0f} s)", quantity="plane_trim.not_before_utc",
+        raise InputError(f"the plane trim's point of the orbit comes at {time_scales.et_to_utc(t_trim)}, "
+                         "at or after the leg's end_utc", quantity="plane_trim.not_before_utc",
                          value=time_scales.et_to_utc(problem.trim_not_before_et))
     first = propagate(start, t_trim, replace(model, burns=circ), tol)
     s_trim = first.final_state
@@ -286,7 +299,7 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
               {"et": circ[0].end_et, "event": "circularisation_end", "details": {"duration_s": circ[0].duration_s}}]
     r_moon = loi.moon_radius()
     figs = {"circularisation_utc": s_ign.utc, "circularisation_duration_s": circ[0].duration_s,
-            "circularisation_delta_v_m_s": delta_v_from_masses(m0, m1, eng.isp_s),
+            "circularisation_delta_v_m_s": delta_v_from_masses(m0, m1, problem.circularisation_engine.isp_s),
             "circularisation_propellant_kg": used["circularisation"],
             "circularisation_ignition_altitude_km": (np.linalg.norm(s_ign.r) - r_moon) / 1e3,
             "circularisation_planned_altitude_spread_km": spread / 1e3,
@@ -301,9 +314,9 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
         m2, m3 = second.trajectory.states([trim.start_et, trim.end_et])[:, 6]
         used["trim"] = float(m2 - m3)
         figs["trim_propellant_kg"] = used["trim"]
-        figs["trim_delta_v_m_s"] = delta_v_from_masses(m2, m3, trim.isp_s)
+        figs["trim_delta_v_m_s"] = delta_v_from_masses(m2, m3, problem.trim_engine.isp_s)
         burns["trim"] = trim
         events += [{"et": trim.start_et, "event": "plane_trim_start", "details": {"delta_v_m_s": abs(dv_trim)}},
                    {"et": trim.end_et, "event": "plane_trim_end", "details": {"duration_s": trim.duration_s}}]
     design = AdjustmentDesign(t_c, math.degrees(off0), t_trim, scanned)
-    return AdjustmentResult(end, [first, second], burns, events, figs, used, design)
+    return AdjustmentResult(end, [first, second], burns, events, figs, used, design, scan)

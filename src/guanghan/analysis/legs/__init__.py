@@ -50,6 +50,7 @@ from guanghan.analysis.legs import (  # noqa: F401  (register)
     earth_moon_transfer,
     lunar_ascent,
     lunar_descent,
+    lunar_orbit_adjustment,
     lunar_rendezvous,
     surface_operations,
     trans_earth,

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from guanghan.dynamics.propagator import Tolerances
-from guanghan.environment import frames, time_scales
+from guanghan.environment import frames, spice_kernels, time_scales
 from guanghan.errors import GuidanceFailure, InputError
 from guanghan.gnc.lunar_transfer_flight import lunar_orbit_figures
 from guanghan.gnc.site_plane_adjustment import (
@@ -55,7 +55,8 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     engines = ctx.engines(phase.vehicle)
     mass = ctx.vehicle_mass_kg(phase.vehicle)
     start = start.to_frame("J2000").with_mass(mass)
-    left = {m: ctx.masses[m] - ctx.scenario.modules[m].dry_mass_kg for m in ctx.scenario.vehicles[phase.vehicle].modules}
+    modules = ctx.scenario.vehicles[phase.vehicle].modules
+    left = {m: ctx.masses[m] - ctx.scenario.modules[m].dry_mass_kg for m in modules}
     circ_module = phase.circularisation.engine.split(".", 1)[0]
     trim_module = phase.plane_trim.engine.split(".", 1)[0]
     et_pd = time_scales.utc_to_et(phase.powered_descent_utc)
@@ -94,5 +95,11 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     table = (SCHEMA.empty_table() if ctx.summary_only else
              pa.concat_tables([leg_table(phase.name, leg.trajectory, phase.output_step_s) for leg in res.legs]))
     meta = {"force_model": model.describe(), "burns": {k: burn_record(b) for k, b in res.burns.items()}}
-    return PhaseResult(phase.name, res.final_state, log, summary, table, meta, module_masses=masses,
-                       leg_type=phase.type, design={"orbit_adjustment": encode(res.design)})
+    r_moon_km = float(spice_kernels.radii("MOON").mean()) / 1e3
+    series = {} if ctx.summary_only else {"scan": pa.Table.from_pylist(
+        [{"utc": time_scales.et_to_utc(et), "site_offset_km": off * r_moon_km,
+          "chosen": et == res.design.circularisation_et} for et, off in res.scan],
+        schema=pa.schema([("utc", pa.string()), ("site_offset_km", pa.float64()), ("chosen", pa.bool_())]))}
+    return PhaseResult(phase.name, res.final_state, log, summary, table, meta, series=series,
+                       module_masses=masses, leg_type=phase.type,
+                       design={"orbit_adjustment": encode(res.design)})
