@@ -64,6 +64,7 @@ from guanghan.gnc.execution_errors import (
     error_draws,
     tracked_tilt,
 )
+from guanghan.gnc.lunar_transfer_flight import lunar_orbit_figures
 
 #: offset (rad) below which the trim is done: 1e-7 rad is 0.2 m at the Moon's surface
 _OFFSET_TOL_RAD = 1e-7
@@ -106,8 +107,9 @@ class AdjustmentProblem:
 @dataclass
 class AdjustmentResult:
     """The flown leg: final state, the propagated pieces, the burns flown, events, figures (keys
-    without the group prefix), propellant (kg) of each burn, the design, and the pass scan
-    ((epoch ET s, predicted offset rad) per propagated pass; empty when flown from a design)."""
+    without the group prefix; ``final_*`` the low orbit over one revolution at the end),
+    propellant (kg) of each burn, the design, and the pass scan ((epoch ET s, predicted offset
+    rad) per propagated pass; empty when flown from a design)."""
 
     final_state: SpacecraftState
     legs: list[PropagationResult]
@@ -222,11 +224,12 @@ def solve_trim(state: SpacecraftState, model: ForceModel, tol: Tolerances, probl
     return float(sol.root), before, after
 
 
-def _circularise(start: SpacecraftState, capture, t_c: float, model: ForceModel, tol: Tolerances,
+def _circularise(start: SpacecraftState, capture, t_c: float, models: PatchedModels,
                  problem: AdjustmentProblem, z: np.ndarray):
     """(state at ignition, flown burn pieces, planned and along −v altitude spreads m) of the
     circularisation centred on the pass ``t_c`` of ``capture`` (step 3), with execution errors
     from draws ``z``."""
+    model, tol = models.moon, models.tolerances
     eng, mu = problem.circularisation_engine, model.central.mu
     y = capture.states([t_c])[0]
     dv_est = float(np.linalg.norm(y[3:6])) - math.sqrt(mu / np.linalg.norm(y[:3]))
@@ -237,7 +240,6 @@ def _circularise(start: SpacecraftState, capture, t_c: float, model: ForceModel,
                          f"{d_est:.0f} s of burn centred on the pass", quantity="circularisation.earliest_utc",
                          value=time_scales.et_to_utc(problem.window[0]))
     s_ign = SpacecraftState.from_vector(ign, capture.states([ign])[0])
-    models = PatchedModels(model, model, tolerances=tol)        # the Earth-centred model is not used
     args = (s_ign, eng, loi.LoiAim("mean", problem.mean_altitude_m), models, d_est,
             problem.circularisation_propellant_kg, dv_est)
     kw = {"quantity": "circularisation.engine", "value": None}
@@ -264,7 +266,8 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
         passes = _window_passes(capture, problem)
         t_c = float(passes[np.argmin(np.abs(passes - stored.circularisation_et))])
         off0, scanned, scan = math.radians(stored.predicted_offset_deg), stored.passes_scanned, []
-    s_ign, circ, spread, spread_plain = _circularise(start, capture, t_c, model, tol, problem,
+    models = PatchedModels(model, model, tolerances=tol)        # the Earth-centred model is not used
+    s_ign, circ, spread, spread_plain = _circularise(start, capture, t_c, models, problem,
                                                      draws["circularisation"])
     after_circ = propagate(s_ign, circ[0].end_et + 600.0, replace(model, burns=circ), tol).trajectory
     a = 1.0 / (2.0 / np.linalg.norm(after_circ.y[-1, :3]) - after_circ.y[-1, 3:6] @ after_circ.y[-1, 3:6] / mu)
@@ -308,7 +311,8 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
             "passes_scanned_count": scanned,
             "site_offset_before_trim_km": off_before * r_moon / 1e3,
             "trim_utc": s_trim.utc, "trim_planned_delta_v_m_s": abs(dv_trim), "trim_delta_v_m_s": 0.0,
-            "site_offset_km": flown_offset * r_moon / 1e3}
+            "site_offset_km": flown_offset * r_moon / 1e3,
+            **{k.replace("lunar_orbit.", "final_"): v for k, v in lunar_orbit_figures(end, models).items()}}
     burns = {"circularisation": circ[0]}
     if trim is not None:
         m2, m3 = second.trajectory.states([trim.start_et, trim.end_et])[:, 6]

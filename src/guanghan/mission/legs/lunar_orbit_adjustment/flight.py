@@ -18,7 +18,6 @@ import pyarrow as pa
 from guanghan.dynamics.propagator import Tolerances
 from guanghan.environment import frames, spice_kernels, time_scales
 from guanghan.errors import GuidanceFailure, InputError
-from guanghan.gnc.lunar_transfer_flight import lunar_orbit_figures
 from guanghan.gnc.site_plane_adjustment import (
     AdjustmentDesign,
     AdjustmentProblem,
@@ -30,15 +29,8 @@ from guanghan.mission.leg import LegContext, PhaseResult
 from guanghan.mission.mission_design import decode, encode
 from guanghan.mission.trajectory_table import SCHEMA, burn_record, leg_table
 
-#: the coast tolerances of the lunar-orbit legs (rtol, atol m, max step s)
+#: as the lunar-orbit coast's defaults (rtol, atol m, max step s): the leg is ~3 weeks of coast
 _TOLERANCES = Tolerances(1e-11, 1e-4, 600.0)
-
-
-class _Models:
-    """The lunar model wrapped as :func:`lunar_orbit_figures` expects (``.moon``, ``.tolerances``)."""
-
-    def __init__(self, moon, tolerances):
-        self.moon, self.tolerances = moon, tolerances
 
 
 def _site_unit_j2000(site, et: float) -> np.ndarray:
@@ -84,9 +76,6 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
         log.add(e["et"], phase.name, e["event"], e["details"])
     log.add(res.final_state.et, phase.name, "phase_end", {"mass_kg": res.final_state.mass})
     summary = {f"orbit_adjustment.{k}": v for k, v in res.figures.items()}
-    final = {k.replace("lunar_orbit.", "orbit_adjustment.final_"): v
-             for k, v in lunar_orbit_figures(res.final_state, _Models(model, _TOLERANCES)).items()}
-    summary.update(final)
     summary["orbit_adjustment.propellant_kg"] = sum(res.propellant_kg.values())
     masses = dict(ctx.masses)
     masses[circ_module] -= res.propellant_kg["circularisation"]
