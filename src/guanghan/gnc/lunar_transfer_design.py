@@ -53,7 +53,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq, least_squares
+from scipy.optimize import brentq, least_squares, root
 
 from guanghan.dynamics import events as ev
 from guanghan.dynamics.conics import b_plane_incoming, conic_periapsis, incoming_asymptote
@@ -221,9 +221,14 @@ def arrival_residuals(peri: SpacecraftState, mu: float, target: ArrivalTarget) -
 # --------------------------------------------------------------------------- design
 
 
-def correct(fun, n: int, steps, max_nfev: int):
-    """``least_squares`` from zero corrections with a forward-difference Jacobian of ABSOLUTE
-    ``steps`` (scipy's ``diff_step`` is relative to |x|, and every correction starts at 0)."""
+def correct(fun, n: int, steps, max_nfev: int, accept: float = 1e-5):
+    """The corrections (from zero) zeroing the square system ``fun``: Powell's hybrid method with
+    Broyden's rank-1 updates between forward-difference Jacobians of ABSOLUTE ``steps`` (scipy
+    ``root(method="hybr")``, MINPACK hybrj: Moré, Garbow & Hillstrom 1980; Broyden 1965), which
+    needs about half the flights of a Jacobian every iteration; if its largest residual is above
+    ``accept`` (1e-5: 1 cm of B-plane, 0.1 ms of epoch), ``least_squares`` (trust-region
+    reflective, a Jacobian every iteration) polishes from there. scipy's ``diff_step`` is relative
+    to |x|, and every correction starts at 0, hence the explicit Jacobian."""
     steps = np.asarray(steps, float)
 
     def jac(z):
@@ -235,7 +240,12 @@ def correct(fun, n: int, steps, max_nfev: int):
             cols.append((fun(zj) - f0) / steps[j])
         return np.array(cols).T
 
-    return least_squares(fun, np.zeros(n), jac=jac, x_scale=steps, xtol=1e-12, ftol=1e-12,
+    sol = root(fun, np.zeros(n), jac=jac, method="hybr", options={"xtol": 1e-10, "maxfev": max_nfev})
+    if np.all(np.isfinite(sol.fun)) and np.max(np.abs(sol.fun)) <= accept:
+        return sol.x
+    start = sol.x if np.all(np.isfinite(sol.x)) and np.linalg.norm(sol.fun) < np.linalg.norm(fun(np.zeros(n))) \
+        else np.zeros(n)
+    return least_squares(fun, start, jac=jac, x_scale=steps, xtol=1e-12, ftol=1e-12,
                          max_nfev=max_nfev).x
 
 
