@@ -3,7 +3,7 @@
 A correction is a fixed-attitude finite burn (:func:`~guanghan.gnc.return_targeting.mcc_burn`,
 duration by Tsiolkovsky) whose J2000 Δv vector is solved (three unknowns, three targets: the
 B-plane aim and the periselene epoch of :func:`~guanghan.gnc.lunar_transfer_design.arrival_residuals`)
-by least squares on the patched full force model, flown from the state at the correction epoch to
+by :func:`~guanghan.gnc.lunar_transfer_design.correct` on the patched full force model, flown from the state at the correction epoch to
 the periselene; none is flown when the predicted misses are inside the deadband.
 
 References
@@ -29,7 +29,7 @@ def solve_mcc(state: SpacecraftState, engine: Engine, target: ltd.ArrivalTarget,
               deadband_km: float, deadband_s: float) -> tuple[FiniteBurn | None, np.ndarray, np.ndarray]:
     """Midcourse correction from ``state``: the J2000 Δv (m/s, a fixed-attitude finite burn of
     ``engine``, :func:`~guanghan.gnc.return_targeting.mcc_burn`) re-targeting the B-plane aim and
-    the periselene epoch (square system, least squares on forward differences of 1 cm/s). No burn
+    the periselene epoch (square system, :func:`~guanghan.gnc.lunar_transfer_design.correct` on forward differences of 1 cm/s). No burn
     when the predicted misses are inside the deadband. Returns (burn, Δv, misses km, km, s after)."""
     mu_moon = models.moon.central.mu
     horizon = target.et + 2 * 86400.0

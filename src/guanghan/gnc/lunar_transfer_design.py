@@ -28,8 +28,8 @@ guess, then Newton–type correction of the targets on the full model):
    B-plane (km) and epoch (s) residuals of the osculating state there (a trajectory through the
    Moon stops at the surface and is measured the same way, so the residuals stay continuous).
 
-Corrections (:func:`correct`) are scipy ``least_squares`` (trust region) on forward differences of
-absolute steps; every residual is a compiled DOP853 propagation (:mod:`guanghan.dynamics.propagator`),
+Corrections (:func:`correct`) are Powell's hybrid method with Broyden updates (scipy ``root``
+"hybr"), polished by ``least_squares`` if needed, on forward differences of absolute steps; every residual is a compiled DOP853 propagation (:mod:`guanghan.dynamics.propagator`),
 a few ms each. Midcourse corrections re-target the same residuals (:mod:`guanghan.gnc.lunar_midcourse`).
 
 Assumptions and limitations
