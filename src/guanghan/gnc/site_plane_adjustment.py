@@ -165,7 +165,8 @@ def choose_pass(capture, model: ForceModel, tol: Tolerances, problem: Adjustment
     def offset(k: int) -> float:
         if k not in offsets:
             s = _circularised(capture, float(passes[k]), model.central.mu)
-            y = propagate(s, problem.et_descent, model, tol).trajectory.states([problem.et_descent])[0]
+            y = propagate(s, problem.et_descent, model, tol, integrator="rkn1210").trajectory.states(
+                [problem.et_descent])[0]                 # a coast: the RKN pair needs fewer field evaluations
             offsets[k] = site_offset_rad(y, problem.site_j2000)
         return offsets[k]
 
