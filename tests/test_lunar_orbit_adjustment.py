@@ -154,6 +154,7 @@ def test_a_window_without_a_periselene_pass_is_refused_after_the_transfer(tmp_pa
 
     data = scenario_data("chang-e-6")
     data["phases"] = data["phases"][:2]
+    data.pop("dispersions")                               # they name later phases
     data["validation"] = [r for r in data["validation"]
                           if r["key"].split(".")[0] in ("earth_moon_transfer", "lunar_orbit", "orbit_adjustment")]
     data["phases"][1]["circularisation"]["latest_utc"] = "2024-05-08T07:00:00Z"
