@@ -7,7 +7,9 @@ rest (``remaining_vehicle``) stays on its orbit and is propagated on to the touc
 (series ``orbiter``, Moon-centred J2000; its last row is where a rendezvous leg would pick it up).
 The lander then lowers its periapsis with two retrograde burns of its descent engine
 (:func:`guanghan.gnc.orbit_lowering.design_lowering`, solved on the scenario's full lunar force
-model) to the scenario's height, ``uprange_km`` up-range of the site at ``powered_descent_utc``,
+model) to the scenario's height, ``uprange_km`` up-range of the site at ``powered_descent_utc``
+(the solved burns are the leg's design, ``design["lowering"]``: with ``--design-from`` they are
+flown again from the same separation state, :func:`~guanghan.gnc.orbit_lowering.stored_lowering`),
 and flies :func:`guanghan.gnc.powered_descent.fly_powered_descent` over the DEM and, in the hover
 area, a seeded synthetic terrain of the scenario's class, choosing its site by lidar hazard
 detection (:mod:`.terrain`). The touchdown point is judged on the TRUE terrain
