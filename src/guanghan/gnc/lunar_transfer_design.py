@@ -29,8 +29,9 @@ guess, then Newton–type correction of the targets on the full model):
    Moon stops at the surface and is measured the same way, so the residuals stay continuous).
 
 Corrections (:func:`correct`) are Powell's hybrid method with Broyden updates (scipy ``root``
-"hybr"), polished by ``least_squares`` if needed, on forward differences of absolute steps; every residual is a compiled DOP853 propagation (:mod:`guanghan.dynamics.propagator`),
-a few ms each. Midcourse corrections re-target the same residuals (:mod:`guanghan.gnc.lunar_midcourse`).
+"hybr", :mod:`guanghan.gnc.differential_correction`), polished by ``least_squares`` if needed, on
+forward differences of absolute steps; every residual is a compiled DOP853 propagation
+(:mod:`guanghan.dynamics.propagator`), a few ms each. Midcourse corrections re-target the same residuals (:mod:`guanghan.gnc.lunar_midcourse`).
 
 Assumptions and limitations
     * The injection is at perigee (flight-path angle 0), impulsive in effect: the launch vehicle is
@@ -53,7 +54,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq, least_squares, root
+from scipy.optimize import brentq
 
 from guanghan.dynamics import events as ev
 from guanghan.dynamics.conics import b_plane_incoming, conic_periapsis, incoming_asymptote
@@ -63,6 +64,7 @@ from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import ephemeris, frames, spice_kernels
 from guanghan.environment.geodetic import EARTH_EQUATORIAL_RADIUS
 from guanghan.errors import GuidanceFailure, InputError, PropagationError
+from guanghan.gnc.differential_correction import solve_square
 
 _AIM_LEAD_S = 12 * 3600.0        # step 2 aims this long before the periselene
 _SOI_RADIUS_M = 66_000e3         # the lunar sphere of influence (Laplace), bounding an inbound arrival
@@ -222,31 +224,12 @@ def arrival_residuals(peri: SpacecraftState, mu: float, target: ArrivalTarget) -
 
 
 def correct(fun, n: int, steps, max_nfev: int, accept: float = 1e-5):
-    """The corrections (from zero) zeroing the square system ``fun``: Powell's hybrid method with
-    Broyden's rank-1 updates between forward-difference Jacobians of ABSOLUTE ``steps`` (scipy
-    ``root(method="hybr")``, MINPACK hybrj: Moré, Garbow & Hillstrom 1980; Broyden 1965), which
-    needs about half the flights of a Jacobian every iteration; if its largest residual is above
-    ``accept`` (1e-5: 1 cm of B-plane, 0.1 ms of epoch), ``least_squares`` (trust-region
-    reflective, a Jacobian every iteration) polishes from there. scipy's ``diff_step`` is relative
-    to |x|, and every correction starts at 0, hence the explicit Jacobian."""
+    """The corrections (from zero) zeroing the square system ``fun``
+    (:func:`~guanghan.gnc.differential_correction.solve_square`: hybrid method, ``least_squares``
+    to polish a largest residual above ``accept``, 1e-5 = 1 cm of B-plane, 0.1 ms of epoch) on
+    forward differences of ABSOLUTE ``steps``."""
     steps = np.asarray(steps, float)
-
-    def jac(z):
-        f0 = fun(z)
-        cols = []
-        for j in range(n):
-            zj = z.copy()
-            zj[j] += steps[j]
-            cols.append((fun(zj) - f0) / steps[j])
-        return np.array(cols).T
-
-    sol = root(fun, np.zeros(n), jac=jac, method="hybr", options={"xtol": 1e-10, "maxfev": max_nfev})
-    if np.all(np.isfinite(sol.fun)) and np.max(np.abs(sol.fun)) <= accept:
-        return sol.x
-    start = sol.x if np.all(np.isfinite(sol.x)) and np.linalg.norm(sol.fun) < np.linalg.norm(fun(np.zeros(n))) \
-        else np.zeros(n)
-    return least_squares(fun, start, jac=jac, x_scale=steps, xtol=1e-12, ftol=1e-12,
-                         max_nfev=max_nfev).x
+    return solve_square(fun, np.zeros(n), steps, max_nfev, accept, x_scale=steps, xtol=1e-12, ftol=1e-12)
 
 
 def _time_to_radius(rp: float, vp: float, r: float, mu: float, inbound: bool = False) -> float:

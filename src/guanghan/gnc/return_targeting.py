@@ -65,6 +65,7 @@ from guanghan.dynamics.propulsion import Engine, burn_duration
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.errors import GuidanceFailure, PropagationError
 from guanghan.gnc.departure_design import Departure
+from guanghan.gnc.differential_correction import forward_jacobian, remember_last
 from guanghan.gnc.entry_target import EntryGeometry, EntryTarget, entry_geometry, entry_residuals
 
 __all__ = ["RETURN_TOLERANCES", "fly", "predict_entry", "solve_tei1", "tei2_burn", "tei2_scale",
@@ -222,41 +223,10 @@ def mcc_burn(state: SpacecraftState, engine: Engine, dv_j2000) -> FiniteBurn | N
                       engine.total_thrust_n, engine.isp_s, "inertial", tuple(np.asarray(dv_j2000) / dv))
 
 
-def _forward_jacobian(fun, step):
-    """Forward-difference Jacobian with ABSOLUTE steps (units of x; scalar or per variable) for
-    ``least_squares``."""
-    def jac(x, *args):
-        f0 = fun(x)
-        steps = np.broadcast_to(np.asarray(step, float), x.shape)
-        cols = []
-        for j in range(x.size):
-            xj = x.copy()
-            xj[j] += steps[j]
-            cols.append((fun(xj) - f0) / steps[j])
-        return np.array(cols).T
-    return jac
-
-
-def _remember_last(fun):
-    """``fun`` that returns its last value again for the same ``x`` (bit for bit), without
-    flying: ``least_squares`` asks for the Jacobian at the point it has just evaluated, and the
-    forward differences start from that value (one flight saved per Jacobian)."""
-    last = {}
-
-    def remembered(x):
-        key = np.asarray(x, float).tobytes()
-        if last.get("x") != key:
-            last["x"], last["f"] = None, None               # not kept if ``fun`` raises
-            f = np.asarray(fun(x), float)
-            last["x"], last["f"] = key, f
-        return last["f"].copy()
-    return remembered
-
-
 def _least_squares(fun, x, step, **options):
     """``least_squares`` on ``fun`` with the forward-difference Jacobian of absolute ``step``."""
-    fun = _remember_last(fun)
-    return least_squares(fun, x, jac=_forward_jacobian(fun, step), **options)
+    fun = remember_last(fun)
+    return least_squares(fun, x, jac=forward_jacobian(fun, step), **options)
 
 
 def solve_mcc(state: SpacecraftState, engine: Engine, target: EntryTarget, models: PatchedModels,
