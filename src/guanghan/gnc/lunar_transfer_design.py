@@ -227,9 +227,10 @@ def correct(fun, n: int, steps, max_nfev: int, accept: float = 1e-5):
     """The corrections (from zero) zeroing the square system ``fun``
     (:func:`~guanghan.gnc.differential_correction.solve_square`: hybrid method, ``least_squares``
     to polish a largest residual above ``accept``, 1e-5 = 1 cm of B-plane, 0.1 ms of epoch) on
-    forward differences of ABSOLUTE ``steps``."""
+    forward differences of ABSOLUTE ``steps``, ending at the first point within ``accept``."""
     steps = np.asarray(steps, float)
-    return solve_square(fun, np.zeros(n), steps, max_nfev, accept, x_scale=steps, xtol=1e-12, ftol=1e-12)
+    return solve_square(fun, np.zeros(n), steps, max_nfev, accept, stop=accept, x_scale=steps, xtol=1e-12,
+                        ftol=1e-12)
 
 
 def _time_to_radius(rp: float, vp: float, r: float, mu: float, inbound: bool = False) -> float:

@@ -65,8 +65,15 @@ from guanghan.dynamics.propulsion import Engine, burn_duration
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.errors import GuidanceFailure, PropagationError
 from guanghan.gnc.departure_design import Departure
-from guanghan.gnc.differential_correction import forward_jacobian, remember_last
+from guanghan.gnc.differential_correction import forward_jacobian, remember_last, solve_square
 from guanghan.gnc.entry_target import EntryGeometry, EntryTarget, entry_geometry, entry_residuals
+
+#: A midcourse correction's first stage (aim at the planned EI point, km) ends within 1 m of it: it
+#: only brings a trajectory that misses the Earth into the second stage's reach.
+MCC_AIM_STOP_KM = 1e-3
+#: Its second stage ends at EI residuals (:func:`entry_residuals`, soft=False) all ≤ 1e-4 of their
+#: units: FPA 1e-7°, crossrange 1 cm, epoch 0.1 ms, far inside the 1e-3°, 50 m, 1 s deadband.
+MCC_STOP = 1e-4
 
 __all__ = ["RETURN_TOLERANCES", "fly", "predict_entry", "solve_tei1", "tei2_burn", "tei2_scale",
            "solve_tei2", "mcc_burn", "solve_mcc", "entry_residuals", "EntryTarget", "EntryGeometry"]
@@ -236,14 +243,19 @@ def solve_mcc(state: SpacecraftState, engine: Engine, target: EntryTarget, model
     No burn if the predicted misses are inside ``tolerance`` (deg, km, s) already. If the coast
     misses the Earth (a TEI error of 1 m/s moves the perigee by ~10³ km), stage 1 first aims the
     Earth-centred position at ``target.et`` at the planned EI point ``aim_r_j2000`` (m; a smooth
-    Lambert-like problem, 1 km), then stage 2 solves the EI residuals (square system).
+    Lambert-like problem, 1 km), then stage 2 solves the EI residuals. Both are square systems
+    solved by the hybrid method (:func:`~guanghan.gnc.differential_correction.solve_square`),
+    ending at :data:`MCC_AIM_STOP_KM` and :data:`MCC_STOP`.
     """
     def burns(dv):
         burn = mcc_burn(state, engine, dv)
         return [burn] if burn else []
 
     def fun(dv):
-        geo, _ = predict_entry(state, models, burns(dv), target)
+        try:
+            geo, _ = predict_entry(state, models, burns(dv), target)
+        except GuidanceFailure:                 # a trial that misses the Earth: a large residual
+            return np.full(3, 1e6)
         return entry_residuals(geo, target, soft=False)
 
     def fun_aim(dv):
@@ -260,8 +272,9 @@ def solve_mcc(state: SpacecraftState, engine: Engine, target: EntryTarget, model
         return None, np.zeros(3), geo
     x = np.zeros(3)
     if aim_r_j2000 is not None:
-        x = _least_squares(fun_aim, x, 1e-2, xtol=1e-10, ftol=1e-10, max_nfev=60).x
-    sol = _least_squares(fun, x, 1e-2, xtol=1e-10, ftol=1e-10, max_nfev=100)
-    burn = mcc_burn(state, engine, sol.x)
+        x = solve_square(fun_aim, x, 1e-2, 60, accept=MCC_AIM_STOP_KM, stop=MCC_AIM_STOP_KM,
+                         xtol=1e-10, ftol=1e-10)
+    x = solve_square(fun, x, 1e-2, 100, accept=MCC_STOP, stop=MCC_STOP, xtol=1e-10, ftol=1e-10)
+    burn = mcc_burn(state, engine, x)
     geo, _ = predict_entry(state, models, [burn] if burn else [], target)
-    return burn, sol.x, geo
+    return burn, x, geo
