@@ -104,3 +104,23 @@ def test_dense_rotations_are_interpolated_to_round_off(frame, span_s):
     ref = np.array([spiceypy.pxform("J2000", frame, et) for et in ets])
     assert np.max(np.abs(rot - ref)) < 1e-11
     assert np.max(np.abs(np.einsum("nij,nkj->nik", rot, rot) - np.eye(3))) < 1e-11
+
+
+@pytest.mark.parametrize("target, observer, frame, span_s", [
+    ("SUN", "MOON", "J2000", 10 * 86400.0), ("EARTH", "MOON", "J2000", 86400.0),
+    ("MOON", "EARTH", "J2000", 3 * 86400.0), ("SUN", "MOON", "MOON_ME", 2 * 86400.0),
+    ("EARTH", "MOON", "MOON_ME", 3600.0)])
+def test_dense_positions_are_interpolated_within_1e_12_of_the_distance(target, observer, frame, span_s):
+    """Dense requests are Hermite-interpolated between spkezr nodes: every position within 1e-12
+    of the distance of spkpos at the same epoch, unsorted epochs included."""
+    ets = ET_CE5 + np.random.default_rng(8).uniform(0.0, span_s, 3000)
+    got = spice_kernels.body_positions(target, observer, frame, ets)
+    ref = np.asarray(spiceypy.spkpos(target, ets, frame, "NONE", observer)[0]) * 1e3
+    assert np.max(np.linalg.norm(got - ref, axis=1) / np.linalg.norm(ref, axis=1)) < 1e-12
+
+
+def test_sparse_position_requests_are_not_interpolated():
+    ets = ET_CE5 + np.linspace(0.0, 30 * 86400.0, 70)         # too few epochs per node to pay
+    got = spice_kernels.body_positions("EARTH", "MOON", "J2000", ets)
+    ref = np.asarray(spiceypy.spkpos("EARTH", ets, "J2000", "NONE", "MOON")[0]) * 1e3
+    assert np.array_equal(got, ref)

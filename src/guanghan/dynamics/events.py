@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import brentq
 
-from guanghan.dynamics.forces import SUN_RADIUS
 from guanghan.dynamics.trajectory import Trajectory
 from guanghan.environment import frames, spice_kernels
 from guanghan.environment.chebyshev import ChebyshevTable
+from guanghan.environment.constants import SUN_RADIUS
 
 
 @dataclass(frozen=True)

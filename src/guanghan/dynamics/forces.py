@@ -37,7 +37,8 @@ import numpy as np
 from numba import njit
 
 from guanghan.environment import frames, spice_kernels
-from guanghan.environment.constants import AU, SOLAR_IRRADIANCE_1AU, SPEED_OF_LIGHT, SUN_RADIUS
+from guanghan.dynamics.eclipse import shadow_fraction
+from guanghan.environment.constants import AU, SOLAR_IRRADIANCE_1AU, SPEED_OF_LIGHT
 from guanghan.environment.constants import STANDARD_GRAVITY as G0
 from guanghan.environment.chebyshev import DEFAULT_SEGMENT_S, ChebyshevTable, cheb_eval
 from guanghan.environment.gravity_field import GravityField
@@ -261,35 +262,6 @@ def build_environment_table(center: str, body_frame: str | None, bodies: list[st
 
 
 # --------------------------------------------------------------------------- kernels
-
-
-@njit(cache=True)
-def shadow_fraction(r_sc, r_sun, r_occ, radius_occ):
-    """Fraction (0..1) of the solar disc visible from r_sc past a spherical occulter at r_occ.
-
-    Conical model, Montenbruck & Gill §3.4.2 (eqs. 3.79–3.83). Positions in m, any common origin.
-    """
-    sx, sy, sz = r_sun[0] - r_sc[0], r_sun[1] - r_sc[1], r_sun[2] - r_sc[2]
-    dx, dy, dz = r_occ[0] - r_sc[0], r_occ[1] - r_sc[1], r_occ[2] - r_sc[2]
-    ns = math.sqrt(sx * sx + sy * sy + sz * sz)
-    nd = math.sqrt(dx * dx + dy * dy + dz * dz)
-    if nd <= radius_occ:
-        return 0.0
-    a = math.asin(min(1.0, SUN_RADIUS / ns))                  # apparent radius of the Sun
-    b = math.asin(min(1.0, radius_occ / nd))                  # apparent radius of the occulter
-    cosc = (sx * dx + sy * dy + sz * dz) / (ns * nd)
-    c = math.acos(max(-1.0, min(1.0, cosc)))                  # apparent separation
-    if c >= a + b:
-        return 1.0
-    if c <= b - a:
-        return 0.0                                            # umbra
-    if c <= a - b:
-        return 1.0 - (b * b) / (a * a)                        # annular
-    x = (c * c + a * a - b * b) / (2.0 * c)
-    y = math.sqrt(max(0.0, a * a - x * x))
-    area = a * a * math.acos(max(-1.0, min(1.0, x / a))) + b * b * math.acos(
-        max(-1.0, min(1.0, (c - x) / b))) - c * y             # eq. 3.83
-    return 1.0 - area / (math.pi * a * a)
 
 
 @njit(cache=True)

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydantic import Field
-from scipy.stats import truncnorm
 
 from guanghan.config_model import ConfigModel
 from guanghan.environment.regolith_mechanics import column_mass_kg_m2
 from guanghan.environment.regolith_thermal import RegolithProperties
 from guanghan.errors import InputError
+from guanghan.truncated_normal import truncated_normal_ppf
 
 LIMITS = ("target", "capacity", "max_cycles")
 
@@ -99,7 +99,7 @@ def scoop_cycles(scoop: Scoop, n: int, rng: np.random.Generator,
     if sd == 0.0:
         fill = np.full(n, mean)
     else:
-        fill = truncnorm.rvs(-mean / sd, (1.0 - mean) / sd, loc=mean, scale=sd, size=n, random_state=rng)
+        fill = truncated_normal_ppf(rng.uniform(size=n), -mean / sd, (1.0 - mean) / sd, loc=mean, scale=sd)
     return np.clip(fill, 0.0, 1.0) * scoop.volume_cm3 * 1e-6 * scoop.bulk_density_kg_m3(regolith)
 
 

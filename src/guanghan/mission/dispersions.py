@@ -15,7 +15,8 @@ silently clipped value.
 Distributions (parameters in the field's own unit):
     * ``normal``: mean (default: the nominal value) + sigma·N(0, 1);
     * ``truncated_normal``: the same, redrawn outside [low, high] (by inverse CDF on the truncated
-      interval, :func:`scipy.stats.truncnorm`, so no rejection loop);
+      interval, :func:`guanghan.truncated_normal.truncated_normal_ppf`, the draws of
+      ``scipy.stats.truncnorm``, so no rejection loop);
     * ``uniform``: U(low, high);
     * ``choice``: one of ``values`` with equal probability (or ``weights``).
     ``relative = true`` reads sigma, low and high as fractions of the nominal value (a 2 % thrust
@@ -33,9 +34,9 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
-from scipy.stats import truncnorm
 
 from guanghan.config_model import ConfigModel, fail
+from guanghan.truncated_normal import truncated_normal_ppf
 
 #: a sample's seed for the scenario's own ``seed`` fields: below 2**31 (they are ``int`` fields)
 SEED_BOUND = 2 ** 31 - 1
@@ -178,10 +179,10 @@ def _draw(d: Dispersion, nominal, rng: np.random.Generator):
     elif d.distribution == "uniform":
         lo, hi = (mean + d.low * scale, mean + d.high * scale) if d.relative else (d.low, d.high)
         x = rng.uniform(lo, hi)
-    else:                                       # truncated normal, by inverse CDF (scipy truncnorm)
+    else:                                       # truncated normal, by inverse CDF
         lo, hi = (mean + d.low * scale, mean + d.high * scale) if d.relative else (d.low, d.high)
         s = d.sigma * scale
-        x = float(truncnorm.ppf(rng.uniform(), (lo - mean) / s, (hi - mean) / s, loc=mean, scale=s))
+        x = float(truncated_normal_ppf(rng.uniform(), (lo - mean) / s, (hi - mean) / s, loc=mean, scale=s))
     return int(round(x)) if isinstance(nominal, int) and not isinstance(nominal, bool) else float(x)
 
 

@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pyarrow as pa
 
-from guanghan.dynamics.forces import shadow_fraction
+from guanghan.dynamics.eclipse import sunlit_fractions
 from guanghan.environment import frames, geodetic, spice_kernels, time_scales
 
 _UNITS = {"et_s": "s (TDB past J2000)", "x_m": "m", "y_m": "m", "z_m": "m", "vx_m_s": "m/s",
@@ -55,17 +55,12 @@ def sunlit_fraction(body: str, ets: np.ndarray, r_j2000: np.ndarray) -> np.ndarr
     horizontal plane, half its disc when its centre is on it."""
     sun = spice_kernels.body_positions("SUN", body, "J2000", ets)
     others = [b for b in ("MOON", "EARTH") if b != body]
-    occ = {b: spice_kernels.body_positions(b, body, "J2000", ets) for b in others}
+    occ = np.array([spice_kernels.body_positions(b, body, "J2000", ets) for b in others]).reshape(len(others), -1, 3)
     radius = {b: float(spice_kernels.radii(b).mean()) for b in ("MOON", "EARTH")}
-    out = np.empty(len(ets))
-    zero = np.zeros(3)
-    for i in range(len(ets)):
-        own = min(radius[body], (1.0 - 1e-9) * float(np.linalg.norm(r_j2000[i])))
-        nu = shadow_fraction(r_j2000[i], sun[i], zero, own)
-        for b in others:
-            nu = min(nu, shadow_fraction(r_j2000[i], sun[i], occ[b][i], radius[b]))
-        out[i] = nu
-    return out
+    r = np.ascontiguousarray(r_j2000, dtype=float)
+    own = np.minimum(radius[body], (1.0 - 1e-9) * np.linalg.norm(r, axis=1))
+    return sunlit_fractions(r, np.ascontiguousarray(sun), own, np.ascontiguousarray(occ),
+                            np.array([radius[b] for b in others]))
 
 
 def build_table(phase: str, body: str, ets: np.ndarray, states: np.ndarray) -> pa.Table:
