@@ -9,6 +9,7 @@ the B-plane; Tsiolkovsky for the LOI-1 duration; the published Chang'e-5 figures
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 
@@ -427,6 +428,25 @@ def test_flying_the_stored_transfer_design_reproduces_the_flight(flown):
     third = run(heavy, design=parse_design(design.to_json(), "memory"))
     assert third.summary["transfer.injection_mass_kg"] == result.summary["transfer.injection_mass_kg"] + 100.0
     assert third.summary["loi.first_burn_duration_s"] > result.summary["loi.first_burn_duration_s"] + 5.0
+    assert any(e["event"] == "loi1_redesigned" for e in third.events)      # solved on its own state
+    assert not any(e["event"].endswith("_redesigned") for e in again.events)  # the stored burns flew
+
+
+def test_a_stored_loi_burn_flies_only_from_the_state_it_was_solved_from(flown):
+    """The LOI burns kept in the design fly again only from the flown state they were solved from
+    (1 m, 1 mm/s, 10 g): a stored ignition state moved by 2 m makes LOI-2 solved again, from the
+    same flown state, so with the same figures and the event that says so."""
+    scenario, result = flown
+    doc = json.loads(result.design.to_json())
+    stored = doc["phases"]["earth_moon_transfer"]["data"]["transfer"]["loi_solutions"]
+    assert len(stored) == 2 and stored[1]["steered_m"] is not None      # LOI-2 is pitch-programmed
+    stored[1]["start"]["r"][0] += 2.0
+    again = run(scenario, design=parse_design(json.dumps(doc), "memory"))
+    names = [e["event"] for e in again.events if e["event"].endswith("_redesigned")]
+    assert names == ["loi2_redesigned"]
+    keys = [k for k, v in result.summary.items() if k.startswith(("earth_moon_transfer.loi", "loi."))
+            and isinstance(v, float)]
+    assert keys and all(again.summary[k] == pytest.approx(result.summary[k], rel=1e-9, abs=1e-9) for k in keys)
 
 
 def test_an_apollo_like_transfer_flies_from_toml_alone():

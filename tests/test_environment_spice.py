@@ -124,3 +124,27 @@ def test_sparse_position_requests_are_not_interpolated():
     got = spice_kernels.body_positions("EARTH", "MOON", "J2000", ets)
     ref = np.asarray(spiceypy.spkpos("EARTH", ets, "J2000", "NONE", "MOON")[0]) * 1e3
     assert np.array_equal(got, ref)
+
+
+@pytest.mark.parametrize("start, span_s", [("2020-12-01T15:00:00", 3600.0), ("2024-06-01T00:00:00", 20 * 86400.0),
+                                           ("2031-06-01T00:00:00", 2 * 86400.0)])
+def test_many_utc_strings_at_once_are_et2utc_s(start, span_s):
+    """A dense request is converted at once; every string is SPICE's, but at a rounding tie of
+    the millisecond (an epoch whose tenth of a millisecond is exactly 5), where it may be 1 ms on."""
+    ets = time_scales.utc_to_et(start) + np.random.default_rng(2).uniform(0.0, span_s, 20_000)
+    got = time_scales.et_to_utc(ets)
+    ref = [spice_kernels.et_to_utc(e) for e in ets]
+    differ = [i for i, (a, b) in enumerate(zip(got, ref, strict=True)) if a != b]
+    assert len(differ) <= 10
+    for i in differ:
+        lag = time_scales.utc_to_et(got[i]) - time_scales.utc_to_et(ref[i])
+        assert abs(abs(lag) - 1e-3) < 1e-6                       # one millisecond apart
+        tenths = (ets[i] - spice_kernels.delta_et_utc(ets[i])) * 1e4 % 10.0
+        assert abs(tenths - 5.0) < 1e-3                          # at a tie
+
+
+def test_utc_strings_across_a_leap_second_come_from_spice():
+    ets = time_scales.utc_to_et("2016-12-31T23:59:00") + np.linspace(0.0, 120.0, 241)
+    got = time_scales.et_to_utc(ets)
+    assert got == [spice_kernels.et_to_utc(e) for e in ets]
+    assert "2016-12-31T23:59:60.500Z" in got

@@ -46,6 +46,16 @@ class SpacecraftState:
         x = frames.transform_states(np.concatenate([self.r, self.v]), self.frame, frame, [self.et])[0]
         return SpacecraftState(self.et, x[:3], x[3:], self.mass, frame, self.body)
 
+    def close_to(self, other: "SpacecraftState", position_m: float = 1.0, velocity_m_s: float = 1e-3,
+                 mass_kg: float = 0.01) -> bool:
+        """Same epoch, frame and centre, and within ``position_m`` (m), ``velocity_m_s`` (m/s)
+        and ``mass_kg`` (kg) of ``other``: a plan solved from ``other`` may be flown from here as
+        it is (the stored designs' test; a campaign sample's own flight is farther)."""
+        return (self.et == other.et and self.frame == other.frame and self.body == other.body
+                and float(np.linalg.norm(self.r - other.r)) <= position_m
+                and float(np.linalg.norm(self.v - other.v)) <= velocity_m_s
+                and abs(self.mass - other.mass) <= mass_kg)
+
     def with_mass(self, mass: float) -> "SpacecraftState":
         return SpacecraftState(self.et, self.r, self.v, mass, self.frame, self.body)
 

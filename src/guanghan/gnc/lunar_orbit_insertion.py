@@ -66,6 +66,18 @@ class LoiAim:
     next_mid_et: float | None = None
 
 
+@dataclass(frozen=True)
+class SolvedLoi:
+    """A solved LOI burn kept to fly again (``--design-from``): the flown state at ignition it was
+    solved from, the burn, and the steering objective with and without the pitch programme (m;
+    None for a burn along −v). Flown again only from a state :meth:`SpacecraftState.close_to` it."""
+
+    start: SpacecraftState
+    burn: FiniteBurn
+    steered_m: float | None = None
+    plain_m: float | None = None
+
+
 def moon_radius() -> float:
     return float(spice_kernels.radii("MOON").mean())
 

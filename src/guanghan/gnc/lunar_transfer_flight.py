@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -83,12 +83,14 @@ class TransferResult:
 @dataclass(frozen=True)
 class TransferDesignPlan:
     """What the ground designs before launch, kept to fly again (``--design-from``): the injection
-    design, the arrival it aims at, and the impulsive LOI estimate ((Δv m/s, duration s) per burn)
-    whose first burn's middle sets the aimed periselene epoch."""
+    design, the arrival it aims at, the impulsive LOI estimate ((Δv m/s, duration s) per burn)
+    whose first burn's middle sets the aimed periselene epoch, and the LOI burns as solved from the
+    flown states at their ignitions (flown again from the same states, solved again from others)."""
 
     design: ltd.TransferDesign
     target: ltd.ArrivalTarget
     loi_estimate: list[tuple[float, float]]
+    loi_solutions: list[loi.SolvedLoi] = field(default_factory=list)
 
 
 def _add(events: list, et: float, name: str, **details) -> None:
@@ -245,7 +247,8 @@ def fly_transfer(problem: TransferProblem, site_j2000=None,
                        ltd.b_plane_aim(incoming_asymptote(arrival, mu), mu, target) / 1e3),
                 _b_row("arrival (flown)", arrival.et, [figures["transfer.b_dot_t_km"],
                                                        figures["transfer.b_dot_r_km"]])]
-    final, loi_legs, loi_figs = _fly_loi(problem, models, state, arrival, est, draws, left, events)
+    final, loi_legs, loi_figs, solved = _fly_loi(problem, models, state, arrival, est, draws, left, events,
+                                                 None if stored is None else stored.loi_solutions)
     legs += loi_legs
     figures.update({
         "transfer.mcc_delta_v_m_s": float(sum(mcc_dv)),
@@ -257,7 +260,7 @@ def fly_transfer(problem: TransferProblem, site_j2000=None,
     used = {m: problem.propellant_kg[m] - left[m] for m in left}
     events.sort(key=lambda e: e["et"])
     return TransferResult(final, [leg.trajectory for leg in legs], events, figures, burns, design, used,
-                          b_plane, TransferDesignPlan(design, target, [tuple(x) for x in est]))
+                          b_plane, TransferDesignPlan(design, target, [tuple(x) for x in est], solved))
 
 
 def _b_row(point: str, et: float, b_km) -> dict:
@@ -265,11 +268,12 @@ def _b_row(point: str, et: float, b_km) -> dict:
             "b_dot_r_km": float(b_km[1])}
 
 
-def _fly_loi(problem, models, state, arrival, est, draws, left, events):
-    """Solve and fly each LOI burn from the flown state at its ignition; returns the state at the
-    end of the last burn, the propagated legs and the ``loi`` figures."""
+def _fly_loi(problem, models, state, arrival, est, draws, left, events, stored=None):
+    """Solve and fly each LOI burn from the flown state at its ignition (a ``stored`` solution
+    from that same state is flown as it is); returns the state at the end of the last burn, the
+    propagated legs, the ``loi`` figures and the solutions."""
     plan, mu, aims = problem.plan, models.moon.central.mu, _aims(problem)
-    legs, figs, total_dv, total_kg = [], {}, 0.0, 0.0
+    legs, figs, total_dv, total_kg, solved = [], {}, 0.0, 0.0, []
     for k, b in enumerate(plan.loi):
         eng = problem.loi_engine(k)
         aim = aims[k]
@@ -278,11 +282,21 @@ def _fly_loi(problem, models, state, arrival, est, draws, left, events):
             aim = replace(aim, next_mid_et=nxt + 0.5 * est[k + 1][1])
         args = (state, eng, aim, models, est[k][1], left[_module(b.engine)], est[k][0])
         kw = {"quantity": f"loi[{k}].engine", "value": b.engine, "max_s": nxt - state.et}
-        if b.steering == "pitch_programme":
+        again = stored[k] if stored is not None and k < len(stored) else None
+        if again is not None and state.close_to(again.start) and \
+                (again.burn.thrust_n, again.burn.isp_s) == (eng.total_thrust_n, eng.isp_s):
+            planned = again.burn
+            spread, spread_plain = (math.nan if x is None else x for x in (again.steered_m, again.plain_m))
+        elif b.steering == "pitch_programme":
             keep = plan.arrival.periselene_altitude_km * 1e3 if aim.kind == "apoapsis" else None
             planned, spread, spread_plain = loi.solve_steered_burn(*args, **kw, periapsis_m=keep)
         else:
             planned, spread, spread_plain = loi.solve_burn(*args, **kw), math.nan, math.nan
+        if stored is not None and planned is not getattr(again, "burn", None):
+            _add(events, state.et, f"loi{k + 1}_redesigned", reason="the flown state at ignition is not "
+                 "the one the stored burn was solved from")
+        solved.append(loi.SolvedLoi(state, planned, *(None if math.isnan(x) else float(x)
+                                                      for x in (spread, spread_plain))))
         plan_traj = propagate(state, planned.end_et + 1.0, replace(models.moon, burns=[planned]),
                               models.tolerances).trajectory
         parts = tracked_tilt(planned, plan.execution_errors, draws[f"loi{k + 1}"], plan_traj)
@@ -319,7 +333,7 @@ def _fly_loi(problem, models, state, arrival, est, draws, left, events):
     figs.update({"loi.burns": len(plan.loi), "loi.delta_v_m_s": total_dv, "loi.propellant_kg": total_kg,
                  "loi.first_burn_duration_s": figs["loi1.duration_s"],
                  "loi.first_burn_ignition_altitude_km": figs["loi1.ignition_altitude_km"]})
-    return state, legs, figs
+    return state, legs, figs, solved
 
 
 def _mass_drop(legs, burn: FiniteBurn) -> float:

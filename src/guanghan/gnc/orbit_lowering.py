@@ -103,19 +103,12 @@ class LoweringDesign:
     figures: dict
 
 
-#: how close (m, m/s, kg) a separation state must be to the stored design's for its burns to be
-#: flown as they are; farther (a campaign sample's own flight) the lowering is solved again
-_SAME_START = (1.0, 1e-3, 0.01)
-
-
 def stored_lowering(start: SpacecraftState, model: ForceModel, design: LoweringDesign, et_pdi: float,
                     tolerances: Tolerances) -> LoweringResult | None:
     """The stored burns flown from ``start`` to ``et_pdi`` with the stored figures, if ``start`` is
-    the state they were solved from (within :data:`_SAME_START`); else None (solve again with
-    :func:`design_lowering`)."""
-    ref = design.start
-    if (start.et != ref.et or np.linalg.norm(start.r - ref.r) > _SAME_START[0]
-            or np.linalg.norm(start.v - ref.v) > _SAME_START[1] or abs(start.mass - ref.mass) > _SAME_START[2]):
+    the state they were solved from (:meth:`SpacecraftState.close_to`: 1 m, 1 mm/s, 10 g); else
+    None (solve again with :func:`design_lowering`)."""
+    if not start.close_to(design.start):
         return None
     res = propagate(start, et_pdi, replace(model, burns=list(design.burns)), tolerances)
     return LoweringResult(list(design.burns), res.trajectory,

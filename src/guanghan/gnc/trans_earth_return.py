@@ -107,7 +107,9 @@ def _mass_dv(flight: Flight, burn: FiniteBurn, isp_s: float) -> float:
 @dataclass(frozen=True)
 class TeiPlan:
     """Planned TEI-1 and TEI-2 burns, the TEI-2 unknowns, the designed departure aimed at, the
-    planned EI geometry and the state planned at TEI-2's ignition (after the nominal TEI-1)."""
+    planned EI geometry and the state planned at TEI-2's ignition (after the nominal TEI-1); once
+    flown, the TEI-2 re-targeted from the flown orbit and the state it was re-targeted from (flown
+    again as it is from that same state)."""
 
     tei1: FiniteBurn
     tei2: FiniteBurn
@@ -115,6 +117,8 @@ class TeiPlan:
     aim: dd.Departure
     entry: EntryGeometry
     tei2_state: SpacecraftState
+    tei2_replanned: FiniteBurn | None = None
+    tei2_replanned_from: SpacecraftState | None = None
 
 
 def plan_tei(cfg: ReturnProblem, start: SpacecraftState, models: PatchedModels) -> TeiPlan:
@@ -208,8 +212,13 @@ def fly_return(config: ReturnProblem, start: SpacecraftState, plan: TeiPlan | No
     f1 = rt.fly(start, tei2.start_et, models, tei1_parts)
     s2 = f1.final_state
     if len(tei1_parts) > 1 or tei1_parts[0] != tei1 or not _as_planned(s2, plan.tei2_state):
-        # TEI-2 re-planned from the flown orbit
-        tei2 = _replan_tei2(config, s2, models, plan)
+        # TEI-2 re-planned from the flown orbit (or its re-plan from this same orbit flown again)
+        again = plan.tei2_replanned
+        if again is None or plan.tei2_replanned_from is None or not s2.close_to(plan.tei2_replanned_from) \
+                or (again.thrust_n, again.isp_s) != (eng2.total_thrust_n, eng2.isp_s):
+            again = _replan_tei2(config, s2, models, plan)
+        tei2 = again
+        plan = replace(plan, tei2_replanned=tei2, tei2_replanned_from=s2)
     tei2_x = dispersed(tei2, errs, draws["tei2"], s2.mass)
     burns.update(tei1=tei1_parts[0], tei2=tei2_x)
     burns.update({f"tei1_pointing{k}": b for k, b in enumerate(tei1_parts[1:], start=1)})
