@@ -11,6 +11,7 @@ Queqiao-2 24 h orbit; Earth–Moon one-way light time ~1.28 s.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -24,6 +25,7 @@ from guanghan.cli import app
 from guanghan.environment import time_scales
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS
 from guanghan.errors import ScenarioError
+from guanghan.mission.mission_design import parse_design
 from guanghan.mission.runner import run
 from guanghan.mission.scenario import dumps_toml
 
@@ -177,3 +179,21 @@ def test_a_timeline_that_cannot_fit_is_a_logged_failure(tmp_path):
     cli = CliRunner().invoke(app, ["run", str(scenario.source_path), "--out", str(out)])
     assert cli.exit_code == 3, cli.output
     assert (out / "summary.json").exists()
+
+
+def test_the_stored_timeline_is_taken_only_for_the_tasks_and_windows_it_was_solved_for(tmp_path):
+    """The CP-SAT timeline is the leg's design: flown from a stored design it is taken as it is
+    (every figure the same, no solve) when its inputs' digest matches, and solved again, to the same
+    timeline, when it does not (event ``timeline_rescheduled``)."""
+    scenario = _ce6_alone(tmp_path)
+    first = run(scenario)
+    doc = json.loads(first.design.to_json())
+    assert set(doc["phases"]["surface"]["data"]) == {"timeline_inputs_sha256", "timeline"}
+    again = run(scenario, design=parse_design(json.dumps(doc), "memory"))
+    assert not any(e["event"] == "timeline_rescheduled" for e in again.events)
+    same = {k: v for k, v in first.summary.items() if "wall" not in k}
+    assert {k: v for k, v in again.summary.items() if "wall" not in k} == same
+    doc["phases"]["surface"]["data"]["timeline_inputs_sha256"] = "0" * 64
+    third = run(scenario, design=parse_design(json.dumps(doc), "memory"))
+    assert [e["event"] for e in third.events if e["event"] == "timeline_rescheduled"] == ["timeline_rescheduled"]
+    assert {k: v for k, v in third.summary.items() if "wall" not in k} == same

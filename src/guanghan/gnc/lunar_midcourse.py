@@ -13,6 +13,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from guanghan.dynamics.conics import b_plane_incoming
@@ -23,6 +25,16 @@ from guanghan.dynamics.state import SpacecraftState
 from guanghan.errors import GuidanceFailure, InputError
 from guanghan.gnc import lunar_transfer_design as ltd
 from guanghan.gnc.return_targeting import mcc_burn
+
+
+@dataclass(frozen=True)
+class SolvedMcc:
+    """A solved midcourse correction kept to fly again (``--design-from``): the flown state it was
+    solved from and its J2000 Δv (m/s; zero inside the deadband). Flown again only from a state
+    :meth:`SpacecraftState.close_to` it."""
+
+    start: SpacecraftState
+    delta_v: np.ndarray
 
 
 def solve_mcc(state: SpacecraftState, engine: Engine, target: ltd.ArrivalTarget, models: PatchedModels,

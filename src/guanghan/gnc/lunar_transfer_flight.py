@@ -56,9 +56,10 @@ from guanghan.gnc import lunar_orbit_insertion as loi
 from guanghan.gnc import lunar_transfer_design as ltd
 from guanghan.gnc.ascent_guidance import highest_terrain_on_plane_m
 from guanghan.gnc.execution_errors import dispersed, error_draws, tracked_tilt
-from guanghan.gnc.lunar_midcourse import predicted_b_plane_km, solve_mcc
+from guanghan.gnc.lunar_midcourse import SolvedMcc, predicted_b_plane_km, solve_mcc
 from guanghan.gnc.lunar_transfer_plan import TransferProblem
 from guanghan.gnc.parking_orbit_design import inclination_deg
+from guanghan.gnc.return_targeting import mcc_burn
 
 
 @dataclass
@@ -85,12 +86,14 @@ class TransferDesignPlan:
     """What the ground designs before launch, kept to fly again (``--design-from``): the injection
     design, the arrival it aims at, the impulsive LOI estimate ((Δv m/s, duration s) per burn)
     whose first burn's middle sets the aimed periselene epoch, and the LOI burns as solved from the
-    flown states at their ignitions (flown again from the same states, solved again from others)."""
+    flown states at their ignitions and the midcourse corrections as solved from the flown states
+    at their epochs (each flown again from the same state, solved again from another)."""
 
     design: ltd.TransferDesign
     target: ltd.ArrivalTarget
     loi_estimate: list[tuple[float, float]]
     loi_solutions: list[loi.SolvedLoi] = field(default_factory=list)
+    mcc_solutions: list[SolvedMcc] = field(default_factory=list)
 
 
 def _add(events: list, et: float, name: str, **details) -> None:
@@ -213,15 +216,24 @@ def fly_transfer(problem: TransferProblem, site_j2000=None,
     _add(events, state.et, "injection", speed_m_s=float(np.linalg.norm(state.v)),
          perigee_altitude_km=(np.linalg.norm(state.r) - EARTH_EQUATORIAL_RADIUS) / 1e3)
     pending: list[FiniteBurn] = []
-    mcc_dv = []
+    mcc_dv, mcc_solved = [], []
     b_plane = [_b_row("aim", target.et, design.b_target_km),
                _b_row("injection design", design.injection.et, design.b_reached_km)]
     for i, et in enumerate(problem.mcc_ets, start=1):
         f = fly_outbound(state, et, models, pending)
         legs += f.legs
         state = f.final_state
-        burn, dv, _ = solve_mcc(state, problem.mcc_engine, target, models, plan.midcourse_deadband_km,
+        again = stored.mcc_solutions[i - 1] if stored is not None and len(stored.mcc_solutions) >= i else None
+        if again is not None and state.close_to(again.start):
+            dv = np.asarray(again.delta_v, float)
+            burn = mcc_burn(state, problem.mcc_engine, dv)
+        else:
+            burn, dv, _ = solve_mcc(state, problem.mcc_engine, target, models, plan.midcourse_deadband_km,
                                     plan.midcourse_deadband_s)
+            if stored is not None:
+                _add(events, et, f"mcc{i}_redesigned", reason="the flown state is not the one the stored "
+                     "correction was solved from")
+        mcc_solved.append(SolvedMcc(state, np.asarray(dv, float)))
         pending = [dispersed(burn, plan.execution_errors, draws[f"mcc{i}"])] if burn else []
         b_plane += [_b_row(f"before MCC-{i}", et, predicted_b_plane_km(state, target, models)),
                     _b_row(f"after MCC-{i} (planned)", et, predicted_b_plane_km(state, target, models, burn))]
@@ -260,7 +272,8 @@ def fly_transfer(problem: TransferProblem, site_j2000=None,
     used = {m: problem.propellant_kg[m] - left[m] for m in left}
     events.sort(key=lambda e: e["et"])
     return TransferResult(final, [leg.trajectory for leg in legs], events, figures, burns, design, used,
-                          b_plane, TransferDesignPlan(design, target, [tuple(x) for x in est], solved))
+                          b_plane, TransferDesignPlan(design, target, [tuple(x) for x in est], solved,
+                                                           mcc_solved))
 
 
 def _b_row(point: str, et: float, b_km) -> dict:

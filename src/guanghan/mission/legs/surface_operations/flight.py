@@ -26,10 +26,16 @@ Assumptions and limitations
       the mission (``aborted``) with the scheduler's reason and the numbers.
     * The samples are planned on the drill's result and the scoop's seeded fill; the plan is flown
       as scheduled (no re-planning after a failed cycle).
+    * The timeline is the leg's design: a run given a stored design (``--design-from``) takes its
+      timeline when the tasks and windows are the ones it was solved for (their SHA-256), and
+      solves again otherwise (event ``timeline_rescheduled``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 
 import numpy as np
@@ -43,9 +49,10 @@ from guanghan.environment import time_scales
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS
 from guanghan.environment.terrain_horizon import horizon_profile
 from guanghan.errors import InputError
-from guanghan.gnc.surface_timeline import Task, TimelineInfeasible, schedule
+from guanghan.gnc.surface_timeline import ScheduledTask, Task, Timeline, TimelineInfeasible, schedule
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.leg import LegContext, PhaseResult
+from guanghan.mission.mission_design import encode
 from guanghan.mission.legs.surface_operations import surroundings as sr
 from guanghan.mission.legs.surface_operations.packing import pack
 from guanghan.mission.trajectory_table import SCHEMA
@@ -131,12 +138,20 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     deadline = stay.t1 - phase.operations.liftoff_margin_h * 3600.0
     tasks = _tasks(phase, hole.duration_s, fill.cycles)
     timeline, reason = None, None
+    inputs = dict(start_s=0.0, deadline_s=float(deadline - stay.t0),
+                  link_windows=[(float(a - stay.t0), float(b - stay.t0)) for a, b in windows],
+                  operating_windows=[(float(a - stay.t0), float(b - stay.t0)) for a, b in cond.operating_windows],
+                  round_trip_light_time_s=float(rtt), ground_reaction_s=phase.operations.ground_reaction_s,
+                  time_limit_s=phase.operations.solver_time_limit_s)
+    digest = _inputs_digest(tasks, inputs)
     try:
-        timeline = schedule(tasks, start_s=0.0, deadline_s=deadline - stay.t0,
-                            link_windows=[(a - stay.t0, b - stay.t0) for a, b in windows],
-                            operating_windows=[(a - stay.t0, b - stay.t0) for a, b in cond.operating_windows],
-                            round_trip_light_time_s=rtt, ground_reaction_s=phase.operations.ground_reaction_s,
-                            time_limit_s=phase.operations.solver_time_limit_s)
+        if ctx.design is not None and ctx.design.get("timeline_inputs_sha256") == digest:
+            timeline = _stored_timeline(ctx.design["timeline"])
+        else:
+            if ctx.design is not None:
+                log.add(stay.t0, name, "timeline_rescheduled", {"reason": "the tasks or windows are not the "
+                                                                "ones the stored timeline was solved for"})
+            timeline = schedule(tasks, **inputs)
     except TimelineInfeasible as exc:
         reason = f"the surface timeline does not fit: {exc}"
         log.add(stay.t0, name, "timeline_infeasible", {"reason": str(exc)})
@@ -151,4 +166,19 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     items = [(item, panel_thermal.simulate_panel(item, stay.site, deploy_et, deploy_et + span_s,
                                                  step_s=phase.conditions_step_s, horizon=horizon))
              for item in phase.deployed]
-    return pack(phase, ctx, stay, log, cond, links, hole, fill, timeline, items, final)
+    res = pack(phase, ctx, stay, log, cond, links, hole, fill, timeline, items, final)
+    res.design = {"timeline_inputs_sha256": digest, "timeline": encode(timeline)}
+    return res
+
+
+def _inputs_digest(tasks, inputs: dict) -> str:
+    """SHA-256 of everything the timeline is solved from (floats exact: JSON writes their repr)."""
+    text = json.dumps([[dataclasses.asdict(t) for t in tasks], inputs], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _stored_timeline(data: dict) -> Timeline:
+    """The design's timeline, solved (CP-SAT) from the same tasks and windows by an earlier run:
+    plan once, fly many (:mod:`guanghan.mission.mission_design`)."""
+    tasks = tuple(ScheduledTask(**t) for t in data["tasks"])
+    return Timeline(tasks, *(data[k] for k in ("makespan_s", "status", "solver", "wall_s", "objective_bound_s")))
