@@ -101,6 +101,7 @@ class DescentLoop:
         self.ceiling_m = float(self.frame.altitude(p0)) + profile.braking_ceiling_margin_m
         self.failure: str | None = None
         self.touchdown, self.exhausted, self.divert_distance = None, False, 0.0
+        self._ground_key, self._ground_value = None, math.nan
 
     # ------------------------------------------------------------------ helpers
     def event(self, name: str, **details) -> None:
@@ -109,14 +110,19 @@ class DescentLoop:
                             "phase": self.phase, **plain})
 
     def ground_under(self, p) -> float:
-        """Highest terrain (m above the sphere) under the footprint at the sub-point of ``p``."""
+        """Highest terrain (m above the sphere) under the footprint at the sub-point of ``p``
+        (the last answer is kept: each step asks again at the position the last step ended)."""
+        key = (float(p[0]), float(p[1]), float(p[2]))
+        if key == self._ground_key:
+            return self._ground_value
         rad0 = self.frame.radius_m
-        x, y, z = float(p[0]), float(p[1]), float(p[2]) + rad0
+        x, y, z = key[0], key[1], key[2] + rad0
         k = rad0 / math.sqrt(x * x + y * y + z * z)
         e, n = k * x, k * y
         rad = self.lander.footprint_radius_m
         pts = [(e, n)] + ([(e + rad, n), (e - rad, n), (e, n + rad), (e, n - rad)] if rad else [])
-        return max(float(self.terrain(a, b)) for a, b in pts)
+        self._ground_key, self._ground_value = key, max(float(self.terrain(a, b)) for a, b in pts)
+        return self._ground_value
 
     def gate(self, p_est):
         """Braking-end gate position and velocity, up-range of the site toward ``p_est``."""
