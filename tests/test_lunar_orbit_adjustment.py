@@ -164,3 +164,36 @@ def test_a_window_without_a_periselene_pass_is_refused_after_the_transfer(tmp_pa
         gh.run(gh.load_scenario(path))
     assert info.value.field == "phases[1].circularisation.earliest_utc"
     assert "no periselene pass" in info.value.reason and info.value.value.startswith("2024-05-08T06:00")
+
+
+def test_the_stored_adjustment_flies_again_and_resolves_only_from_another_state(tmp_path):
+    """``--design-from`` of the transfer and the adjustment: the stored pass, circularisation burn
+    and trim fly again with every figure of the run that designed them and nothing solved again;
+    a stored trim state moved by 2 m has the trim solved again (event ``trim_redesigned``) from
+    the same flown state, to the same figures."""
+    import json
+
+    import guanghan as gh
+    from guanghan.mission.mission_design import parse_design
+    from guanghan.mission.runner import run
+    from guanghan.mission.scenario import dumps_toml
+
+    data = scenario_data("chang-e-6")
+    data["phases"] = data["phases"][:2]
+    data.pop("dispersions")                               # they name later phases
+    data["validation"] = [r for r in data["validation"]
+                          if r["key"].split(".")[0] in ("earth_moon_transfer", "lunar_orbit", "orbit_adjustment")]
+    path = tmp_path / "transfer-adjustment.toml"
+    path.write_text(dumps_toml(data), encoding="utf-8")
+    scenario = gh.load_scenario(path)
+    first = run(scenario)
+    same = {k: v for k, v in first.summary.items() if "wall" not in k}
+    doc = json.loads(first.design.to_json())
+    again = run(scenario, design=parse_design(json.dumps(doc), "memory"))
+    assert {k: v for k, v in again.summary.items() if "wall" not in k} == same
+    assert not any(e["event"].endswith("_redesigned") for e in again.events)
+    doc["phases"]["orbit_adjustment"]["data"]["orbit_adjustment"]["trim_from"]["r"][2] += 2.0
+    third = run(scenario, design=parse_design(json.dumps(doc), "memory"))
+    assert [e["event"] for e in third.events if e["event"].endswith("_redesigned")] == ["trim_redesigned"]
+    assert third.summary["orbit_adjustment.site_offset_km"] == pytest.approx(same["orbit_adjustment.site_offset_km"],
+                                                                             rel=1e-9, abs=1e-12)

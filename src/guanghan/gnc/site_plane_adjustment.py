@@ -76,12 +76,18 @@ _MIN_TRIM_M_S = 1e-3
 class AdjustmentDesign:
     """What the ground designs, kept to fly again: the chosen periselene pass (ET s, the
     circularisation's middle), its predicted offset (deg, impulsive model), the trim's ignition
-    (ET s) and how many passes the scan propagated."""
+    (ET s) and how many passes the scan propagated; once flown, the circularisation burn as solved
+    from the flown state at its ignition, and the trim's (signed Δv m/s, site offsets before and
+    after rad) as solved from the flown state at its ignition (each flown again from that same
+    state only)."""
 
     circularisation_et: float
     predicted_offset_deg: float
     trim_et: float
     passes_scanned: int
+    circularisation: loi.SolvedLoi | None = None
+    trim_from: SpacecraftState | None = None
+    trim_solution: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -226,10 +232,10 @@ def solve_trim(state: SpacecraftState, model: ForceModel, tol: Tolerances, probl
 
 
 def _circularise(start: SpacecraftState, capture, t_c: float, models: PatchedModels,
-                 problem: AdjustmentProblem, z: np.ndarray):
-    """(state at ignition, flown burn pieces, planned and along −v altitude spreads m) of the
-    circularisation centred on the pass ``t_c`` of ``capture`` (step 3), with execution errors
-    from draws ``z``."""
+                 problem: AdjustmentProblem, z: np.ndarray, again: loi.SolvedLoi | None = None):
+    """(the solved burn, flown burn pieces) of the circularisation centred on the pass ``t_c`` of
+    ``capture`` (step 3), with execution errors from draws ``z``; ``again``, a burn solved before
+    from the same state at ignition with the same engine, is flown as it is."""
     model, tol = models.moon, models.tolerances
     eng, mu = problem.circularisation_engine, model.central.mu
     y = capture.states([t_c])[0]
@@ -244,13 +250,18 @@ def _circularise(start: SpacecraftState, capture, t_c: float, models: PatchedMod
     args = (s_ign, eng, loi.LoiAim("mean", problem.mean_altitude_m), models, d_est,
             problem.circularisation_propellant_kg, dv_est)
     kw = {"quantity": "circularisation.engine", "value": None}
-    if problem.steering == "pitch_programme":
-        planned, spread, spread_plain = loi.solve_steered_burn(*args, **kw)
+    if again is not None and s_ign.close_to(again.start) and \
+            (again.burn.thrust_n, again.burn.isp_s) == (eng.total_thrust_n, eng.isp_s):
+        solved = again
     else:
-        planned = loi.solve_burn(*args, **kw)
-        spread = spread_plain = loi.altitude_spread_m(s_ign, planned, models)
-    plan_traj = propagate(s_ign, planned.end_et + 1.0, replace(model, burns=[planned]), tol).trajectory
-    return s_ign, tracked_tilt(planned, problem.errors, z, plan_traj), spread, spread_plain
+        if problem.steering == "pitch_programme":
+            planned, spread, spread_plain = loi.solve_steered_burn(*args, **kw)
+        else:
+            planned = loi.solve_burn(*args, **kw)
+            spread = spread_plain = loi.altitude_spread_m(s_ign, planned, models)
+        solved = loi.SolvedLoi(s_ign, planned, float(spread), float(spread_plain))
+    plan_traj = propagate(s_ign, solved.burn.end_et + 1.0, replace(model, burns=[solved.burn]), tol).trajectory
+    return solved, tracked_tilt(solved.burn, problem.errors, z, plan_traj)
 
 
 def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, problem: AdjustmentProblem,
@@ -268,8 +279,13 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
         t_c = float(passes[np.argmin(np.abs(passes - stored.circularisation_et))])
         off0, scanned, scan = math.radians(stored.predicted_offset_deg), stored.passes_scanned, []
     models = PatchedModels(model, model, tolerances=tol)        # the Earth-centred model is not used
-    s_ign, circ, spread, spread_plain = _circularise(start, capture, t_c, models, problem,
-                                                     draws["circularisation"])
+    again = None if stored is None else stored.circularisation
+    solved, circ = _circularise(start, capture, t_c, models, problem, draws["circularisation"], again)
+    s_ign, spread, spread_plain = solved.start, solved.steered_m, solved.plain_m
+    events = []
+    if stored is not None and solved is not again:
+        events.append({"et": s_ign.et, "event": "circularisation_redesigned", "details": {
+            "reason": "the flown state at ignition is not the one the stored burn was solved from"}})
     after_circ = propagate(s_ign, circ[0].end_et + 600.0, replace(model, burns=circ), tol).trajectory
     a = 1.0 / (2.0 / np.linalg.norm(after_circ.y[-1, :3]) - after_circ.y[-1, 3:6] @ after_circ.y[-1, 3:6] / mu)
     period = 2.0 * math.pi * math.sqrt(a ** 3 / mu)
@@ -285,7 +301,14 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
                          value=time_scales.et_to_utc(problem.trim_not_before_et))
     first = propagate(start, t_trim, replace(model, burns=circ), tol)
     s_trim = first.final_state
-    dv_trim, off_before, off_after = solve_trim(s_trim, model, tol, problem)
+    if stored is not None and stored.trim_from is not None and stored.trim_solution is not None \
+            and s_trim.close_to(stored.trim_from):
+        dv_trim, off_before, off_after = stored.trim_solution
+    else:
+        dv_trim, off_before, off_after = solve_trim(s_trim, model, tol, problem)
+        if stored is not None:
+            events.append({"et": s_trim.et, "event": "trim_redesigned", "details": {
+                "reason": "the flown state at ignition is not the one the stored trim was solved from"}})
     trim = _trim_burn(s_trim, problem.trim_engine, dv_trim)
     if trim is not None:
         if trim.duration_s * problem.trim_engine.mass_flow_kg_s > problem.trim_propellant_kg:
@@ -299,8 +322,8 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
 
     m0, m1 = first.trajectory.states([circ[0].start_et, circ[0].end_et])[:, 6]
     used = {"circularisation": float(m0 - m1)}
-    events = [{"et": circ[0].start_et, "event": "circularisation_start", "details": {"thrust_n": circ[0].thrust_n}},
-              {"et": circ[0].end_et, "event": "circularisation_end", "details": {"duration_s": circ[0].duration_s}}]
+    events += [{"et": circ[0].start_et, "event": "circularisation_start", "details": {"thrust_n": circ[0].thrust_n}},
+               {"et": circ[0].end_et, "event": "circularisation_end", "details": {"duration_s": circ[0].duration_s}}]
     r_moon = loi.moon_radius()
     figs = {"circularisation_utc": s_ign.utc, "circularisation_duration_s": circ[0].duration_s,
             "circularisation_delta_v_m_s": delta_v_from_masses(m0, m1, problem.circularisation_engine.isp_s),
@@ -323,5 +346,6 @@ def fly_adjustment(start: SpacecraftState, model: ForceModel, tol: Tolerances, p
         burns["trim"] = trim
         events += [{"et": trim.start_et, "event": "plane_trim_start", "details": {"delta_v_m_s": abs(dv_trim)}},
                    {"et": trim.end_et, "event": "plane_trim_end", "details": {"duration_s": trim.duration_s}}]
-    design = AdjustmentDesign(t_c, math.degrees(off0), t_trim, scanned)
+    design = AdjustmentDesign(t_c, math.degrees(off0), t_trim, scanned, solved, s_trim,
+                              (float(dv_trim), float(off_before), float(off_after)))
     return AdjustmentResult(end, [first, second], burns, events, figs, used, design, scan)
