@@ -61,13 +61,19 @@ class DescentTerrain:
         """Resampled DEM height (m, relative to the site) at grid coordinates (m)."""
         return _bilinear(self.z, self.x0, self.dx, x, y)
 
-    def __call__(self, east_m, north_m) -> float:
+    def _patch(self):
         if self.synthetic is None:
-            return _height(float(east_m), float(north_m), self.z, self.x0, self.dx, _NO_PATCH,
-                           0.0, 1.0, -1.0, 1.0, MOON_MEAN_RADIUS)
-        return _height(float(east_m), float(north_m), self.z, self.x0, self.dx,
-                       self.synthetic.height_m, self.s0, self.sdx, self.half, self.blend,
-                       MOON_MEAN_RADIUS)
+            return _NO_PATCH, 0.0, 1.0, -1.0, 1.0
+        return self.synthetic.height_m, self.s0, self.sdx, self.half, self.blend
+
+    def __call__(self, east_m, north_m) -> float:
+        return _height(float(east_m), float(north_m), self.z, self.x0, self.dx, *self._patch(), MOON_MEAN_RADIUS)
+
+    def footprint_max(self, east_m: float, north_m: float, radius_m: float) -> float:
+        """Highest height (m) at (``east_m``, ``north_m``) and at the four points ``radius_m`` (m)
+        east, west, north and south of it: the same as five calls, in one compiled call."""
+        return _footprint_max(float(east_m), float(north_m), float(radius_m), self.z, self.x0, self.dx,
+                              *self._patch(), MOON_MEAN_RADIUS)
 
 _NO_PATCH = np.zeros((2, 2))
 
@@ -93,4 +99,14 @@ def _height(e, n, z, x0, dx, patch, s0, sdx, half, blend, radius):
     if inside > 0.0:
         w = min(inside / blend, 1.0)
         h = (1.0 - w) * h + w * _bilinear(patch, s0, sdx, e, n)
+    return h
+
+
+@njit(cache=True)
+def _footprint_max(e, n, rad, z, x0, dx, patch, s0, sdx, half, blend, radius):
+    """Highest of :func:`_height` at the centre and, for ``rad`` > 0, the four points ``rad`` away."""
+    h = _height(e, n, z, x0, dx, patch, s0, sdx, half, blend, radius)
+    if rad:
+        for de, dn in ((rad, 0.0), (-rad, 0.0), (0.0, rad), (0.0, -rad)):
+            h = max(h, _height(e + de, n + dn, z, x0, dx, patch, s0, sdx, half, blend, radius))
     return h

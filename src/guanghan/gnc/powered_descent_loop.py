@@ -120,9 +120,14 @@ class DescentLoop:
         k = rad0 / math.sqrt(x * x + y * y + z * z)
         e, n = k * x, k * y
         rad = self.lander.footprint_radius_m
-        pts = [(e, n)] + ([(e + rad, n), (e - rad, n), (e, n + rad), (e, n - rad)] if rad else [])
-        self._ground_key, self._ground_value = key, max(float(self.terrain(a, b)) for a, b in pts)
-        return self._ground_value
+        highest = getattr(self.terrain, "footprint_max", None)    # a compiled terrain does it at once
+        if highest is not None:
+            value = float(highest(e, n, rad))
+        else:
+            pts = [(e, n)] + ([(e + rad, n), (e - rad, n), (e, n + rad), (e, n - rad)] if rad else [])
+            value = max(float(self.terrain(a, b)) for a, b in pts)
+        self._ground_key, self._ground_value = key, value
+        return value
 
     def gate(self, p_est):
         """Braking-end gate position and velocity, up-range of the site toward ``p_est``."""
