@@ -37,7 +37,7 @@ from guanghan.dynamics.entry_kernels import add_motion, gravity, height, lift_dr
 from guanghan.environment.atmosphere import track_state, track_weights
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def aero_at(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho_table, sound_table,
             k, k1, w, scale, out):
     """Lift + drag acceleration (m/s²) at ``x`` into ``out`` in the column between stations ``k``
@@ -48,7 +48,7 @@ def aero_at(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, logrho_table
                              out)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def derivatives_at(x, cb, sb, planet, vehicle, mach_nodes, cd_nodes, h0, dh, logrho_table,
                    sound_table, k, k1, w, scale, acc, out):
     """dx/dt of the Earth-fixed state (Coriolis and centrifugal terms included) into ``out``,
@@ -61,7 +61,7 @@ def derivatives_at(x, cb, sb, planet, vehicle, mach_nodes, cd_nodes, h0, dh, log
     add_motion(x, planet, acc, out)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def rk4_step_track(x, bank, dt, planet, vehicle, mach_nodes, cd_nodes, h0, dh, theta, start,
                    normal, logrho_table, sound_table, scale, work, out):
     """One classical RK4 step of ``dt`` (s) with constant bank (rad) in the track's column at

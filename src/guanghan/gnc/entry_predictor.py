@@ -105,7 +105,7 @@ class GuidanceModel:
                 self.sound_speed)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def energy(x, mu):
     """e = μ/r − V²/2 (J/kg) of the Earth-fixed state ``x``."""
     rn = np.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2])
@@ -123,7 +123,7 @@ def track_frame(x0, aim):
     return p0, q, np.arctan2(q @ aim, p0 @ aim)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def track_angle(x, p0, q, previous):
     """Along-track angle (rad) of ``x`` on the track frame, unwrapped next to ``previous``."""
     theta = np.arctan2(q[0] * x[0] + q[1] * x[1] + q[2] * x[2],
@@ -131,7 +131,7 @@ def track_angle(x, p0, q, previous):
     return previous + (theta - previous + np.pi) % (2.0 * np.pi) - np.pi
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def cross_angle(x, p0, q):
     """Angle (rad) of ``x`` out of the track frame's great circle, + to the left (along p0 × q)."""
     nx = p0[1] * q[2] - p0[2] * q[1]
@@ -171,7 +171,7 @@ def model_aero(x, bank, vehicle, mach_nodes, cd_nodes, planet, h0, dh, theta, st
                logrho_table, sound_table, scale, out)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def corridor_excess(x, aim, sign, corridor):
     """How far the target is outside the crossrange corridor on the side the bank ``sign`` steers
     away from, as sign·sin z − sin(limit) (z and the limit as in :func:`reversal`): > 0 exactly
@@ -186,7 +186,7 @@ def corridor_excess(x, aim, sign, corridor):
     return sign * (hx * aim[0] + hy * aim[1] + hz * aim[2]) / hn - sin_limit, sin_limit
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def profile_bank(e, e_last, dt_last, dt, e0, e_f, sigma0, sigma_f):
     """|σ| (rad) of the energy-linear profile (Lu 2014 eq. 27) at the mid-energy of a step of
     ``dt`` (s) from energy ``e``, extrapolated from the last step (``e_last``, ``dt_last``)."""
@@ -195,7 +195,7 @@ def profile_bank(e, e_last, dt_last, dt, e0, e_f, sigma0, sigma_f):
     return sigma0 + (sigma_f - sigma0) * frac
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def roll_mean(bank, target, rate, dt):
     """(bank (rad), lift fraction, end bank (rad)) of a step of ``dt`` (s) in which the capsule
     rolls from ``bank`` towards ``target`` at ``rate`` (rad/s; 0: instantaneous) and then holds:
@@ -219,7 +219,7 @@ def roll_mean(bank, target, rate, dt):
     return np.arctan2(s, c), np.sqrt(c * c + s * s), end
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _step(x, dt, sign, sigma, bank, rate, vehicle, vertical, planet, mach_nodes, cd_nodes, h0,
           dh, theta, start, normal, logrho_table, sound_table, scale, work, xn):
     """One predictor RK4 step of ``dt`` (s) from ``x`` into ``xn`` with the profile's |σ| =
