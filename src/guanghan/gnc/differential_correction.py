@@ -13,7 +13,7 @@ Every residual here is a propagation (milliseconds), so the number of flights de
   flights of ``least_squares`` (trust-region reflective, a Jacobian every iteration). If its
   largest residual stays above ``accept``, ``least_squares`` polishes from the better of its end
   point and the start.
-* Both stop at the first point whose largest residual is at most ``stop``: a residual test
+* It stops at the first point whose largest residual is at most ``stop``: a residual test
   (Dennis & Schnabel 1996, §7.2, the "ftol" stopping rule), which neither of scipy's solvers
   offers. Their own step tests (``xtol``) otherwise keep them flying at the residual's noise floor
   (the integrator's tolerance) for as many flights again as the convergence took.
@@ -111,13 +111,3 @@ def solve_square(fun, x0, step, max_nfev: int, accept: float, stop: float | None
     except _Reached as reached:
         return reached.x
 
-
-def solve_least_squares(fun, x0, step, stop: float | None = None, **options) -> np.ndarray:
-    """``least_squares`` on ``fun`` from ``x0`` with the forward-difference Jacobian of absolute
-    ``step`` (``options`` passed on), ending at the first point with every |residual| ≤ ``stop``
-    (None: at its own tests). Returns x."""
-    residual, jac = _solvers(fun, step, stop)
-    try:
-        return least_squares(residual, np.asarray(x0, float), jac=jac, **options).x
-    except _Reached as reached:
-        return reached.x
