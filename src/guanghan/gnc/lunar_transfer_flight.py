@@ -11,9 +11,7 @@ on the patched full force model (:func:`~guanghan.dynamics.patched_flight.build_
    velocity, per J2000 axis); at each midcourse epoch a correction re-targets the B-plane and the
    periselene epoch (:func:`~guanghan.gnc.lunar_midcourse.solve_mcc`, flown with seeded
    thrust and pointing errors, fixed attitude, timer cut-off); at each LOI epoch the burn is solved
-   on the flown state (:func:`~guanghan.gnc.lunar_orbit_insertion.solve_burn`) and flown steered
-   along −v with an accelerometer cut-off and a pointing tilt
-   (:func:`~guanghan.gnc.execution_errors.tracked_tilt`).
+   on the flown state and flown (:func:`~guanghan.gnc.lunar_orbit_insertion_flight.fly_loi`).
 
 Figures (``<group>.<quantity>_<unit>``): ``transfer.*`` (injection epoch, perigee altitude over the
 equatorial radius, C3, inclination, sub-point, the launch site's angle from the plane at launch and
@@ -46,7 +44,6 @@ from guanghan.dynamics.conics import b_plane_incoming, incoming_asymptote
 from guanghan.dynamics.forces import FiniteBurn
 from guanghan.dynamics.patched_flight import PatchedModels, fly_outbound
 from guanghan.dynamics.propagator import propagate
-from guanghan.dynamics.propulsion import burn_duration, delta_v_from_masses, mass_for_burn
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.dynamics.trajectory import Trajectory
 from guanghan.environment import frames, lunar_dem, spice_kernels, time_scales
@@ -55,8 +52,9 @@ from guanghan.errors import GuidanceFailure, InputError
 from guanghan.gnc import lunar_orbit_insertion as loi
 from guanghan.gnc import lunar_transfer_design as ltd
 from guanghan.gnc.ascent_guidance import highest_terrain_on_plane_m
-from guanghan.gnc.execution_errors import dispersed, error_draws, tracked_tilt
+from guanghan.gnc.execution_errors import dispersed, error_draws
 from guanghan.gnc.lunar_midcourse import SolvedMcc, predicted_b_plane_km, solve_mcc
+from guanghan.gnc.lunar_orbit_insertion_flight import engine_module, fly_loi, loi_aims
 from guanghan.gnc.lunar_transfer_plan import TransferProblem
 from guanghan.gnc.parking_orbit_design import inclination_deg
 from guanghan.gnc.return_targeting import mcc_burn
@@ -100,21 +98,9 @@ def _add(events: list, et: float, name: str, **details) -> None:
     events.append({"et": float(et), "event": name, "details": details})
 
 
-def _aims(problem: TransferProblem) -> list[loi.LoiAim]:
-    out = []
-    for b in problem.plan.loi:
-        if b.revolutions is not None:
-            out.append(loi.LoiAim("revolutions", float(b.revolutions)))
-        elif b.apoapsis_altitude_km is not None:
-            out.append(loi.LoiAim("apoapsis", b.apoapsis_altitude_km * 1e3))
-        else:
-            out.append(loi.LoiAim("mean", b.mean_altitude_km * 1e3))
-    return out
-
-
 def _estimate(problem: TransferProblem, rp: float, v_inf: float, mu: float, mass: float):
     plan = problem.plan
-    return loi.impulsive_sequence(mu, rp, v_inf, [b.et for b in plan.loi], _aims(problem),
+    return loi.impulsive_sequence(mu, rp, v_inf, [b.et for b in plan.loi], loi_aims(problem),
                                   [problem.loi_engine(k) for k in range(len(plan.loi))], mass)
 
 
@@ -151,7 +137,7 @@ def _check_estimate(problem: TransferProblem, est) -> None:
     plan, mass = problem.plan, problem.mass_kg
     left = dict(problem.propellant_kg)
     for k, ((dv, d), b) in enumerate(zip(est, plan.loi, strict=True)):
-        eng, module = problem.loi_engine(k), _module(b.engine)
+        eng, module = problem.loi_engine(k), engine_module(b.engine)
         gap = plan.loi[k + 1].et - b.et if k + 1 < len(plan.loi) else math.inf
         if d > min(loi.MAX_BURN_S, gap) or d * eng.mass_flow_kg_s > left[module]:
             limit = min(loi.MAX_BURN_S, gap)
@@ -188,10 +174,6 @@ def _injection_errors(state: SpacecraftState, errors) -> SpacecraftState:
     dr = rng.standard_normal(3) * errors.position_sigma_km * 1e3
     dv = rng.standard_normal(3) * errors.velocity_sigma_m_s
     return SpacecraftState(state.et, state.r + dr, state.v + dv, state.mass, state.frame, state.body)
-
-
-def _module(engine_name: str) -> str:
-    return engine_name.split(".", 1)[0]
 
 
 def fly_transfer(problem: TransferProblem, site_j2000=None,
@@ -252,14 +234,14 @@ def fly_transfer(problem: TransferProblem, site_j2000=None,
                               f"at the first LOI burn ({plan.loi[0].utc})")
     for b in burns.values():
         if b is not None:
-            left[_module(plan.midcourse.engine)] -= _mass_drop(legs, b)
+            left[engine_module(plan.midcourse.engine)] -= _mass_drop(legs, b)
     arrival, _ = ltd.fly_to_periselene(state, models, state.et + 2 * 86400.0)
     figures.update(_arrival_figures(problem, design, arrival, mu, target))
     b_plane += [_b_row("aim at the flown v∞", arrival.et,            # |B| and θ depend on v∞
                        ltd.b_plane_aim(incoming_asymptote(arrival, mu), mu, target) / 1e3),
                 _b_row("arrival (flown)", arrival.et, [figures["transfer.b_dot_t_km"],
                                                        figures["transfer.b_dot_r_km"]])]
-    final, loi_legs, loi_figs, solved = _fly_loi(problem, models, state, arrival, est, draws, left, events,
+    final, loi_legs, loi_figs, solved = fly_loi(problem, models, state, arrival, est, draws, left, events,
                                                  None if stored is None else stored.loi_solutions)
     legs += loi_legs
     figures.update({
@@ -281,74 +263,6 @@ def _b_row(point: str, et: float, b_km) -> dict:
             "b_dot_r_km": float(b_km[1])}
 
 
-def _fly_loi(problem, models, state, arrival, est, draws, left, events, stored=None):
-    """Solve and fly each LOI burn from the flown state at its ignition (a ``stored`` solution
-    from that same state is flown as it is); returns the state at the end of the last burn, the
-    propagated legs, the ``loi`` figures and the solutions."""
-    plan, mu, aims = problem.plan, models.moon.central.mu, _aims(problem)
-    legs, figs, total_dv, total_kg, solved = [], {}, 0.0, 0.0, []
-    for k, b in enumerate(plan.loi):
-        eng = problem.loi_engine(k)
-        aim = aims[k]
-        nxt = plan.loi[k + 1].et if k + 1 < len(plan.loi) else math.inf
-        if aim.kind == "revolutions":
-            aim = replace(aim, next_mid_et=nxt + 0.5 * est[k + 1][1])
-        args = (state, eng, aim, models, est[k][1], left[_module(b.engine)], est[k][0])
-        kw = {"quantity": f"loi[{k}].engine", "value": b.engine, "max_s": nxt - state.et}
-        again = stored[k] if stored is not None and k < len(stored) else None
-        if again is not None and state.close_to(again.start) and \
-                (again.burn.thrust_n, again.burn.isp_s) == (eng.total_thrust_n, eng.isp_s):
-            planned = again.burn
-            spread, spread_plain = (math.nan if x is None else x for x in (again.steered_m, again.plain_m))
-        elif b.steering == "pitch_programme":
-            keep = plan.arrival.periselene_altitude_km * 1e3 if aim.kind == "apoapsis" else None
-            planned, spread, spread_plain = loi.solve_steered_burn(*args, **kw, periapsis_m=keep)
-        else:
-            planned, spread, spread_plain = loi.solve_burn(*args, **kw), math.nan, math.nan
-        if stored is not None and planned is not getattr(again, "burn", None):
-            _add(events, state.et, f"loi{k + 1}_redesigned", reason="the flown state at ignition is not "
-                 "the one the stored burn was solved from")
-        solved.append(loi.SolvedLoi(state, planned, *(None if math.isnan(x) else float(x)
-                                                      for x in (spread, spread_plain))))
-        plan_traj = propagate(state, planned.end_et + 1.0, replace(models.moon, burns=[planned]),
-                              models.tolerances).trajectory
-        parts = tracked_tilt(planned, plan.execution_errors, draws[f"loi{k + 1}"], plan_traj)
-        main = parts[0]
-        end_et = nxt if k + 1 < len(plan.loi) else main.end_et
-        res = propagate(state, end_et, replace(models.moon, burns=parts), models.tolerances)
-        legs.append(res)
-        m0, m1 = res.trajectory.states([main.start_et, main.end_et])[:, 6]
-        dv = delta_v_from_masses(m0, m1, eng.isp_s)
-        after = SpacecraftState.from_vector(main.end_et, res.trajectory.states([main.end_et])[0])
-        before = arrival if k == 0 else _coast_periselene(state, models)
-        dv_imp = _impulsive_equivalent(before, after, mu)
-        left[_module(b.engine)] -= m0 - m1
-        total_dv, total_kg = total_dv + dv, total_kg + (m0 - m1)
-        p = f"loi{k + 1}"
-        figs.update({f"{p}.utc": b.utc, f"{p}.duration_s": main.duration_s, f"{p}.delta_v_m_s": dv,
-                     f"{p}.impulsive_delta_v_m_s": dv_imp, f"{p}.gravity_loss_m_s": dv - dv_imp,
-                     f"{p}.ignition_altitude_km": (np.linalg.norm(state.r) - loi.moon_radius()) / 1e3,
-                     f"{p}.propellant_kg": m0 - m1,
-                     f"{p}.rocket_equation_duration_s": burn_duration(m0, dv, eng.total_thrust_n, eng.isp_s)})
-        if b.steering == "pitch_programme":
-            what = "periapsis_error" if aim.kind == "apoapsis" else "altitude_spread"
-            figs.update({f"{p}.pitch_deg": math.degrees(planned.pitch_rad),
-                         f"{p}.pitch_rate_deg_s": math.degrees(planned.pitch_rate_rad_s),
-                         f"{p}.planned_{what}_km": spread / 1e3,
-                         f"{p}.retrograde_{what}_km": spread_plain / 1e3})
-        if b.published_duration_s is not None:
-            figs[f"{p}.implied_stack_mass_kg"] = mass_for_burn(dv, b.published_duration_s, eng.total_thrust_n,
-                                                               eng.isp_s)
-        _add(events, main.start_et, f"{p}_start", thrust_n=main.thrust_n, isp_s=eng.isp_s,
-             altitude_km=figs[f"{p}.ignition_altitude_km"])
-        _add(events, main.end_et, f"{p}_end", duration_s=main.duration_s, delta_v_m_s=dv)
-        state = res.final_state
-    figs.update({"loi.burns": len(plan.loi), "loi.delta_v_m_s": total_dv, "loi.propellant_kg": total_kg,
-                 "loi.first_burn_duration_s": figs["loi1.duration_s"],
-                 "loi.first_burn_ignition_altitude_km": figs["loi1.ignition_altitude_km"]})
-    return state, legs, figs, solved
-
-
 def _mass_drop(legs, burn: FiniteBurn) -> float:
     """Propellant (kg) burnt by ``burn``, from the mass along the leg that holds it."""
     for leg in legs:
@@ -357,20 +271,6 @@ def _mass_drop(legs, burn: FiniteBurn) -> float:
             m0, m1 = t.states([burn.start_et, burn.end_et])[:, 6]
             return float(m0 - m1)
     raise GuidanceFailure("earth_moon_transfer", f"the burn at ET {burn.start_et:.0f} s spans two legs")
-
-
-def _coast_periselene(state: SpacecraftState, models) -> SpacecraftState:
-    """The next periselene of ``state``'s coast (Moon-centred), within a day."""
-    peri, _ = ltd.fly_to_periselene(state, models, state.et + 86400.0)
-    return peri
-
-
-def _impulsive_equivalent(before: SpacecraftState, after: SpacecraftState, mu: float) -> float:
-    """Δv (m/s) of the impulsive burn at the periselene of ``before`` leaving the orbital energy
-    that ``after`` has (vis-viva, Curtis §6.2)."""
-    rp = float(np.linalg.norm(before.r))
-    energy = 0.5 * after.v @ after.v - mu / np.linalg.norm(after.r)
-    return float(np.linalg.norm(before.v) - math.sqrt(2.0 * (energy + mu / rp)))
 
 
 def _arrival_figures(problem, design, arrival: SpacecraftState, mu: float, target) -> dict:
