@@ -4,6 +4,7 @@ a temporary one with a warning; and the GRGM1200A cache recovers from a truncate
 from __future__ import annotations
 
 import os
+import time
 import warnings
 
 import numpy as np
@@ -65,3 +66,41 @@ def test_truncated_grgm_cache_is_rebuilt(tmp_path, monkeypatch):
         again = gf.load_grgm1200a(8)
     assert np.array_equal(first.c, again.c) and np.array_equal(first.s, again.s)
     cf.writable.cache_clear()
+
+
+def _entry(folder, names, age_s):
+    t = time.time() - age_s
+    for name in names:
+        path = folder / name
+        if name.endswith("/"):
+            path.mkdir()
+            (path / "kernel.nbi").write_text("x")
+        else:
+            path.write_text("x")
+        os.utime(path, (t, t))
+
+
+def test_prune_keeps_the_current_and_newest_entries_and_removes_older_ones_whole(tmp_path):
+    # four GRGM-like entries (array pair + sidecars), an hour and more old, newest first
+    for k, age in enumerate((7200, 8000, 9000, 10000)):
+        _entry(tmp_path, [f"g_v2_{k}_c.npy", f"g_v2_{k}_c.npy.sha256", f"g_v2_{k}_s.npy",
+                          f"g_v2_{k}_s.npy.sha256"], age)
+    _entry(tmp_path, ["other_1_c.npy"], 99999)                    # another kind: untouched
+    removed = cf.prune(tmp_path, "g_", "_c.npy", "g_v2_0", keep=2)
+    assert removed == ["g_v2_2", "g_v2_3"]
+    left = sorted(os.listdir(tmp_path))
+    assert [n for n in left if n.startswith("g_v2_")] == sorted(
+        f"g_v2_{k}_{a}.npy{s}" for k in (0, 1) for a in "cs" for s in ("", ".sha256"))
+    assert "other_1_c.npy" in left
+    # the current entry stays even when it is the oldest; a young entry is spared
+    _entry(tmp_path, ["g_v1_9_c.npy"], 60)
+    assert cf.prune(tmp_path, "g_", "_c.npy", "g_v2_1", keep=0) == ["g_v2_0"]
+    assert {"g_v2_1_c.npy", "g_v1_9_c.npy"} <= set(os.listdir(tmp_path))
+
+
+def test_prune_removes_stale_kernel_folders_and_a_missing_folder_is_no_error(tmp_path):
+    for k, age in enumerate((4000, 5000, 6000)):
+        _entry(tmp_path, [f"numba-{k:016x}/"], age)
+    assert cf.prune(tmp_path, "numba-", "", f"numba-{0:016x}", keep=1) == [f"numba-{k:016x}" for k in (1, 2)]
+    assert os.listdir(tmp_path) == [f"numba-{0:016x}"]
+    assert cf.prune(tmp_path / "absent", "numba-", "", "numba-x") == []

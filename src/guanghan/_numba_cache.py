@@ -5,6 +5,8 @@ that another file's kernel calls (``forces.rhs`` calls ``gravity_kernels.sh_acce
 caller would silently keep the old code. Guanghan's kernels are therefore cached in a folder named
 after a hash of every ``.py`` file of the package, ``<user cache>/guanghan/numba-<hash>``
 (``GUANGHAN_CACHE_DIR`` moves it): any source change starts a fresh cache.
+When a fresh one is made, older ones beyond the newest few are removed
+(:func:`guanghan.environment.cache_files.prune`), so edits and upgrades do not fill the disk.
 
 Only Guanghan's functions go there: :func:`configure` puts a cache locator in front of numba's
 own (``numba.core.caching``'s list of locator classes, which numba tries in order for each
@@ -55,9 +57,14 @@ def cache_folder() -> Path | None:
         base = user_cache_dir("guanghan")
     folder = Path(base) / f"numba-{source_hash()}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True)
+    except FileExistsError:
+        return folder
     except OSError:
         return None
+    from guanghan.environment.cache_files import prune  # a new source: older caches beyond a few go
+
+    prune(folder.parent, "numba-", "", folder.name)
     return folder
 
 

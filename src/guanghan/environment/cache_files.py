@@ -6,6 +6,11 @@ temporary file and ``os.replace`` (so a killed writer leaves no half file under 
 with a ``.sha256`` sidecar; :func:`load_verified` checks the file's size against its header and
 its SHA-256 against the sidecar (once per process and file), and reports a damaged or truncated
 file as missing so the caller rebuilds it.
+
+Entries are keyed by what they were made from (a data file's size and time, a source hash), so a
+reinstalled data package or an edited source adds a new entry beside the old. :func:`prune` keeps
+the folder bounded: after a new entry is written, the same kind's older entries beyond the newest
+few are removed (never one written within the last hour, which another process may be using).
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import shutil
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -100,3 +107,41 @@ def load_verified(path: Path) -> np.ndarray | None:
         except OSError:
             pass
     return None
+
+
+KEEP_ENTRIES = 3            # entries of one kind kept: the current one and two alternates (venvs)
+SPARE_YOUNGER_S = 3600.0    # an entry written within this time is never removed
+
+
+def prune(folder: Path, prefix: str, suffix: str, current: str, *, keep: int = KEEP_ENTRIES) -> list[str]:
+    """Remove ``folder``'s stale entries of one kind; returns the removed entries' keys.
+
+    An entry is a name ``<prefix>…<suffix>`` (a file, or a folder when ``suffix`` is empty); its
+    key is that name without ``suffix``, and every name in ``folder`` starting with the key
+    (sidecars, companion arrays) goes with it. The entry whose key is ``current`` and the newest
+    ``keep`` by modification time stay, and so does any entry younger than ``SPARE_YOUNGER_S``.
+    Errors (a file in use on Windows, a concurrent pruner) leave the entry for the next time.
+    """
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(suffix)
+                 and not n.endswith(".tmp") and not n.endswith(".sha256")]
+        dated = sorted(((os.stat(folder / n).st_mtime, n[:len(n) - len(suffix)]) for n in names),
+                       reverse=True)
+        everything = os.listdir(folder)
+    except OSError:
+        return []
+    removed, now = [], time.time()
+    for rank, (mtime, key) in enumerate(dated):
+        if key == current or rank < keep or now - mtime < SPARE_YOUNGER_S:
+            continue
+        for name in (n for n in everything if n.startswith(key)):
+            path = folder / name
+            try:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            except OSError:
+                continue
+        removed.append(key)
+    return removed

