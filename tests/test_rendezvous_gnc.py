@@ -266,6 +266,25 @@ def test_phasing_with_execution_errors_disperses_the_handover_and_the_replan_rec
     assert all(r < 0.2 * o for r, o in zip(replanned, open_loop, strict=True))
 
 
+def test_a_stored_final_pair_flies_only_for_the_flight_it_was_solved_for(phasing_case):
+    """The re-planned final pair kept in the design (``--design-from``) flies again for the same
+    chaser and the same flown phasing burns (the same error draws), with the very same arrival;
+    another seed's phasing burns, or a chaser moved by 2 m, have the pair solved again."""
+    chaser, _, model, _, res = phasing_case
+    errs = lambda seed: ExecutionErrors(thrust_sigma_pct=0.5, pointing_sigma_deg=0.2, seed=seed)  # noqa: E731
+    first = fly_phasing(chaser, model, ASCENDER_ENGINE, res, errs(7))
+    pair = first.final_pair_solution
+    assert not first.figures["replan_stored"] and pair.solved_from(chaser, pair.phasing, pair.aim_rv)
+    again = fly_phasing(chaser, model, ASCENDER_ENGINE, res, errs(7), stored=pair)
+    assert again.figures["replan_stored"] and again.final_pair_solution is pair
+    assert np.array_equal(again.arrival_relative, first.arrival_relative)
+    other = fly_phasing(chaser, model, ASCENDER_ENGINE, res, errs(8), stored=pair)
+    assert not other.figures["replan_stored"] and other.final_pair_solution.burns != pair.burns
+    moved = SpacecraftState(chaser.et, chaser.r + [2.0, 0.0, 0.0], chaser.v, chaser.mass, chaser.frame, chaser.body)
+    assert not pair.solved_from(moved, pair.phasing, pair.aim_rv)
+    assert not pair.solved_from(chaser, pair.phasing, pair.aim_rv + [0.0, 0.0, 0.0, 2e-3, 0.0, 0.0])
+
+
 # ------------------------------------------------------------------------ proximity
 
 

@@ -22,7 +22,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,14 +41,44 @@ from guanghan.gnc.rendezvous_phasing import (
 )
 
 
+@dataclass(frozen=True)
+class SolvedFinalPair:
+    """The ground's re-plan of the final pair, kept to fly again (``--design-from``) with what it
+    was solved from: the chaser before the phasing, the phasing burns as flown and the hand-over
+    state aimed at (J2000, m and m/s). Flown again only when all three match (:meth:`solved_from`)."""
+
+    chaser: SpacecraftState
+    phasing: list[FiniteBurn]
+    aim_rv: np.ndarray
+    burns: list[FiniteBurn]
+    newton: int
+
+    def solved_from(self, chaser: SpacecraftState, phasing: list[FiniteBurn], aim_rv: np.ndarray) -> bool:
+        """Whether this pair was solved for this flight: ``chaser`` :meth:`~SpacecraftState.close_to`
+        the stored one, the same phasing burns (every number within 1e-9 relative: the same
+        execution-error draws) and the aim within 1 m and 1 mm/s."""
+        def numbers(b: FiniteBurn) -> list[float]:
+            return [b.start_et, b.duration_s, b.thrust_n, b.isp_s, *b.vector_j2000, b.pitch_rad,
+                    b.pitch_rate_rad_s]
+
+        same_burns = len(phasing) == len(self.phasing) and all(
+            a.direction == b.direction and np.allclose(numbers(a), numbers(b), rtol=1e-9, atol=1e-12)
+            for a, b in zip(phasing, self.phasing, strict=True))
+        aim = np.asarray(aim_rv, float) - np.asarray(self.aim_rv, float)
+        return (chaser.close_to(self.chaser) and same_burns and float(np.linalg.norm(aim[:3])) <= 1.0
+                and float(np.linalg.norm(aim[3:6])) <= 1e-3)
+
+
 def fly_phasing(chaser: SpacecraftState, model: ForceModel, engine: Engine, design: PhasingResult,
                 errors: ExecutionErrors, tolerances: Tolerances = TOLERANCES,
-                replan: bool = True) -> PhasingResult:
+                replan: bool = True, stored: SolvedFinalPair | None = None) -> PhasingResult:
     """Fly ``design`` from ``chaser`` (the state it was designed from) with ``errors`` (one seeded
     generator, draws in the order of the designed burns); with ``replan`` the final pair is
-    re-solved from the flown orbit before it is flown. Returns the flight as a
+    re-solved from the flown orbit before it is flown, or taken from ``stored`` when that was
+    solved for this same flight (:meth:`SolvedFinalPair.solved_from`). Returns the flight as a
     :class:`PhasingResult`: the burns as flown (ideal Δv from the masses), the trajectory, the
-    hand-over relative state reached; ``figures`` add the re-plan's Δv change and Newton count."""
+    hand-over relative state reached, the re-plan (``final_pair_solution``); ``figures`` add the
+    re-plan's Δv change and Newton count, and ``replan_stored`` (the stored pair flew)."""
     names = [b.name for b in design.burns]
     draws = error_draws(errors, names)
     n_phase = design.phasing_burn_count
@@ -64,12 +94,18 @@ def fly_phasing(chaser: SpacecraftState, model: ForceModel, engine: Engine, desi
     fly_next(design.finite_burns[:n_phase], names)
     final = design.finite_burns[n_phase:]
     figures = dict(design.figures, replanned=False)
+    solution = None
     if replan and design.aim_rv is not None and len(final) == 2:
-        coast = propagate(chaser, final[0].start_et, replace(model, burns=flown), tolerances)
-        mass = float(coast.trajectory.final_state[6])
-        final, figures["replan_newton"] = solve_final_pair(chaser, model, engine, flown, mass,
-                                                           design.final_pair, design.aim_rv,
-                                                           design.arrival_et, tolerances)
+        if stored is not None and stored.solved_from(chaser, flown, design.aim_rv):
+            solution, figures["replan_stored"] = stored, True
+        else:
+            coast = propagate(chaser, final[0].start_et, replace(model, burns=flown), tolerances)
+            mass = float(coast.trajectory.final_state[6])
+            pair, newton = solve_final_pair(chaser, model, engine, flown, mass, design.final_pair,
+                                            design.aim_rv, design.arrival_et, tolerances)
+            solution = SolvedFinalPair(chaser, list(flown), np.asarray(design.aim_rv, float), pair, newton)
+            figures["replan_stored"] = False
+        final, figures["replan_newton"] = solution.burns, solution.newton
         figures["replanned"] = True
     fly_next(final, names[n_phase:])
     res = propagate(chaser, design.arrival_et, replace(model, burns=flown), tolerances)
@@ -85,4 +121,4 @@ def fly_phasing(chaser: SpacecraftState, model: ForceModel, engine: Engine, desi
     figures["designed_delta_v_m_s"] = design.total_delta_v_m_s
     return PhasingResult(records, flown, design.arrival_et, arrival, design.aim_relative, total,
                          chaser.mass - float(traj.final_state[6]), traj, design.target_trajectory, figures,
-                         design.final_pair, design.aim_rv, n_phase)
+                         design.final_pair, design.aim_rv, n_phase, solution)

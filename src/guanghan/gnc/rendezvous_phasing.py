@@ -133,6 +133,9 @@ class PhasingResult:
     aim_rv: np.ndarray | None = None
     #: how many of ``finite_burns`` come before the final pair
     phasing_burn_count: int | None = None
+    #: the flight's re-plan of the final pair with what it was solved from
+    #: (:class:`guanghan.gnc.phasing_flight.SolvedFinalPair`; None for a design or without re-plan)
+    final_pair_solution: object | None = None
 
     @property
     def arrival_error_m(self) -> float:

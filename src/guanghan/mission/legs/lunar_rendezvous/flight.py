@@ -24,9 +24,11 @@ Assumptions and limitations
     * The stack after the undocking is the target vehicle; its state is the leg's final state
       and is handed on. The chaser's disposal is flown on the full force model.
 
-The design (:mod:`guanghan.mission.mission_design`) is the phasing plan and the deorbit epoch;
-given a stored one, the leg flies its phasing burns (the ground still re-plans the final transfer,
-aimed at the hand-over point of the target's orbit as flown) and burns at its deorbit epoch.
+The design (:mod:`guanghan.mission.mission_design`) is the phasing plan, the re-planned final
+pair with what it was solved from, and the deorbit epoch; given a stored one, the leg flies its
+phasing burns, then the stored final pair if the flight so far is the one it was solved for (else
+the ground re-plans it, aimed at the hand-over point of the target's orbit as flown; event
+``final_pair_redesigned``), and burns at its deorbit epoch.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment import time_scales
 from guanghan.errors import GuidanceFailure, InputError, ScenarioError
 from guanghan.gnc.lunar_impact import design_deorbit, fly_deorbit
-from guanghan.gnc.phasing_flight import fly_phasing
+from guanghan.gnc.phasing_flight import SolvedFinalPair, fly_phasing
 from guanghan.gnc.proximity_operations import fly_proximity
 from guanghan.gnc.rendezvous_phasing import PhasingBurn, PhasingResult, design_phasing, handover_aim
 from guanghan.mission.event_log import EventLog
@@ -169,8 +171,13 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
                             f"{s.module!r} after the ascent", file=ctx.file,
                             field=f"modules.{s.module}.propellant_kg",
                             value=ctx.scenario.modules[s.module].propellant_kg)
+    pair = stored.get("final_pair_solution") if not redesigned else None
+    pair = decode(SolvedFinalPair, pair) if pair else None
     design = fly_phasing(s.chaser0.with_mass(s.chaser_mass), s.model_c, s.engine, design, phase.phasing_errors,
-                         TOLERANCES)
+                         TOLERANCES, stored=pair)
+    if pair is not None and not design.figures.get("replan_stored"):
+        log.add(design.final_pair[0][0], phase.name, "final_pair_redesigned", {})
+    plan["final_pair_solution"] = encode(design.final_pair_solution)
     if design.propellant_kg >= s.budget_kg:
         return PhaseResult(phase.name, s.chaser0, log, {}, SCHEMA.empty_table(), leg_type=phase.type,
                            aborted=f"phasing: the flown burns used {design.propellant_kg:.1f} kg, more than "
