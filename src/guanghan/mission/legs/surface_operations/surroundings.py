@@ -14,7 +14,7 @@ from guanghan.dynamics import panel_thermal, relay_orbit
 from guanghan.dynamics.conics import conic_periapsis
 from guanghan.dynamics.propagator import Tolerances
 from guanghan.dynamics.state import SpacecraftState
-from guanghan.environment import lunar_dem, regolith_thermal, spice_kernels
+from guanghan.environment import lunar_dem, spice_kernels
 from guanghan.environment import surface_illumination as illum
 from guanghan.environment.constants import SPEED_OF_LIGHT
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS
@@ -54,10 +54,8 @@ def conditions(phase, site: illum.SurfaceSite, horizon: illum.HorizonProfile, t0
     ets = grid(t0, t1, phase.conditions_step_s)
     sun = illum.sun_direction(site, ets)
     earth = illum.earth_direction(site, ets)
-    regolith = regolith_thermal.surface_temperature_series(site, ets, horizon=horizon)
-    lander = panel_thermal.simulate_panel(phase.lander_thermal, site, t0, t1, step_s=phase.conditions_step_s,
-                                          horizon=horizon)
-    lander_k = np.interp(ets, lander.ets, lander.temp_k)
+    forcing = panel_thermal.site_forcing(site, ets, horizon=horizon)   # the regolith's series, once
+    lander_k = panel_thermal.integrate_panel(phase.lander_thermal, forcing).temp_k
     sky = sun.elevation_rad - horizon.elevation_rad(sun.azimuth_rad)
     ops = phase.operations
     th = phase.lander_thermal
@@ -67,7 +65,7 @@ def conditions(phase, site: illum.SurfaceSite, horizon: illum.HorizonProfile, t0
                                 th.max_temp_k - lander_k, lander_k - th.min_temp_k])
     windows, fraction = link_windows.windows_from_margin(ets, margin)
     return Conditions(ets, sun.elevation_deg, sun.azimuth_deg, sky > 0.0, earth.elevation_deg,
-                      illum.earth_light_time_s(site, ets), regolith.surface_temp_k, lander_k,
+                      illum.earth_light_time_s(site, ets), forcing.regolith_temp_k, lander_k,
                       windows, fraction)
 
 
