@@ -9,9 +9,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-
 from guanghan import _numba_cache, examples
 from guanghan.version import __version__
 
@@ -20,32 +17,14 @@ _numba_cache.configure()
 __all__ = ["load_scenario", "run", "examples", "__version__"]
 
 
-@contextlib.contextmanager
-def _collector_paused():
-    """Pause Python's cyclic garbage collector, restoring its state after.
-
-    For the first load and run of a process, which import ~2,000 modules (ours, scipy, numba,
-    pydantic, pyarrow): they leave ~200,000 long-lived objects and no garbage, and the
-    collector's full passes over them cost ~0.2 s of a ~1 s start (measured on 2 cores).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def load_scenario(path, overrides: dict | None = None):
     """Read and validate a TOML scenario: a file, or a packaged scenario by name
     (:mod:`guanghan.examples`); ``overrides`` (dotted path → value) are set over the file's values
     and validated like them (:mod:`guanghan.mission.scenario_overrides`)."""
-    with _collector_paused():          # the first call imports the mission and validates it
-        from guanghan.mission.scenario_catalogue import resolve
-        from guanghan.mission.scenario_overrides import load_with_overrides
+    from guanghan.mission.scenario_catalogue import resolve
+    from guanghan.mission.scenario_overrides import load_with_overrides
 
-        return load_with_overrides(resolve(path), overrides)
+    return load_with_overrides(resolve(path), overrides)
 
 
 def run(scenario, out_dir=None, progress=None, design_from=None):
@@ -53,9 +32,8 @@ def run(scenario, out_dir=None, progress=None, design_from=None):
     also write events.json, summary.json, trajectory.parquet, report.html and design.json there
     atomically. ``design_from``: an earlier run's folder (or its design.json) whose design the legs
     fly instead of designing (:mod:`guanghan.mission.mission_design`)."""
-    with _collector_paused():          # imports only
-        from guanghan.mission.mission_design import read_design
-        from guanghan.mission.runner import run as _run
+    from guanghan.mission.mission_design import read_design
+    from guanghan.mission.runner import run as _run
 
     design = read_design(design_from) if design_from is not None else None
     result = _run(scenario, progress=progress, design=design)
