@@ -35,6 +35,7 @@ from typing import Callable
 import numpy as np
 
 from guanghan.dynamics.powered_descent_dynamics import SiteFrame
+from guanghan.dynamics.propulsion import delta_v_from_masses
 from guanghan.dynamics.state import SpacecraftState
 from guanghan.environment.constants import STANDARD_GRAVITY
 from guanghan.environment.gravity_field import GravityField
@@ -43,7 +44,7 @@ from guanghan.gnc import powered_descent_checks as checks
 from guanghan.gnc.descent_navigation import SensorConfig
 from guanghan.gnc.powered_descent_config import (DescentInputError, DescentProfile, DescentResult,
                                                  DescentTarget, LanderConfig, StateEstimate)
-from guanghan.gnc.powered_descent_loop import DescentLoop, descent_result
+from guanghan.gnc.powered_descent_loop import DescentLoop
 
 __all__ = ["LanderConfig", "DescentTarget", "DescentProfile", "SensorConfig", "StateEstimate",
            "DescentResult", "DescentInputError", "fly_powered_descent", "fly_terminal_descent",
@@ -217,3 +218,49 @@ def fly_terminal_descent(start_state: SpacecraftState, lander: LanderConfig,
     loop.set_phase("hover")
     loop.run(None)
     return descent_result(loop, wall0, m - m_final)
+
+
+def descent_result(loop: DescentLoop, wall0: float, need: float) -> DescentResult:
+    """The :class:`DescentResult` of a flown loop: series, events, figures (``need``: the
+    propellant estimate checked before the flight, kg; ``wall0``: its start, perf_counter s)."""
+    rows = loop.rows
+    cols = list(zip(*rows, strict=True))
+    arr = lambda i: np.array(cols[i], dtype=float)          # noqa: E731
+    t = arr(0)
+    p_true = np.column_stack([arr(1), arr(2), arr(3)])
+    v_true = np.column_stack([arr(4), arr(5), arr(6)])
+    p_est = np.column_stack([arr(8), arr(9), arr(10)])
+    v_est = np.column_stack([arr(11), arr(12), arr(13)])
+    up = loop.frame.local_up(p_true)
+    vu = np.sum(v_true * up, axis=1)
+    series = dict(t_s=t, et=loop.et0 + t, position_m=p_true, velocity_m_s=v_true,
+                  position_est_m=p_est, velocity_est_m_s=v_est, height_m=arr(17),
+                  speed_horizontal_m_s=np.linalg.norm(v_true - vu[:, None] * up, axis=1),
+                  speed_vertical_m_s=vu, throttle=arr(14), tilt_deg=arr(15), mass_kg=arr(7),
+                  phase=np.array(cols[16]), nav_error_m=np.linalg.norm(p_est - p_true, axis=1),
+                  nav_velocity_error_m_s=np.linalg.norm(v_est - v_true, axis=1))
+    m0, m1 = loop.m0, float(loop.dyn.y[6])
+    isp = loop.lander.engine.isp_s
+    td = loop.touchdown or {}
+    figures = dict(
+        duration_s=float(t[-1]), propellant_kg=m0 - m1, final_mass_kg=m1,
+        delta_v_m_s=delta_v_from_masses(m0, m1, isp), propellant_estimate_kg=need,
+        hover_altitude_m=loop.lander.hover_altitude_m, divert_distance_m=loop.divert_distance,
+        site_east_m=float(loop.site[0]), site_north_m=float(loop.site[1]),
+        guidance_solves=loop.guid.solve_count, guidance_replans=loop.replans,
+        guidance_solve_time_mean_s=loop.guid.solve_time_s / max(loop.guid.solve_count, 1),
+        guidance_solve_time_total_s=loop.guid.solve_time_s,
+        nav_error_final_m=float(series["nav_error_m"][-1]),
+        nav_error_max_m=float(series["nav_error_m"].max()),
+        wall_time_s=time.perf_counter() - wall0)
+    if td:
+        miss_site = math.hypot(td["east_m"] - loop.site[0], td["north_m"] - loop.site[1])
+        lat, lon = loop.frame.latlon_deg(loop.dyn.y[0:3])
+        figures.update(touchdown_east_m=td["east_m"], touchdown_north_m=td["north_m"],
+                       touchdown_latitude_deg=lat, touchdown_longitude_deg=lon,
+                       miss_from_aim_m=math.hypot(td["east_m"], td["north_m"]),
+                       miss_from_site_m=miss_site,
+                       touchdown_vertical_speed_m_s=td["vertical_m_s"],
+                       touchdown_horizontal_speed_m_s=td["horizontal_m_s"])
+    return DescentResult(loop.failure is None and bool(td), loop.failure, series, loop.events,
+                         figures, loop.frame)
