@@ -24,7 +24,8 @@ impulse below half the minimum impulse bit is dropped, one below it raised to it
 thrust-magnitude and a pointing error drawn per pulse; the thrust turns with the Hill frame.
 
 Truth: both vehicles in two-body motion about the Moon — Kepler (:func:`kepler_universal`) while
-coasting, RK4 steps of ≤ 1 s with thrust and mass flow while firing — and the relative state by
+coasting, RK4 steps of ≤ 1 s with thrust and mass flow while firing
+(:mod:`guanghan.dynamics.thruster_firings`) — and the relative state by
 exact kinematics: the full nonlinear relative motion in a point-mass field.
 
 Assumptions and limitations
@@ -57,6 +58,7 @@ from pydantic import Field, model_validator
 from guanghan.config_model import ConfigModel, fail
 from guanghan.dynamics.kepler import kepler_universal
 from guanghan.dynamics.state import SpacecraftState
+from guanghan.dynamics.thruster_firings import Firing, chaser_step
 from guanghan.environment import spice_kernels
 from guanghan.environment.constants import STANDARD_GRAVITY as G0
 from guanghan.errors import InputError
@@ -257,30 +259,8 @@ def check_capture_feasible(plan: ProximityPlan, thrusters: Thrusters, sensor: rn
     return sigma_lat
 
 
-@dataclass
-class _Firing:
-    """One axis firing: [t0, t1] (s), inertial force at t0 (N, with errors) turning with the
-    Hill frame (about ``normal`` at ``rate`` rad/s), mass flow (kg/s), the commanded Δv (m/s,
-    Hill axes) the filter is told, and its variance (m²/s², per axis)."""
-
-    t0: float
-    t1: float
-    force: np.ndarray
-    mdot: float
-    dv_cmd: np.ndarray
-    dv_var: np.ndarray
-    normal: np.ndarray
-    rate: float
-
-    def force_at(self, t: float) -> np.ndarray:
-        """The force (N, inertial) at ``t``: attitude held in the Hill frame (Rodrigues)."""
-        a = self.rate * (t - self.t0)
-        w, f = self.normal, self.force
-        return f * math.cos(a) + np.cross(w, f) * math.sin(a) + w * (w @ f) * (1.0 - math.cos(a))
-
-
 def _firings(dv_hill: np.ndarray, t: float, mass: float, q_hill: np.ndarray, rate: float,
-             thr: Thrusters, rng: np.random.Generator) -> list[_Firing]:
+             thr: Thrusters, rng: np.random.Generator) -> list[Firing]:
     """Split a commanded Δv (m/s, Hill axes) into axis pulses, quantised by the minimum impulse
     bit, with a thrust-magnitude and a pointing error drawn for each pulse."""
     out = []
@@ -301,12 +281,12 @@ def _firings(dv_hill: np.ndarray, t: float, mass: float, q_hill: np.ndarray, rat
         var = np.full(3, (sa * dv) ** 2)
         var[i] = (sp * dv) ** 2
         duration = impulse / thr.thrust_n
-        out.append(_Firing(t, t + duration, force, thr.thrust_n * (1.0 + sp * z[0]) / (thr.isp_s * G0),
+        out.append(Firing(t, t + duration, force, thr.thrust_n * (1.0 + sp * z[0]) / (thr.isp_s * G0),
                            e * dv, var, q_hill[2], rate))
     return out
 
 
-def _cut(f: _Firing, t: float) -> _Firing:
+def _cut(f: Firing, t: float) -> Firing:
     """The firing stopped at ``t`` (s) if still on then."""
     if f.t1 <= t:
         return f
@@ -314,36 +294,7 @@ def _cut(f: _Firing, t: float) -> _Firing:
     return replace(f, t1=t, dv_cmd=f.dv_cmd * frac, dv_var=f.dv_var * frac)
 
 
-def _rk4(y: np.ndarray, h: float, force: np.ndarray, mdot: float, mu: float) -> np.ndarray:
-    def f(s):
-        r = s[:3]
-        return np.concatenate([s[3:6], -mu * r / np.linalg.norm(r) ** 3 + force / s[6], [-mdot]])
-    k1 = f(y)
-    k2 = f(y + 0.5 * h * k1)
-    k3 = f(y + 0.5 * h * k2)
-    k4 = f(y + h * k3)
-    return y + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
-
-
-def _chaser_step(y: np.ndarray, t: float, dt: float, firings: list[_Firing], mu: float) -> np.ndarray:
-    """Chaser [r, v, m] after ``dt`` s: Kepler while coasting, RK4 (≤ 1 s) while firing."""
-    cuts = sorted({t, t + dt} | {c for f in firings for c in (f.t0, f.t1) if t < c < t + dt})
-    for a, b in pairwise(cuts):
-        mid = 0.5 * (a + b)
-        active = [f for f in firings if f.t0 <= mid < f.t1]
-        if not active:
-            r, v = kepler_universal(y[:3], y[3:6], b - a, mu)
-            y = np.concatenate([r, v, y[6:]])
-            continue
-        mdot = sum(f.mdot for f in active)
-        steps = max(1, math.ceil(b - a))
-        h = (b - a) / steps
-        for k in range(steps):
-            y = _rk4(y, h, sum(f.force_at(a + (k + 0.5) * h) for f in active), mdot, mu)
-    return y
-
-
-def _step_dv(firings: list[_Firing], t: float, dt: float) -> tuple[np.ndarray, np.ndarray, float]:
+def _step_dv(firings: list[Firing], t: float, dt: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Commanded Δv (m/s) and its variance falling in [t, t + dt], for the filter, and the
     (Δv-weighted) fraction of the step at which it acts."""
     dv, var, moment, weight = np.zeros(3), np.zeros(3), 0.0, 0.0
@@ -386,7 +337,7 @@ def fly_proximity(chaser: SpacecraftState, target: SpacecraftState, plan: Proxim
     rel_att_deg = float(np.linalg.norm(att[0] - att[1]))
     series: list[tuple] = []                    # (t, true, estimate, 3σ)
     events: list[ProximityEvent] = []
-    firings: list[_Firing] = []
+    firings: list[Firing] = []
     next_pulse, next_event = 0, 0
     t, dv_total, count = 0.0, 0.0, 0
     t_end = min(plan.max_duration_s, t_contact + 10.0 * max(plan.final_pulse_interval_s, dt))
@@ -409,7 +360,7 @@ def fly_proximity(chaser: SpacecraftState, target: SpacecraftState, plan: Proxim
             dv_total += sum(float(np.linalg.norm(f.force)) * (f.t1 - f.t0) / y[6] for f in new)
         firings = [f for f in firings if f.t1 > t]
         dv, dv_var, dv_at = _step_dv(firings, t, dt)
-        y = _chaser_step(y, t, dt, firings, mu)
+        y = chaser_step(y, t, dt, firings, mu)
         tgt = np.concatenate(kepler_universal(tgt[:3], tgt[3:], dt, mu))
         x_new, P = rn.ekf_predict(x, P, dt, n, nav, r_t, dv, dv_var, dv_at)
         rel_new = rn.relative_state(tgt, y[:6])
