@@ -30,7 +30,8 @@ from guanghan.dynamics.propulsion import Engine
 from guanghan.environment import frames, spice_kernels
 from guanghan.environment.gravity_field import load_lunar_field
 from guanghan.errors import InputError
-from guanghan.gnc.ascent_flight import AscentImu, AscentProfile, AscentVehicle, fly_ascent
+from guanghan.gnc.ascent_config import AscentImu, AscentProfile, AscentVehicle
+from guanghan.gnc.ascent_flight import fly_ascent
 from guanghan.gnc.ascent_guidance import (AscentTarget, FlatInsertion, PoweredExplicitGuidance,
                                           UniformGravity, thrust_integrals, time_to_go)
 from guanghan.gnc.ascent_window import launch_windows, sampled_trajectory

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from guanghan.config_model import ConfigModel, fail
 from guanghan.environment.config_fields import UtcText
-from guanghan.gnc.ascent_flight import AscentImu, AscentProfile
+from guanghan.gnc.ascent_config import AscentImu, AscentProfile
 from guanghan.gnc.ascent_guidance import AscentTarget
 from guanghan.mission.leg import PhaseConfig, need
 

@@ -44,7 +44,8 @@ from guanghan.environment.constants import SIDEREAL_MONTH_S
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS
 from guanghan.environment.gravity_field import load_lunar_field
 from guanghan.errors import GuidanceFailure, InputError, ScenarioError
-from guanghan.gnc.ascent_flight import ASCENT_MASS_LIMIT_KG, AscentVehicle, fly_ascent
+from guanghan.gnc.ascent_config import ASCENT_MASS_LIMIT_KG, AscentVehicle
+from guanghan.gnc.ascent_flight import fly_ascent
 from guanghan.gnc.ascent_window import LaunchWindow, launch_windows
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
