@@ -176,7 +176,9 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     design = fly_phasing(s.chaser0.with_mass(s.chaser_mass), s.model_c, s.engine, design, phase.phasing_errors,
                          TOLERANCES, stored=pair)
     if pair is not None and not design.figures.get("replan_stored"):
-        log.add(design.final_pair[0][0], phase.name, "final_pair_redesigned", {})
+        log.add(design.final_pair[0][0], phase.name, "final_pair_redesigned", {
+            "reason": "the chaser, its phasing burns as flown or the aim are not those the stored pair "
+                      "was solved for"})
     plan["final_pair_solution"] = encode(design.final_pair_solution)
     if design.propellant_kg >= s.budget_kg:
         return PhaseResult(phase.name, s.chaser0, log, {}, SCHEMA.empty_table(), leg_type=phase.type,
