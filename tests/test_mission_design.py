@@ -93,6 +93,8 @@ def test_a_design_for_other_inputs_is_flown_and_names_what_differs(ce5_run, ce5_
     assert res.summary["ascent.burn_time_s"] < fresh.summary["ascent.burn_time_s"]
     assert res.summary["rendezvous.phasing_designed_delta_v_m_s"] == \
         fresh.summary["rendezvous.phasing_designed_delta_v_m_s"]
+    # but the chaser reached the phasing on another orbit, so the final pair was solved again
+    assert [e["event"] for e in res.events if e["event"].endswith("_redesigned")] == ["final_pair_redesigned"]
 
 
 def test_another_missions_design_is_refused(ce5_design):
