@@ -45,7 +45,8 @@ from guanghan.errors import GuidanceFailure, InputError, ScenarioError
 from guanghan.gnc.lunar_impact import design_deorbit, fly_deorbit
 from guanghan.gnc.phasing_flight import SolvedFinalPair, fly_phasing
 from guanghan.gnc.proximity_operations import fly_proximity
-from guanghan.gnc.rendezvous_phasing import PhasingBurn, PhasingResult, design_phasing, handover_aim
+from guanghan.gnc.phasing_two_body import handover_aim
+from guanghan.gnc.rendezvous_phasing import PhasingBurn, PhasingResult, design_phasing
 from guanghan.mission.event_log import EventLog
 from guanghan.mission.force_model_builder import lunar_force_model
 from guanghan.mission.initial_conditions import state_from_orbit
