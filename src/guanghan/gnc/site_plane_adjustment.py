@@ -50,6 +50,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import root_scalar
 
+from guanghan.dynamics.batch_propagation import propagate_batch
 from guanghan.dynamics.forces import FiniteBurn, ForceModel
 from guanghan.dynamics.patched_flight import PatchedModels
 from guanghan.dynamics.propagator import PropagationResult, Tolerances, propagate
@@ -164,23 +165,24 @@ def choose_pass(capture, model: ForceModel, tol: Tolerances, problem: Adjustment
     """(pass epoch ET s, offset rad, scan) of the circularisation pass with the least site offset at
     the descent (steps 1-2 of the module's design), the scan being every propagated pass as
     (epoch ET s, offset rad) in time order; ``capture`` the coasting ellipse's trajectory over the
-    window."""
+    window. The coarse passes, then the passes inside the brackets, are each propagated together
+    (:func:`~guanghan.dynamics.batch_propagation.propagate_batch`, RKN12(10) coasts on the cores)."""
     passes = _window_passes(capture, problem)
     offsets: dict[int, float] = {}
 
-    def offset(k: int) -> float:
-        if k not in offsets:
-            s = _circularised(capture, float(passes[k]), model.central.mu)
-            y = propagate(s, problem.et_descent, model, tol, integrator="rkn1210").trajectory.states(
-                [problem.et_descent])[0]                 # a coast: the RKN pair needs fewer field evaluations
+    def scan(ks: list[int]) -> None:
+        if not ks:
+            return
+        starts = [_circularised(capture, float(passes[k]), model.central.mu) for k in ks]
+        res = propagate_batch(starts, problem.et_descent, model, tol, integrator="rkn1210")
+        res.raise_on_failure()                          # a coast: the RKN pair needs fewer evaluations
+        for k, y in zip(ks, res.final_states, strict=True):
             offsets[k] = site_offset_rad(y, problem.site_j2000)
-        return offsets[k]
 
     coarse = sorted(set(range(0, passes.size, problem.stride)) | {passes.size - 1})
-    for a, b in zip(coarse[:-1], coarse[1:], strict=True):
-        if math.copysign(1.0, offset(a)) != math.copysign(1.0, offset(b)):
-            for k in range(a + 1, b):
-                offset(k)
+    scan(coarse)
+    scan([k for a, b in zip(coarse[:-1], coarse[1:], strict=True)
+          if math.copysign(1.0, offsets[a]) != math.copysign(1.0, offsets[b]) for k in range(a + 1, b)])
     best = min(offsets, key=lambda k: abs(offsets[k]))
     return float(passes[best]), offsets[best], [(float(passes[k]), offsets[k]) for k in sorted(offsets)]
 
