@@ -104,3 +104,26 @@ def test_prune_removes_stale_kernel_folders_and_a_missing_folder_is_no_error(tmp
     assert cf.prune(tmp_path, "numba-", "", f"numba-{0:016x}", keep=1) == [f"numba-{k:016x}" for k in (1, 2)]
     assert os.listdir(tmp_path) == [f"numba-{0:016x}"]
     assert cf.prune(tmp_path / "absent", "numba-", "", "numba-x") == []
+
+
+def test_memoised_builds_once_and_rebuilds_a_damaged_entry(tmp_path, monkeypatch):
+    monkeypatch.setenv("GUANGHAN_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"a": np.arange(6.0).reshape(2, 3), "b": np.array([1, 2], np.int64)}, {"note": 1.5}
+
+    first = cf.memoised("thing", ("key", 0.1), build)
+    again = cf.memoised("thing", ("key", 0.1), build)
+    assert len(calls) == 1 and again[1] == {"note": 1.5}
+    assert all(np.array_equal(first[0][k], again[0][k]) and again[0][k].flags.writeable for k in "ab")
+    cf.memoised("thing", ("key", 0.2), build)                 # another key: built
+    assert len(calls) == 2
+    monkeypatch.setenv("GUANGHAN_CACHE_DIR", str(tmp_path / "one"))
+    cf.memoised("thing", ("key", 0.1), build)
+    path = next((tmp_path / "one").glob("thing-*.a.npy"))
+    cf._verified.cache_clear()
+    path.write_bytes(path.read_bytes()[:-8])                  # truncated: rebuilt, not read
+    again = cf.memoised("thing", ("key", 0.1), build)
+    assert len(calls) == 4 and np.array_equal(again[0]["a"], first[0]["a"])

@@ -142,3 +142,23 @@ def test_bad_input(kwargs, field):
     with pytest.raises(TerrainError) as err:
         syn.generate(-1)
     assert err.value.field == "seed"
+
+
+def test_a_memoised_terrain_is_the_generated_one_and_leaves_the_generator_where_generate_does(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("GUANGHAN_CACHE_DIR", str(tmp_path))
+    kw = dict(site_class="highland", size_m=30.0, resolution_m=0.25, regional_slope_deg=3.0)
+    plain_rng = np.random.default_rng(7)
+    plain = syn.generate(plain_rng, **kw)
+    for attempt in range(2):                        # built and stored, then loaded
+        rng = np.random.default_rng(7)
+        got = syn.generate_memoised(rng, **kw)
+        for name in ("x_m", "y_m", "height_m", "ground_m", "rocks", "craters"):
+            assert np.array_equal(getattr(got, name), getattr(plain, name)), (attempt, name)
+        assert (got.resolution_m, got.site_class, got.crater_diameter_range_m, got.rock_diameter_range_m) == \
+            (plain.resolution_m, plain.site_class, plain.crater_diameter_range_m, plain.rock_diameter_range_m)
+        assert rng.bit_generator.state == plain_rng.bit_generator.state
+    assert len(list(tmp_path.glob("hover-terrain-*.json"))) == 1
+    other = syn.generate_memoised(np.random.default_rng(8), **kw)   # another seed: another terrain
+    assert not np.array_equal(other.height_m, plain.height_m)
+    assert len(list(tmp_path.glob("hover-terrain-*.json"))) == 2

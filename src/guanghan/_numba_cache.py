@@ -38,8 +38,9 @@ _ROOT = Path(__file__).resolve().parent
 _MODULE = "numba.core.caching"
 
 
+@functools.lru_cache(maxsize=1)
 def source_hash() -> str:
-    """SHA-256 (16 hex digits) of the package's Python sources, in path order."""
+    """SHA-256 (16 hex digits) of the package's Python sources, in path order (once a process)."""
     digest = hashlib.sha256()
     for path in sorted(_ROOT.rglob("*.py")):
         digest.update(path.relative_to(_ROOT).as_posix().encode())

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -145,3 +147,41 @@ def prune(folder: Path, prefix: str, suffix: str, current: str, *, keep: int = K
                 continue
         removed.append(key)
     return removed
+
+
+def memoised(kind: str, key: object, build: Callable[[], tuple[dict[str, np.ndarray], dict]]
+             ) -> tuple[dict[str, np.ndarray], dict]:
+    """``build()``'s (arrays, JSON-ready metadata), kept in the cache folder for later calls.
+
+    The entry is named after ``kind`` and a SHA-256 of ``repr(key)`` (give exact values: a float's
+    repr round-trips), of Guanghan's source (:func:`guanghan._numba_cache.source_hash`: a changed
+    builder makes new entries) and of numpy's version: each array a verified ``.npy``
+    (:func:`save_verified`), then a manifest ``<kind>-<hash>.json`` naming them with the metadata,
+    written last, so only a whole entry is read. A damaged entry is rebuilt; an unwritable folder
+    only costs the build; older entries of the kind beyond the newest few are pruned (:func:`prune`).
+    """
+    from guanghan._numba_cache import source_hash
+
+    digest = hashlib.sha256(repr((key, source_hash(), np.__version__)).encode()).hexdigest()[:16]
+    folder = writable(cache_dir())
+    stem = f"{kind}-{digest}"
+    manifest = folder / f"{stem}.json"
+    try:
+        meta = json.loads(manifest.read_text())
+        arrays = {name: load_verified(folder / f"{stem}.{name}.npy") for name in meta["arrays"]}
+        if all(a is not None for a in arrays.values()):
+            return {k: np.array(a) for k, a in arrays.items()}, meta["meta"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    arrays, meta = build()
+    try:
+        for name, array in arrays.items():
+            save_verified(folder / f"{stem}.{name}.npy", np.ascontiguousarray(array))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=manifest.name, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"arrays": list(arrays), "meta": meta}, fh)
+        os.replace(tmp, manifest)
+        prune(folder, f"{kind}-", ".json", stem)
+    except OSError:
+        pass
+    return arrays, meta

@@ -80,6 +80,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from guanghan.environment import cache_files
 from guanghan.environment.lunar_dem import TerrainError
 
 GEOMETRIC_SATURATION = 1.54        # Gault (1970): N_gs(≥D) = 1.54 D⁻² (consistent units)
@@ -358,3 +359,27 @@ def generate(seed, *, site_class: str = "mare", size_m: float = 200.0, resolutio
     return SyntheticTerrain(axis.copy(), axis.copy(), ground + layer, ground, rocks, craters,
                             float(resolution_m), seed_int, site_class, (float(c_lo), float(c_hi)),
                             (float(r_lo), float(r_hi)))
+
+
+def generate_memoised(rng: np.random.Generator, **inputs) -> SyntheticTerrain:
+    """:func:`generate` from ``rng`` with ``inputs``, kept in the cache folder
+    (:func:`~guanghan.environment.cache_files.memoised`) under the generator's state and the
+    inputs: a later call with both the same loads the terrain (a 1,600-pixel square: ~40 ms
+    against ~0.25 s) and leaves ``rng`` in the state :func:`generate` leaves it in, so whatever
+    draws from it next draws the same numbers."""
+    if not isinstance(rng, np.random.Generator):
+        raise TerrainError("must be a numpy.random.Generator", field="rng", value=rng)
+
+    def build():
+        t = generate(rng, **inputs)
+        arrays = {"x_m": t.x_m, "y_m": t.y_m, "height_m": t.height_m, "ground_m": t.ground_m,
+                  "rocks": t.rocks, "craters": t.craters}
+        return arrays, {"resolution_m": t.resolution_m, "site_class": t.site_class,
+                        "crater_range_m": list(t.crater_diameter_range_m),
+                        "rock_range_m": list(t.rock_diameter_range_m), "rng_after": rng.bit_generator.state}
+
+    a, meta = cache_files.memoised("hover-terrain", (rng.bit_generator.state, sorted(inputs.items())), build)
+    rng.bit_generator.state = meta["rng_after"]
+    return SyntheticTerrain(a["x_m"], a["y_m"], a["height_m"], a["ground_m"], a["rocks"], a["craters"],
+                            float(meta["resolution_m"]), None, meta["site_class"], tuple(meta["crater_range_m"]),
+                            tuple(meta["rock_range_m"]))

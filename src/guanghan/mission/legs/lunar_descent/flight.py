@@ -221,7 +221,8 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
                              + abs(low.figures["cross_track_m"]) + DEM_MARGIN_M)
     _check_clearance(phase, ctx, pdi, terrain, s)
     rng = np.random.default_rng(phase.hazard.seed)
-    terrain.attach(synthetic_hover_terrain(phase.hazard, rng, *terrain.regional_slope()))
+    terrain.attach(synthetic_hover_terrain(phase.hazard, rng, *terrain.regional_slope(),
+                                           keep=not ctx.summary_only))
     hda = HoverHazardDetection(terrain.synthetic, phase.hazard, s.site.lat_deg, s.site.lon_deg,
                                s.site.altitude_m, s.et_pdi, rng)
     coarse = ApproachHazardDetection(terrain.synthetic, phase.hazard, s.site.lat_deg,
