@@ -127,3 +127,14 @@ def test_memoised_builds_once_and_rebuilds_a_damaged_entry(tmp_path, monkeypatch
     path.write_bytes(path.read_bytes()[:-8])                  # truncated: rebuilt, not read
     again = cf.memoised("thing", ("key", 0.1), build)
     assert len(calls) == 4 and np.array_equal(again[0]["a"], first[0]["a"])
+
+
+def test_a_kept_descent_dem_grid_is_the_resampled_one(tmp_path, monkeypatch):
+    from guanghan.environment.landing_terrain import DescentTerrain
+
+    monkeypatch.setenv("GUANGHAN_CACHE_DIR", str(tmp_path))
+    plain = DescentTerrain(43.06, -51.92, 20e3)
+    for _ in range(2):                                      # resampled and kept, then loaded
+        kept = DescentTerrain(43.06, -51.92, 20e3, keep=True)
+        assert np.array_equal(kept.z, plain.z) and (kept.x0, kept.dx) == (plain.x0, plain.dx)
+    assert len(list(tmp_path.glob("descent-dem-grid-*.json"))) == 1

@@ -26,7 +26,7 @@ import math
 import numpy as np
 from numba import njit
 
-from guanghan.environment import lunar_dem
+from guanghan.environment import cache_files, lunar_dem
 from guanghan.environment.geodetic import MOON_MEAN_RADIUS
 
 
@@ -35,8 +35,16 @@ DEM_GRID_SPACING_M = 2000.0
 class DescentTerrain:
     """Terrain height (m) over the sphere through the site, at site-frame east/north (m)."""
 
-    def __init__(self, lat_deg: float, lon_deg: float, half_width_m: float):
-        x, _, z = lunar_dem.local_grid(lat_deg, lon_deg, half_width_m, DEM_GRID_SPACING_M)
+    def __init__(self, lat_deg: float, lon_deg: float, half_width_m: float, keep: bool = False):
+        """The DEM resampled within ``half_width_m`` (m) of the site; with ``keep`` the grid is kept
+        in the cache folder for a later run over the same ground (:func:`cache_files.memoised`)."""
+        def grid():
+            x, _, z = lunar_dem.local_grid(lat_deg, lon_deg, half_width_m, DEM_GRID_SPACING_M)
+            return {"x": x, "z": z}, {}
+
+        key = (float(lat_deg), float(lon_deg), float(half_width_m), DEM_GRID_SPACING_M, lunar_dem.dem_key())
+        arrays = cache_files.memoised("descent-dem-grid", key, grid)[0] if keep else grid()[0]
+        x, z = arrays["x"], arrays["z"]
         self.x0, self.dx = float(x[0]), DEM_GRID_SPACING_M
         self.z = np.ascontiguousarray(z - lunar_dem.height_m(lat_deg, lon_deg))
         self.synthetic = None

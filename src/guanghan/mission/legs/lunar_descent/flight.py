@@ -218,7 +218,7 @@ def fly(phase, ctx: LegContext) -> PhaseResult:
     _log_burns(log, name, low)
     pdi = low.state_pdi
     terrain = DescentTerrain(s.site.lat_deg, s.site.lon_deg, phase.orbit_lowering.uprange_km * 1e3
-                             + abs(low.figures["cross_track_m"]) + DEM_MARGIN_M)
+                             + abs(low.figures["cross_track_m"]) + DEM_MARGIN_M, keep=not ctx.summary_only)
     _check_clearance(phase, ctx, pdi, terrain, s)
     rng = np.random.default_rng(phase.hazard.seed)
     terrain.attach(synthetic_hover_terrain(phase.hazard, rng, *terrain.regional_slope(),
