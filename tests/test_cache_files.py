@@ -120,13 +120,16 @@ def test_memoised_builds_once_and_rebuilds_a_damaged_entry(tmp_path, monkeypatch
     assert all(np.array_equal(first[0][k], again[0][k]) and again[0][k].flags.writeable for k in "ab")
     cf.memoised("thing", ("key", 0.2), build)                 # another key: built
     assert len(calls) == 2
+    for k in range(5):                                        # a loop over keys keeps the newest three
+        cf.memoised("thing", ("loop", k), build)
+    assert len(list(tmp_path.glob("thing-*.json"))) == cf.KEEP_ENTRIES
     monkeypatch.setenv("GUANGHAN_CACHE_DIR", str(tmp_path / "one"))
     cf.memoised("thing", ("key", 0.1), build)
     path = next((tmp_path / "one").glob("thing-*.a.npy"))
     cf._verified.cache_clear()
     path.write_bytes(path.read_bytes()[:-8])                  # truncated: rebuilt, not read
     again = cf.memoised("thing", ("key", 0.1), build)
-    assert len(calls) == 4 and np.array_equal(again[0]["a"], first[0]["a"])
+    assert len(calls) == 9 and np.array_equal(again[0]["a"], first[0]["a"])
 
 
 def test_a_kept_descent_dem_grid_is_the_resampled_one(tmp_path, monkeypatch):

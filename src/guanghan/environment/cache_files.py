@@ -115,13 +115,15 @@ KEEP_ENTRIES = 3            # entries of one kind kept: the current one and two 
 SPARE_YOUNGER_S = 3600.0    # an entry written within this time is never removed
 
 
-def prune(folder: Path, prefix: str, suffix: str, current: str, *, keep: int = KEEP_ENTRIES) -> list[str]:
+def prune(folder: Path, prefix: str, suffix: str, current: str, *, keep: int = KEEP_ENTRIES,
+          spare_younger_s: float = SPARE_YOUNGER_S) -> list[str]:
     """Remove ``folder``'s stale entries of one kind; returns the removed entries' keys.
 
     An entry is a name ``<prefix>…<suffix>`` (a file, or a folder when ``suffix`` is empty); its
     key is that name without ``suffix``, and every name in ``folder`` starting with the key
     (sidecars, companion arrays) goes with it. The entry whose key is ``current`` and the newest
-    ``keep`` by modification time stay, and so does any entry younger than ``SPARE_YOUNGER_S``.
+    ``keep`` by modification time stay, and so does any entry younger than ``spare_younger_s``
+    (s; 0 for entries read whole into memory, which no process holds open).
     Errors (a file in use on Windows, a concurrent pruner) leave the entry for the next time.
     """
     try:
@@ -134,7 +136,7 @@ def prune(folder: Path, prefix: str, suffix: str, current: str, *, keep: int = K
         return []
     removed, now = [], time.time()
     for rank, (mtime, key) in enumerate(dated):
-        if key == current or rank < keep or now - mtime < SPARE_YOUNGER_S:
+        if key == current or rank < keep or now - mtime < spare_younger_s:
             continue
         for name in (n for n in everything if n.startswith(key)):
             path = folder / name
@@ -158,7 +160,8 @@ def memoised(kind: str, key: object, build: Callable[[], tuple[dict[str, np.ndar
     builder makes new entries) and of numpy's version: each array a verified ``.npy``
     (:func:`save_verified`), then a manifest ``<kind>-<hash>.json`` naming them with the metadata,
     written last, so only a whole entry is read. A damaged entry is rebuilt; an unwritable folder
-    only costs the build; older entries of the kind beyond the newest few are pruned (:func:`prune`).
+    only costs the build; older entries of the kind beyond the newest few are pruned (:func:`prune`),
+    however young: a loop over many seeds keeps three terrains, not one per seed.
     """
     from guanghan._numba_cache import source_hash
 
@@ -181,7 +184,7 @@ def memoised(kind: str, key: object, build: Callable[[], tuple[dict[str, np.ndar
         with os.fdopen(fd, "w") as fh:
             json.dump({"arrays": list(arrays), "meta": meta}, fh)
         os.replace(tmp, manifest)
-        prune(folder, f"{kind}-", ".json", stem)
+        prune(folder, f"{kind}-", ".json", stem, spare_younger_s=0.0)   # read whole, never held open
     except OSError:
         pass
     return arrays, meta
